@@ -1,0 +1,1 @@
+"""Plain, testable functions behind the Dagster assets."""

@@ -1,0 +1,423 @@
+"""Parse the aggregate dossier report (Biểu 06/VPCP/KSTT and the provinces' variants).
+
+A report is a grid: title rows naming the province and the period, a header of one to three rows
+(groups such as "Tiếp nhận" over columns such as "Trực tuyến"), then agency rows, section rows
+("I. Cấp tỉnh"), subtotal and total rows. Columns are mapped by the text of their header path,
+never by position; a file whose headers cannot be mapped is refused whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.lib.admin_units import RESTRUCTURING_DATE, UnknownProvinceError, resolve_province
+from pipelines.lib.files import read_grid
+from pipelines.lib.periods import Period, PeriodFormatError, find_period
+from pipelines.lib.vn_text import NumberFormatError, fold_words, parse_count
+
+COUNT_COLUMNS: tuple[str, ...] = (
+    "received_total",
+    "carried_over",
+    "received_online",
+    "received_direct_postal",
+    "resolved_total",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "in_progress_total",
+    "in_progress_within_due",
+    "in_progress_overdue",
+    "returned_withdrawn",
+)
+# Columns that may be absent from a province's form: totals are derived, returned/withdrawn is 0.
+_OPTIONAL = {"received_total", "resolved_total", "in_progress_total", "returned_withdrawn"}
+_PARTS = {
+    "received_total": ("carried_over", "received_online", "received_direct_postal"),
+    "resolved_total": ("resolved_early", "resolved_on_time", "resolved_late"),
+    "in_progress_total": ("in_progress_within_due", "in_progress_overdue"),
+}
+
+PARSED_SCHEMA: dict[str, pl.DataType] = {
+    "row_number": pl.Int64(),
+    "province_code": pl.String(),
+    "province_name": pl.String(),
+    "period_grain": pl.String(),
+    "period_start": pl.Date(),
+    "period_end": pl.Date(),
+    "level": pl.String(),
+    "section": pl.String(),
+    "agency_name": pl.String(),
+    **{name: pl.Int64() for name in COUNT_COLUMNS},
+    "count_errors": pl.String(),
+}
+
+
+class ReportFormatError(ValueError):
+    """The file as a whole cannot be read as a report; the message names the place and the rule."""
+
+
+@dataclass
+class ParsedReport:
+    province_code: str
+    province_name: str
+    period: Period
+    rows: pl.DataFrame
+    total_row: dict[str, int | None] | None
+    header_row_numbers: tuple[int, ...]
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+# --- header mapping -----------------------------------------------------------------------------
+
+_GROUP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("returned", re.compile(r"\btra lai\b|\brut ho so\b|\brut\b")),
+    ("waiting", re.compile(r"\bcho bo sung\b")),
+    ("satisfaction", re.compile(r"\bhai long\b|\bdanh gia\b")),
+    ("received", re.compile(r"\btiep nhan\b|\bnhan giai quyet\b|\bso ho so nhan\b")),
+    ("in_progress", re.compile(r"\bdang giai quyet\b|\bchua giai quyet\b|\bdang xu ly\b")),
+    ("resolved", re.compile(r"\bda giai quyet\b|\bda xu ly\b|\bket qua giai quyet\b")),
+)
+_LEAF_PATTERNS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    "received": (
+        ("carried_over", re.compile(r"\bky truoc\b|\btu ky truoc\b|\btồn\b|\bton ky truoc\b")),
+        ("received_direct_postal", re.compile(r"\btruc tiep\b.*\bbuu chinh\b|\btruc tiep\b.*bcci")),
+        ("received_direct", re.compile(r"\btruc tiep\b")),
+        ("received_postal", re.compile(r"\bbuu chinh\b|\bbcci\b")),
+        ("received_online", re.compile(r"\btruc tuyen\b")),
+        ("received_total", re.compile(r"\btong so\b|\btong\b")),
+    ),
+    "resolved": (
+        ("resolved_early", re.compile(r"\btruoc han\b")),
+        ("resolved_on_time", re.compile(r"\bdung han\b|\bdung thoi han\b|\btrong han\b")),
+        ("resolved_late", re.compile(r"\bqua han\b|\btre han\b")),
+        ("resolved_total", re.compile(r"\btong so\b|\btong\b")),
+    ),
+    "in_progress": (
+        ("in_progress_within_due", re.compile(r"\btrong han\b|\bchua den han\b|\bchua qua han\b")),
+        ("in_progress_overdue", re.compile(r"\bqua han\b|\btre han\b")),
+        ("in_progress_total", re.compile(r"\btong so\b|\btong\b")),
+    ),
+    "returned": (("returned_withdrawn", re.compile(r".")),),
+}
+_AGENCY_HEADER = re.compile(r"^(ten )?(don vi|co quan|dia phuong|co quan don vi|don vi co quan)\b")
+_STT_HEADER = re.compile(r"^(stt|tt|so tt|so thu tu)$")
+_NOISE = re.compile(r"^(trong do|chia ra|bao gom|\(?\d+\)?(\s*=.*)?)$")
+_COLUMN_NUMBER = re.compile(r"^\(?\s*\d+\s*\)?(\s*=.*)?$|^\(?[a-z]\)?$")
+
+
+def _is_header_start(row: Sequence[str]) -> bool:
+    folded = [fold_words(cell) for cell in row]
+    has_agency = any(_AGENCY_HEADER.match(cell) for cell in folded)
+    has_group = any(p.search(cell) for cell in folded for _, p in _GROUP_PATTERNS[3:])
+    return has_agency and has_group
+
+
+def _header_paths(block: list[list[str]]) -> list[list[str]]:
+    """Each column's labels from the top header row down, with merged spans filled in."""
+    width = max(len(r) for r in block)
+    grid = [[(r[c] if c < len(r) else "").strip() for c in range(width)] for r in block]
+    filled = [row[:] for row in grid]
+    for r, row in enumerate(grid):
+        last_row = r == len(grid) - 1
+        for c in range(1, width):
+            if row[c] or last_row:
+                continue
+            # A blank header cell continues its left neighbour's merged span only under the same
+            # parent labels; otherwise it is the lower half of a vertically merged cell.
+            same_parent = all(filled[k][c] == filled[k][c - 1] for k in range(r))
+            if same_parent and filled[r][c - 1]:
+                filled[r][c] = filled[r][c - 1]
+    paths: list[list[str]] = []
+    for c in range(width):
+        labels = []
+        for r in range(len(filled)):
+            text = filled[r][c]
+            if text and (not labels or labels[-1] != text) and not _NOISE.match(fold_words(text)):
+                labels.append(text)
+        paths.append(labels)
+    return paths
+
+
+def _classify(path: list[str]) -> str | None:
+    folded = [fold_words(label) for label in path]
+    if not folded:
+        return None
+    joined = " | ".join(folded)
+    if any(_STT_HEADER.match(label) for label in folded):
+        return "stt"
+    if any(_AGENCY_HEADER.match(label) for label in folded):
+        return "agency_name"
+    group = next((name for name, p in _GROUP_PATTERNS if p.search(joined)), None)
+    if group is None:
+        return f"unknown:{' / '.join(path)}"
+    if group in {"waiting", "satisfaction"}:
+        return f"ignored:{' / '.join(path)}"
+    leaf_text = folded[-1] if len(folded) > 1 else joined
+    for name, pattern in _LEAF_PATTERNS[group]:
+        if pattern.search(leaf_text):
+            return name
+    if len(folded) == 1 and group != "returned":
+        return f"{group}_total".replace("received_total", "received_total")
+    return f"unknown:{' / '.join(path)}"
+
+
+@dataclass
+class _ColumnMap:
+    positions: dict[str, int]
+    ignored: list[str]
+
+
+def _map_columns(paths: list[list[str]], header_rows: str) -> _ColumnMap:
+    positions: dict[str, int] = {}
+    ignored: list[str] = []
+    unknown: list[str] = []
+    for index, path in enumerate(paths):
+        meaning = _classify(path)
+        if meaning is None or meaning == "stt":
+            continue
+        if meaning.startswith("ignored:"):
+            ignored.append(meaning.removeprefix("ignored:"))
+            continue
+        if meaning.startswith("unknown:"):
+            unknown.append(meaning.removeprefix("unknown:"))
+            continue
+        if meaning in positions:
+            raise ReportFormatError(
+                f"header {header_rows}: two columns mean {meaning!r} "
+                f"({' / '.join(paths[positions[meaning]])!r} and {' / '.join(path)!r})"
+            )
+        positions[meaning] = index
+    if "received_direct" in positions or "received_postal" in positions:
+        if "received_direct_postal" in positions:
+            raise ReportFormatError(
+                f"header {header_rows}: a combined direct/postal column and a split one"
+            )
+    required = [c for c in COUNT_COLUMNS if c not in _OPTIONAL] + ["agency_name"]
+    missing = [
+        c
+        for c in required
+        if c not in positions
+        and not (
+            c == "received_direct_postal"
+            and ("received_direct" in positions or "received_postal" in positions)
+        )
+    ]
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append("no column for " + ", ".join(missing))
+        if unknown:
+            problems.append("unrecognised header(s) " + "; ".join(repr(u) for u in unknown))
+        raise ReportFormatError(f"header {header_rows} cannot be mapped: " + "; ".join(problems))
+    return _ColumnMap(positions, ignored)
+
+
+# --- rows ---------------------------------------------------------------------------------------
+
+_LEVEL_SECTION = re.compile(
+    r"^(?:[ivx]+|[a-d]|\d+)?\s*[.)/-]?\s*(?:cac\s+)?(?:co quan\s+)?"
+    r"(?:cap|khoi)\s+(tinh|huyen|xa|so nganh|so ban nganh)\b"
+)
+_SECTION_LEVEL = {
+    "tinh": "province",
+    "so nganh": "province",
+    "so ban nganh": "province",
+    "huyen": "district",
+    "xa": "commune",
+}
+_TOTAL = re.compile(r"^(tong cong|tong so|toan tinh|tong|cong toan tinh)\b")
+_SUBTOTAL = re.compile(r"^(cong|tong cong cap|tong cap|cong cap|cong khoi)\b")
+_DISTRICT_NAME = re.compile(r"^(ubnd |uy ban nhan dan )?(huyen|thi xa|quan|thanh pho)\b")
+_COMMUNE_NAME = re.compile(r"^(ubnd |uy ban nhan dan )?(xa|phuong|thi tran|dac khu)\b")
+
+
+def infer_level(agency_name: str, period_start: date) -> str:
+    """The level of an agency from its name when the report has no section rows."""
+    key = fold_words(agency_name)
+    if _COMMUNE_NAME.match(key):
+        return "commune"
+    if period_start < RESTRUCTURING_DATE and _DISTRICT_NAME.match(key):
+        return "district"
+    return "province"
+
+
+def _title_text(grid: list[list[str]], header_start: int) -> list[str]:
+    return [" ".join(cell for cell in row if cell).strip() for row in grid[:header_start]]
+
+
+def _find_province(titles: list[str], as_of: date, path: Path) -> tuple[str, str]:
+    tried = []
+    for text in titles:
+        if not text:
+            continue
+        for candidate in _province_candidates(text):
+            tried.append(candidate)
+            try:
+                province = resolve_province(candidate, as_of)
+            except UnknownProvinceError:
+                continue
+            return province.code, province.name
+    named = [c for c in tried if c]
+    detail = f" (title names {named[0]!r})" if named else ""
+    raise ReportFormatError(
+        f"{path.name}: title rows name no province known for {as_of:%m/%Y}{detail}: "
+        "an unknown province is an error, never a new province"
+    )
+
+
+_PROVINCE_IN_TITLE = re.compile(
+    r"(?:ubnd|uy ban nhan dan)?\s*(tinh|thanh pho|tp)\s+([a-z][a-z\s-]*?)(?=$|\s*[-–:,(]|\s+(?:bao cao|tinh hinh|thang|quy|nam|tu ngay))"
+)
+
+
+def _province_candidates(text: str) -> list[str]:
+    folded = fold_words(text)
+    found = [m.group(2).strip() for m in _PROVINCE_IN_TITLE.finditer(folded)]
+    return [*found, folded]
+
+
+def parse_report(path: Path) -> ParsedReport:
+    """Read one landed report file into agency rows; raise ReportFormatError if it is not one."""
+    grid = read_grid(path)
+    header_start = next((i for i, row in enumerate(grid) if _is_header_start(row)), None)
+    if header_start is None:
+        raise ReportFormatError(
+            f"{path.name}: no header row found (a row naming the agency column — 'Đơn vị' or "
+            "'Cơ quan' — and a group such as 'Tiếp nhận')"
+        )
+    titles = _title_text(grid, header_start)
+    try:
+        period = find_period(titles)
+    except PeriodFormatError as error:
+        raise ReportFormatError(f"{path.name}: title rows: {error}") from error
+    province_code, province_name = _find_province(titles, period.start, path)
+
+    header_end = _header_end(grid, header_start)
+    header_rows = f"rows {header_start + 1}-{header_end}"
+    paths = _header_paths(grid[header_start:header_end])
+    columns = _map_columns(paths, f"{path.name} {header_rows}")
+
+    records: list[dict[str, object]] = []
+    total_row: dict[str, int | None] | None = None
+    level: str | None = None
+    section: str | None = None
+    for offset, row in enumerate(grid[header_end:]):
+        row_number = header_end + offset + 1
+        agency_cell = _cell(row, columns.positions["agency_name"])
+        stt_cell = _cell(row, columns.positions.get("stt", -1))
+        label = agency_cell or stt_cell
+        key = fold_words(label)
+        counts, count_errors = _read_counts(row, columns.positions)
+        has_counts = any(v is not None for v in counts.values()) or bool(count_errors)
+        if not key and not has_counts:
+            continue
+        if _COLUMN_NUMBER.match(key) and all(
+            _COLUMN_NUMBER.match(fold_words(c)) or not c.strip() for c in row
+        ):
+            continue
+        level_match = _LEVEL_SECTION.match(key)
+        if level_match:
+            level = _SECTION_LEVEL[level_match.group(1)]
+            section = label
+            continue
+        if _TOTAL.match(key) and not _SUBTOTAL.match(key):
+            total_row = counts
+            continue
+        if _SUBTOTAL.match(key):
+            continue
+        if not has_counts:
+            # A label without figures is a section by field (lĩnh vực) or a note below the table.
+            section = label
+            continue
+        records.append(
+            {
+                "row_number": row_number,
+                "province_code": province_code,
+                "province_name": province_name,
+                "period_grain": period.grain,
+                "period_start": period.start,
+                "period_end": period.end,
+                "level": level or infer_level(agency_cell, period.start),
+                "section": section,
+                "agency_name": agency_cell.strip(),
+                **_complete(counts),
+                "count_errors": "; ".join(count_errors) or None,
+            }
+        )
+    rows = pl.DataFrame(records, schema=PARSED_SCHEMA, orient="row")
+    return ParsedReport(
+        province_code=province_code,
+        province_name=province_name,
+        period=period,
+        rows=rows,
+        total_row=_complete(total_row) if total_row else None,
+        header_row_numbers=tuple(range(header_start + 1, header_end + 1)),
+        ignored_columns=columns.ignored,
+    )
+
+
+def _header_end(grid: list[list[str]], header_start: int) -> int:
+    """The first row after the header: the first with a number in a cell right of the labels."""
+    for index in range(header_start + 1, min(header_start + 6, len(grid))):
+        row = grid[index]
+        numeric = [cell for cell in row[2:] if cell.strip()]
+        if numeric and all(_COLUMN_NUMBER.match(fold_words(c)) for c in numeric):
+            return index  # the "(1) (2) (3)" row closes the header
+        if numeric and any(_looks_like_count(c) for c in numeric):
+            return index
+        if any(_LEVEL_SECTION.match(fold_words(c)) for c in row if c):
+            return index
+    return header_start + 2
+
+
+def _looks_like_count(cell: str) -> bool:
+    try:
+        return parse_count(cell) is not None and not cell.strip().startswith("(")
+    except NumberFormatError:
+        return False
+
+
+def _cell(row: Sequence[str], index: int) -> str:
+    return row[index].strip() if 0 <= index < len(row) else ""
+
+
+def _read_counts(row: Sequence[str], positions: dict[str, int]) -> tuple[dict[str, int | None], list[str]]:
+    counts: dict[str, int | None] = {}
+    errors: list[str] = []
+    for name, index in positions.items():
+        if name in {"agency_name", "stt"}:
+            continue
+        raw = _cell(row, index)
+        try:
+            counts[name] = parse_count(raw)
+        except NumberFormatError as error:
+            counts[name] = None
+            errors.append(f"{name}: {error}")
+    return counts, errors
+
+
+def _complete(counts: dict[str, int | None]) -> dict[str, int | None]:
+    """Canonical counts: split direct/postal summed, absent totals derived, absent returns 0.
+
+    A blank cell in a row that has figures means zero in these forms; a blank total is therefore
+    0 too, and the report identities then flag the row rather than a silent fill-in.
+    """
+    result = {name: counts.get(name) for name in COUNT_COLUMNS}
+    if "received_direct" in counts or "received_postal" in counts:
+        direct, postal = counts.get("received_direct"), counts.get("received_postal")
+        result["received_direct_postal"] = (direct or 0) + (postal or 0)
+    for name in COUNT_COLUMNS:
+        if name not in _PARTS and result[name] is None:
+            result[name] = 0
+    for total, parts in _PARTS.items():
+        if total not in counts:
+            result[total] = sum(result[part] or 0 for part in parts)
+        elif result[total] is None:
+            result[total] = 0
+    return result

@@ -1,0 +1,160 @@
+"""Publish the marts to the serving database: build a new file, then rename it over the old one.
+
+DuckDB allows one writer or many readers per file, never both. Readers (Streamlit, analysts)
+therefore never open the pipeline's warehouse: they read ``serving.duckdb``, which is replaced
+atomically with ``os.replace`` after a good build. A reader that still has the old file open keeps
+its consistent snapshot; a failed or killed publish leaves the last good file in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    published: bool
+    fingerprint: str
+    table_rows: dict[str, int]
+    reason: str
+
+
+def warehouse_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path | None) -> str:
+    """What the marts were built from: every file load and the dbt project's compiled state.
+
+    Equal fingerprints mean an unchanged warehouse, so a run with nothing new publishes nothing.
+    """
+    digest = hashlib.sha256()
+    for row in con.execute(
+        "select source, file_name, file_hash, outcome, contract_version from wh.audit.loads "
+        "order by load_seq"
+    ).fetchall():
+        digest.update(json.dumps(row, default=str).encode())
+    if manifest_path and manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        for unique_id in sorted(manifest.get("nodes", {})):
+            node = manifest["nodes"][unique_id]
+            digest.update(f"{unique_id}:{node.get('checksum', {}).get('checksum')}".encode())
+    return digest.hexdigest()
+
+
+def current_fingerprint(serving_db: Path) -> str | None:
+    if not serving_db.exists():
+        return None
+    try:
+        with duckdb.connect(str(serving_db), read_only=True) as con:
+            row = con.execute("select fingerprint from meta.publish").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def publish(
+    warehouse_db: Path,
+    serving_db: Path,
+    *,
+    manifest_path: Path | None = None,
+    run_id: str | None = None,
+    force: bool = False,
+) -> PublishResult:
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    staging_file = serving_db.with_name(f".{serving_db.stem}-{uuid.uuid4().hex}.duckdb.tmp")
+    try:
+        with duckdb.connect(str(staging_file)) as con:
+            con.execute(f"attach '{warehouse_db}' as wh (read_only)")
+            fingerprint = warehouse_fingerprint(con, manifest_path)
+            if not force and fingerprint == current_fingerprint(serving_db):
+                con.execute("detach wh")
+                return PublishResult(False, fingerprint, {}, "nothing changed since the last publish")
+            table_rows = _copy_tables(con)
+            _write_metadata(con, fingerprint, table_rows, manifest_path, run_id)
+            con.execute("detach wh")
+            con.execute("checkpoint")
+        os.replace(staging_file, serving_db)
+        return PublishResult(True, fingerprint, table_rows, "published")
+    finally:
+        for leftover in (staging_file, staging_file.with_name(staging_file.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = 'wh' and schema_name in "
+        f"({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
+    ).fetchall()
+    rows: dict[str, int] = {}
+    for schema, table in tables:
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create table {schema}.{table} as select * from wh.{schema}.{table}")
+        (count,) = con.execute(f"select count(*) from {schema}.{table}").fetchone()  # type: ignore[misc]
+        rows[f"{schema}.{table}"] = count
+    return rows
+
+
+def _write_metadata(
+    con: duckdb.DuckDBPyConnection,
+    fingerprint: str,
+    table_rows: dict[str, int],
+    manifest_path: Path | None,
+    run_id: str | None,
+) -> None:
+    con.execute("create schema meta")
+    con.execute(
+        """
+        create table meta.publish as
+        select
+            ?::timestamp as published_at,
+            ?::varchar as fingerprint,
+            ?::varchar as run_id,
+            (select max(loaded_at) from wh.audit.loads) as data_loaded_until,
+            (select list(distinct load_id order by load_id) from wh.audit.loads) as load_ids,
+            (select list(distinct source order by source) from wh.audit.loads
+                where rows_loaded > 0) as sources
+        """,
+        [datetime.now(UTC).replace(tzinfo=None), fingerprint, run_id],
+    )
+    con.execute("create table meta.tables (table_name varchar, row_count bigint, description varchar)")
+    docs = _model_docs(manifest_path)
+    for name, count in table_rows.items():
+        description = docs.get(name, {}).get("description", "")
+        con.execute("insert into meta.tables values (?, ?, ?)", [name, count, description])
+    con.execute(
+        "create table meta.columns (table_name varchar, column_name varchar, description varchar)"
+    )
+    for name, doc in docs.items():
+        for column, description in doc.get("columns", {}).items():
+            con.execute("insert into meta.columns values (?, ?, ?)", [name, column, description])
+
+
+def _model_docs(manifest_path: Path | None) -> dict[str, dict]:
+    """Table and column descriptions from dbt's manifest, for the analysts' schema browser."""
+    if not manifest_path or not manifest_path.exists():
+        return {}
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    docs: dict[str, dict] = {}
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") not in {"model", "seed"}:
+            continue
+        name = f"{node['schema']}.{node.get('alias') or node['name']}"
+        docs[name] = {
+            "description": node.get("description", ""),
+            "columns": {c: v.get("description", "") for c, v in node.get("columns", {}).items()},
+        }
+    for source in manifest.get("sources", {}).values():
+        name = f"{source['schema']}.{source['name']}"
+        docs[name] = {
+            "description": source.get("description", ""),
+            "columns": {c: v.get("description", "") for c, v in source.get("columns", {}).items()},
+        }
+    return docs
