@@ -1,4 +1,9 @@
-"""Orchestration: simulate, then write every source. (First cut: portal_report only.)"""
+"""Orchestration: plan the volume, simulate province by province, write every source.
+
+Order of work (all deterministic): provinces sorted legacy-then-current by code; within a
+province, months in order; each month is one chunk streamed to the dossier, payment files; the
+reports, satisfaction rows of the province follow once its months are done.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,69 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
-from pipelines.sample_data.anchor import allocate_rows, hoa_binh_report
-from pipelines.sample_data.counts import RowCounts
+from pipelines.sample_data import dirty as dirty_faults
+from pipelines.sample_data.anchor import HOA_BINH_Q1_2023, hoa_binh_report
+from pipelines.sample_data.catalog import PROCEDURES
+from pipelines.sample_data.counts import BASE_METRICS, METRIC_INDEX, RowCounts
 from pipelines.sample_data.portal_report import (
     LAYOUTS,
     OFFICIAL,
     AgencyRow,
+    Layout,
     Report,
     ReportPeriod,
+    has_returned_column,
     write_report,
 )
-from pipelines.sample_data.units import build_provinces
+from pipelines.sample_data.simulate import (
+    CHANNEL_NAMES,
+    FIELDS,
+    LAND_FIELDS,
+    ONLINE_LEVEL_NAMES,
+    STATUS_RESOLVED,
+    Chunk,
+    ProvinceSimulator,
+    ProvinceState,
+    capabilities_of,
+    chunk_frame,
+    resolution_class,
+)
+from pipelines.sample_data.sinks import (
+    PAYMENT_COLUMNS,
+    PROCEDURE_COLUMNS,
+    SATISFACTION_COLUMNS,
+    VIETNAMESE_DOSSIER_HEADERS,
+    FileFormat,
+    TableWriter,
+    WrittenFile,
+    payments_for,
+)
+from pipelines.sample_data.timeline import (
+    RESTRUCTURING_MONTH,
+    month_first_day,
+    month_index,
+    month_last_day,
+    month_of,
+    month_volume_factor,
+    ramp,
+)
+from pipelines.sample_data.units import CURRENT, LEGACY, Province, build_provinces
 
 DEFAULT_DOSSIERS = 200_000
+SOURCES = ("portal_report", "dossiers", "payments", "procedures", "satisfaction")
+MANIFEST_NAME = "_manifest.json"
+MANIFEST_VERSION = 1
+
+# Dossier exports vary by province: Parquet, CSV, CSV with Vietnamese headers, with a BOM.
+DOSSIER_FORMATS = (
+    FileFormat("parquet"),
+    FileFormat("csv"),
+    FileFormat("csv", vietnamese_headers=True, bom=True),
+    FileFormat("parquet"),
+    FileFormat("csv", bom=True),
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +91,14 @@ class GeneratorConfig:
     legacy_communes: int = 6
     current_communes: int = 12
 
+    @property
+    def first_month(self) -> int:
+        return month_index(*self.start)
+
+    @property
+    def last_month(self) -> int:
+        return month_index(*self.end)
+
 
 @dataclass
 class Summary:
@@ -44,59 +106,648 @@ class Summary:
     dossier_rows: int = 0
 
 
-def _months(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
-    out, (year, month) = [], start
-    while (year, month) <= end:
-        out.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
+@dataclass(frozen=True)
+class ProvincePlan:
+    province: Province
+    months: tuple[int, ...]  # the window's months of this province's era
+    layout: Layout
+    dossier_format: FileFormat
+
+    @property
+    def label(self) -> str:
+        return f"{self.province.code}_{self.province.slug}"
+
+
+def _era_months(province: Province, first: int, last: int) -> tuple[int, ...]:
+    if province.era == LEGACY:
+        return tuple(range(first, min(last, RESTRUCTURING_MONTH - 1) + 1))
+    return tuple(range(max(first, RESTRUCTURING_MONTH), last + 1))
+
+
+def allocate_dossiers(total: int, plans: list[ProvincePlan]) -> dict[tuple[str, int], int]:
+    """Split `total` over province-months by volume weight (largest remainder: exact total)."""
+    cells = [(plan.province.key, month) for plan in plans for month in plan.months]
+    weights = np.array(
+        [
+            plan.province.volume_weight * month_volume_factor(m)
+            for plan in plans
+            for m in plan.months
+        ]
+    )
+    if not cells:
+        return {}
+    quotas = total * weights / weights.sum()
+    counts = np.floor(quotas).astype(np.int64)
+    remainder = total - int(counts.sum())
+    order = np.lexsort((np.arange(len(cells)), -(quotas - counts)))
+    counts[order[:remainder]] += 1
+    return {cell: int(count) for cell, count in zip(cells, counts, strict=True)}
+
+
+def month_tag(month: int) -> str:
+    year, number = month_of(month)
+    return f"{year}-{number:02d}"
+
+
+# --- deliberate mismatches ------------------------------------------------------------------------
+
+
+@dataclass
+class Mismatch:
+    """A documented disagreement between a report and the dossier-level data."""
+
+    id: str
+    kind: str
+    description: str
+    province_key: str
+    month: int
+    agency_index: int | None = None
+    deltas: dict[str, int] = field(default_factory=dict)  # on base metrics, report − dossiers
+    record: dict[str, object] = field(default_factory=dict)
+
+
+def plan_mismatches(plans: list[ProvincePlan]) -> list[Mismatch]:
+    by_volume = sorted(plans, key=lambda p: (-p.province.volume_weight, p.province.key))
+    current = [p for p in by_volume if p.province.era == CURRENT and p.months]
+    legacy = [p for p in by_volume if p.province.era == LEGACY and p.months]
+    pool = [*current, *legacy]
+    if not pool:
+        return []
+    online_target = current[0] if current else legacy[0]
+    omit_target = legacy[0] if legacy else current[0]
+    late_candidates = [p for p in pool if p not in (online_target, omit_target)] or pool
+    late_target = late_candidates[0]
+
+    def month_of_plan(plan: ProvincePlan, position: int) -> int:
+        return plan.months[min(position, len(plan.months) - 1)]
+
+    return [
+        Mismatch(
+            "M1",
+            "report_overstates_online",
+            "The report counts more online dossiers for one department than the dossier export "
+            "holds (the report was filled from the portal's counter, which double counts "
+            "resubmissions); the row stays internally consistent (received and resolved early "
+            "raised by the same amount).",
+            online_target.province.key,
+            month_of_plan(online_target, 2),
+        ),
+        Mismatch(
+            "M2",
+            "dossier_export_missing_agency",
+            "The dossier export lacks one agency's dossiers that were received and closed within "
+            "the month (that agency's system exported late); the report counts them, the dossier "
+            "file and the payment file do not.",
+            omit_target.province.key,
+            month_of_plan(omit_target, 3),
+        ),
+        Mismatch(
+            "M3",
+            "report_reclassifies_late_as_on_time",
+            "The report shows an agency's late resolutions as on time (a 'cleaned' report); "
+            "totals are unchanged, resolved late and on time differ from the dossiers.",
+            late_target.province.key,
+            -1,  # chosen after simulation: the agency-month with the most late resolutions
+        ),
+    ]
+
+
+def _delta_dict(deltas: dict[str, int]) -> dict[str, int]:
+    """Base deltas plus the derived totals, as the reconciliation compares them."""
+    row = RowCounts().replace(**deltas)
+    return {name: value for name, value in row.as_dict().items() if value}
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def period_counts(state: ProvinceState, first: int, last: int) -> list[RowCounts]:
+    """Per agency, the report counts of the months first..last (window-relative, inclusive)."""
+    counts = state.counts
+    flows = counts[:, first : last + 1, :].sum(axis=1)
+    rows = []
+    for agency in range(counts.shape[0]):
+        values = flows[agency].copy()
+        values[METRIC_INDEX["carried"]] = counts[agency, first, METRIC_INDEX["carried"]]
+        for stock in ("within_due", "overdue"):
+            values[METRIC_INDEX[stock]] = counts[agency, last, METRIC_INDEX[stock]]
+        rows.append(RowCounts.from_array(values))
+    return rows
+
+
+def make_report(province: Province, period: ReportPeriod, rows: list[RowCounts]) -> Report:
+    return Report(
+        province_name=province.name,
+        division_type=province.division_type,
+        period=period,
+        rows=tuple(
+            AgencyRow(agency.level, agency.name, counts, waiting_supplement=counts.in_progress // 8)
+            for agency, counts in zip(province.agencies, rows, strict=True)
+        ),
+    )
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, config: GeneratorConfig) -> None:
+        self.config = config
+        self.out = config.out
+        self.summary = Summary()
+        self.files: list[WrittenFile] = []
+        self.satisfaction_writers: dict[int, TableWriter] = {}
+        for source in SOURCES:
+            (self.out / source).mkdir(parents=True, exist_ok=True)
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.out).as_posix()
+
+    def register(self, written: WrittenFile) -> None:
+        self.files.append(written)
+        self.summary.files_by_source[written.source] += 1
+
+    # -- plan
+
+    def plan(self) -> list[ProvincePlan]:
+        config = self.config
+        legacy, current = build_provinces(
+            config.provinces, config.seed, config.legacy_communes, config.current_communes
+        )
+        plans = []
+        for index, province in enumerate([*legacy, *current]):
+            months = _era_months(province, config.first_month, config.last_month)
+            if not months:
+                continue
+            plans.append(
+                ProvincePlan(
+                    province,
+                    months,
+                    LAYOUTS[(index + config.seed) % len(LAYOUTS)],
+                    DOSSIER_FORMATS[(index + config.seed) % len(DOSSIER_FORMATS)],
+                )
+            )
+        return plans
+
+    # -- per province
+
+    def simulate_province(
+        self,
+        plan: ProvincePlan,
+        cells: dict[tuple[str, int], int],
+        mismatches: list[Mismatch],
+        extra_grain: str | None,
+    ) -> None:
+        config = self.config
+        province = plan.province
+        simulator = ProvinceSimulator(
+            province,
+            config.seed,
+            config.first_month,
+            config.last_month,
+            returns_reported=has_returned_column(plan.layout),
+        )
+        omit = next(
+            (m for m in mismatches if m.kind == "dossier_export_missing_agency"
+             and m.province_key == province.key),
+            None,
+        )  # fmt: skip
+        dossier_files: dict[int, tuple[TableWriter, TableWriter, list[int]]] = {}
+        for month in plan.months:
+            chunk = simulator.simulate_month(month, cells[(province.key, month)])
+            if omit is not None and month == omit.month:
+                chunk = self._omit_agency(chunk, omit, plan)
+            frame = chunk_frame(chunk, province)
+            year = month_of(month)[0]
+            if year not in dossier_files:
+                months_of_year = [m for m in plan.months if month_of(m)[0] == year]
+                stem = (
+                    f"{plan.label}_{month_tag(months_of_year[0])}_{month_tag(months_of_year[-1])}"
+                )
+                fmt = plan.dossier_format
+                dossier_writer = TableWriter(
+                    self.out / "dossiers" / f"{stem}{fmt.suffix}",
+                    fmt,
+                    VIETNAMESE_DOSSIER_HEADERS if fmt.vietnamese_headers else None,
+                )
+                payment_writer = TableWriter(
+                    self.out / "payments" / f"{stem}.csv", FileFormat("csv")
+                )
+                dossier_files[year] = (dossier_writer, payment_writer, months_of_year)
+            dossier_writer, payment_writer, _ = dossier_files[year]
+            dossier_writer.write(frame)
+            payment_rng = np.random.default_rng(
+                [config.seed, 30, 0 if province.era == LEGACY else 1, int(province.code), month]
+            )
+            payment_writer.write(payments_for(frame, payment_rng).select(PAYMENT_COLUMNS))
+            self.summary.dossier_rows += frame.height
+
+        for dossier_writer, payment_writer, months_of_year in dossier_files.values():
+            for writer, source in ((dossier_writer, "dossiers"), (payment_writer, "payments")):
+                writer.close()
+                self.register(
+                    WrittenFile(
+                        source=source,
+                        path=writer.path,
+                        file_format=writer.format.label,
+                        rows=writer.rows,
+                        province_code=province.code,
+                        era=province.era,
+                        first_month=month_tag(months_of_year[0]),
+                        last_month=month_tag(months_of_year[-1]),
+                    )
+                )
+        self.write_reports(plan, simulator.state, mismatches, extra_grain)
+        self.write_satisfaction(plan, simulator)
+
+    def _omit_agency(self, chunk: Chunk, mismatch: Mismatch, plan: ProvincePlan) -> Chunk:
+        """Drop one agency's dossiers received and closed within the month (mismatch M2)."""
+        province = plan.province
+        closed_same_month = (chunk.closed >= 0) & (
+            chunk.closed.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+            + 1970 * 12
+            == chunk.month
+        )
+        lower_level = "district" if province.era == LEGACY else "commune"
+        candidates = [i for i, a in enumerate(province.agencies) if a.level == lower_level]
+        per_agency = np.bincount(chunk.agency[closed_same_month], minlength=len(province.agencies))
+        if not per_agency[candidates].any():
+            candidates = list(range(len(province.agencies)))
+        agency = max(candidates, key=lambda i: (per_agency[i], -i))
+        omitted = closed_same_month & (chunk.agency == agency)
+        deltas: Counter[str] = Counter()
+        for channel in chunk.channel[omitted]:
+            deltas[CHANNEL_NAMES[channel]] += 1
+        classes = resolution_class(chunk.closed[omitted], chunk.due[omitted])
+        for status, cls in zip(chunk.status[omitted], classes, strict=True):
+            if status == STATUS_RESOLVED:
+                deltas[("early", "on_time", "late")[cls]] += 1
+            else:
+                deltas["returned_withdrawn"] += 1
+        mismatch.agency_index = agency
+        mismatch.deltas = dict(deltas)
+        return chunk.subset(~omitted)
+
+    def write_reports(
+        self,
+        plan: ProvincePlan,
+        state: ProvinceState,
+        mismatches: list[Mismatch],
+        extra_grain: str | None,
+    ) -> None:
+        province = plan.province
+        start = self.config.first_month
+        mine = [m for m in mismatches if m.province_key == province.key]
+        for mismatch in mine:
+            if mismatch.kind == "report_overstates_online":
+                index = mismatch.month - start
+                departments = [i for i, a in enumerate(province.agencies) if a.level == "province"]
+                agency = max(departments, key=lambda i: (province.agencies[i].weight, -i))
+                online = int(state.counts[agency, index, METRIC_INDEX["online"]])
+                extra = max(2, round(online * 0.08))
+                mismatch.agency_index = agency
+                mismatch.deltas = {"online": extra, "early": extra}
+            elif mismatch.kind == "report_reclassifies_late_as_on_time":
+                months = [m - start for m in plan.months]
+                late = state.counts[:, months, METRIC_INDEX["late"]]
+                # The first maximum in (month, agency) order: deterministic on ties.
+                position, agency = divmod(int(np.argmax(late.T.ravel())), late.shape[0])
+                count = int(late[agency, position])
+                mismatch.month = plan.months[position]
+                mismatch.agency_index = agency
+                mismatch.deltas = {"late": -count, "on_time": count} if count else {}
+
+        for month in plan.months:
+            index = month - start
+            rows = period_counts(state, index, index)
+            for mismatch in mine:
+                if (
+                    mismatch.month == month
+                    and mismatch.kind != "dossier_export_missing_agency"
+                    and mismatch.agency_index is not None
+                    and mismatch.deltas
+                ):
+                    rows[mismatch.agency_index] = rows[mismatch.agency_index].replace(
+                        **mismatch.deltas
+                    )
+            period = ReportPeriod("month", month_first_day(month), month_last_day(month))
+            path = self._report_path(plan, period)
+            write_report(make_report(province, period, rows), plan.layout, path)
+            self._register_report(plan, period, path)
+            for mismatch in mine:
+                if mismatch.month == month:
+                    self._describe_mismatch(mismatch, plan, period, path)
+
+        for period in self._extra_periods(plan, extra_grain):
+            first = month_index(period.start.year, period.start.month) - start
+            last = month_index(period.end.year, period.end.month) - start
+            path = self._report_path(plan, period)
+            write_report(
+                make_report(province, period, period_counts(state, first, last)), plan.layout, path
+            )
+            self._register_report(plan, period, path)
+
+    def _extra_periods(self, plan: ProvincePlan, grain: str | None) -> list[ReportPeriod]:
+        months = set(plan.months)
+        periods = []
+        if grain == "year":
+            for year in sorted({month_of(m)[0] for m in months}):
+                if all(month_index(year, n) in months for n in range(1, 13)):
+                    periods.append(ReportPeriod("year", date(year, 1, 1), date(year, 12, 31)))
+        elif grain == "quarter":
+            for year in sorted({month_of(m)[0] for m in months}):
+                for quarter in range(4):
+                    first = month_index(year, quarter * 3 + 1)
+                    if all(first + k in months for k in range(3)):
+                        periods.append(
+                            ReportPeriod(
+                                "quarter", month_first_day(first), month_last_day(first + 2)
+                            )
+                        )
+        return periods
+
+    def _report_path(self, plan: ProvincePlan, period: ReportPeriod) -> Path:
+        return self.out / "portal_report" / f"{plan.label}_{period.tag}.{plan.layout.file_format}"
+
+    def _register_report(self, plan: ProvincePlan, period: ReportPeriod, path: Path) -> None:
+        written = WrittenFile(
+            source="portal_report",
+            path=path,
+            file_format=plan.layout.file_format,
+            rows=len(plan.province.agencies),
+            province_code=plan.province.code,
+            era=plan.province.era,
+            first_month=f"{period.start:%Y-%m}",
+            last_month=f"{period.end:%Y-%m}",
+            notes=[f"layout={plan.layout.name}", f"grain={period.grain}"],
+        )
+        self.register(written)
+
+    def _describe_mismatch(
+        self, mismatch: Mismatch, plan: ProvincePlan, period: ReportPeriod, path: Path
+    ) -> None:
+        province = plan.province
+        agency = (
+            province.agencies[mismatch.agency_index] if mismatch.agency_index is not None else None
+        )
+        deltas = _delta_dict(mismatch.deltas)
+        mismatch.record = {
+            "id": mismatch.id,
+            "kind": mismatch.kind,
+            "description": mismatch.description,
+            "province_code": province.code,
+            "province_name": province.name,
+            "era": province.era,
+            "period_grain": "month",
+            "period_start": period.start.isoformat(),
+            "period_end": period.end.isoformat(),
+            "report_file": self.relative(path),
+            "agency_code": agency.code if agency else None,
+            "agency_name": agency.name if agency else None,
+            "agency_level": agency.level if agency else None,
+            # The same differences show at the agency row, its level subtotal and the province
+            # total of that report; every other report and period reconciles exactly.
+            "report_minus_dossiers": deltas,
+            "present": bool(deltas),
+        }
+
+    def write_satisfaction(self, plan: ProvincePlan, simulator: ProvinceSimulator) -> None:
+        province = plan.province
+        behaviour = simulator.behaviour
+        resolved = simulator.state.resolved_by_field  # [agency, field, month]
+        rng = np.random.default_rng(
+            [self.config.seed, 40, 0 if province.era == LEGACY else 1, int(province.code)]
+        )
+        responses = rng.binomial(resolved, behaviour.response_rate)
+        start = self.config.first_month
+        month_numbers = np.arange(resolved.shape[2]) + start
+        land = np.array([name in LAND_FIELDS for name in FIELDS])
+        rate = (
+            behaviour.satisfaction_base
+            + np.array([ramp(int(m), -0.01, 0.03) for m in month_numbers])[None, None, :]
+            - 0.03 * land[None, :, None]
+        )
+        satisfied = rng.binomial(responses, np.clip(rate, 0.5, 0.995) * np.ones_like(responses))
+        agency_i, field_i, month_i = np.nonzero(responses)
+        if len(agency_i) == 0:
+            return
+        frame = pl.DataFrame(
+            {
+                "province_code": [province.code] * len(agency_i),
+                "agency_code": [province.agencies[i].code for i in agency_i],
+                "agency_name": [province.agencies[i].name for i in agency_i],
+                "procedure_field": [FIELDS[i] for i in field_i],
+                "period_start": [month_first_day(int(start + m)) for m in month_i],
+                "responses": responses[agency_i, field_i, month_i].astype(np.int64),
+                "satisfied_responses": satisfied[agency_i, field_i, month_i].astype(np.int64),
+            }
+        ).sort("period_start", "agency_code", "procedure_field")
+        for (year,), part in frame.group_by(pl.col("period_start").dt.year(), maintain_order=True):
+            writer = self.satisfaction_writers.get(int(year))
+            if writer is None:
+                writer = TableWriter(
+                    self.out / "satisfaction" / f"satisfaction_{year}.csv", FileFormat("csv")
+                )
+                self.satisfaction_writers[int(year)] = writer
+            writer.write(part.select(SATISFACTION_COLUMNS))
+
+    def close_satisfaction(self) -> None:
+        for year, writer in sorted(self.satisfaction_writers.items()):
+            writer.close()
+            self.register(
+                WrittenFile(
+                    "satisfaction", writer.path, "csv", writer.rows,
+                    first_month=f"{year}-01", last_month=f"{year}-12",
+                )
+            )  # fmt: skip
+
+    def write_procedures(self, plans: list[ProvincePlan]) -> None:
+        """Catalog snapshots: the window's first day, each 1 January and 1 July 2025 inside it."""
+        first, last = self.config.first_month, self.config.last_month
+        snapshots = sorted(
+            {first}
+            | {m for m in range(first, last + 1) if month_of(m)[1] == 1}
+            | ({RESTRUCTURING_MONTH} if first <= RESTRUCTURING_MONTH <= last else set())
+        )
+        for snapshot in snapshots:
+            era = LEGACY if snapshot < RESTRUCTURING_MONTH else CURRENT
+            rows = []
+            for plan in plans:
+                province = plan.province
+                if province.era != era:
+                    continue
+                capabilities = capabilities_of(province, self.config.seed)
+                level = capabilities.level_at(snapshot)
+                payment = capabilities.payment_at(snapshot)
+                integrated = capabilities.integrated_at(snapshot)
+                for index, procedure in enumerate(PROCEDURES):
+                    rows.append(
+                        {
+                            "province_code": province.code,
+                            "procedure_code": procedure.code,
+                            "procedure_name": procedure.name,
+                            "procedure_field": procedure.field,
+                            "authority_level": procedure.level_in(era),
+                            "online_capability": ONLINE_LEVEL_NAMES[int(level[index])],
+                            "fee_required": procedure.fee_required,
+                            "online_payment_enabled": bool(
+                                procedure.fee_required and level[index] > 0 and payment[index]
+                            ),
+                            "national_portal_integrated": bool(
+                                level[index] > 0 and integrated[index]
+                            ),
+                        }
+                    )
+            if not rows:
+                continue
+            frame = pl.DataFrame(rows).sort("province_code", "procedure_code")
+            day = month_first_day(snapshot)
+            path = self.out / "procedures" / f"procedures_{day.isoformat()}.csv"
+            writer = TableWriter(path, FileFormat("csv"))
+            writer.write(frame.select(PROCEDURE_COLUMNS))
+            writer.close()
+            self.register(
+                WrittenFile(
+                    "procedures", path, "csv", frame.height, era=era,
+                    first_month=f"{day:%Y-%m}", last_month=f"{day:%Y-%m}",
+                    notes=[f"snapshot_date={day.isoformat()}"],
+                )
+            )  # fmt: skip
+
+    def write_anchor(self) -> dict[str, object]:
+        path = self.out / "portal_report" / "17_hoa_binh_2023-q1.xlsx"
+        report = hoa_binh_report(self.config.seed)
+        write_report(report, OFFICIAL, path)
+        self.register(
+            WrittenFile(
+                "portal_report", path, "xlsx", len(report.rows), province_code="17", era=LEGACY,
+                first_month="2023-01", last_month="2023-03",
+                notes=[f"layout={OFFICIAL.name}", "grain=quarter", "anchor"],
+            )
+        )  # fmt: skip
+        return {
+            "report_file": self.relative(path),
+            "province_code": "17",
+            "province_name": "Tỉnh Hoà Bình",
+            "era": LEGACY,
+            "period_grain": "quarter",
+            "period_start": "2023-01-01",
+            "period_end": "2023-03-31",
+            "source": "../shared/seeds/001_358e3021f09898ba.txt",
+            "totals": HOA_BINH_Q1_2023.as_dict(),
+            "dossier_level_data": False,
+        }
 
 
 def generate(config: GeneratorConfig) -> Summary:
-    summary = Summary()
-    report_dir = config.out / "portal_report"
-    report_dir.mkdir(parents=True, exist_ok=True)
-    write_report(hoa_binh_report(config.seed), OFFICIAL, report_dir / "17_hoa_binh_2023-q1.xlsx")
-    summary.files_by_source["portal_report"] += 1
-    legacy, current = build_provinces(
-        config.provinces, config.seed, config.legacy_communes, config.current_communes
+    run = Run(config)
+    plans = run.plan()
+    cells = allocate_dossiers(config.dossiers, plans)
+    mismatches = plan_mismatches(plans)
+    targeted = {m.province_key for m in mismatches}
+    # One province per era also publishes a longer period (a year, or quarters), from the same
+    # counts, so the parser meets every grain; never one with a deliberate mismatch.
+    extra_grain: dict[str, str] = {}
+    for era, grain in ((LEGACY, "year"), (CURRENT, "quarter")):
+        candidates = sorted(
+            (p for p in plans if p.province.era == era and p.province.key not in targeted),
+            key=lambda p: (p.province.volume_weight, p.province.key),
+        )
+        if candidates:
+            extra_grain[candidates[0].province.key] = grain
+    for plan in plans:
+        run.simulate_province(plan, cells, mismatches, extra_grain.get(plan.province.key))
+    run.close_satisfaction()
+    run.write_procedures(plans)
+    anchor = run.write_anchor()
+    faults = dirty_faults.write_faults(run, plans) if config.dirty else []
+    write_manifest(run, plans, mismatches, anchor, faults)
+    return run.summary
+
+
+def write_manifest(
+    run: Run,
+    plans: list[ProvincePlan],
+    mismatches: list[Mismatch],
+    anchor: dict[str, object],
+    faults: list[dict[str, object]],
+) -> None:
+    config = run.config
+    faulty = {fault["file"] for fault in faults}
+    files = sorted(
+        (
+            {
+                "path": run.relative(f.path),
+                "source": f.source,
+                "format": f.file_format,
+                "rows": f.rows,
+                "province_code": f.province_code,
+                "era": f.era,
+                "first_month": f.first_month,
+                "last_month": f.last_month,
+                "notes": f.notes,
+                "expected": "reject" if run.relative(f.path) in faulty else "load",
+            }
+            for f in run.files
+        ),
+        key=lambda item: str(item["path"]),
     )
-    for province in [*legacy, *current]:
-        layout = LAYOUTS[int(province.code) % len(LAYOUTS)]
-        for year, month in _months(config.start, config.end):
-            in_era = (date(year, month, 1) >= date(2025, 7, 1)) == (province.era == "current")
-            if not in_era:
-                continue
-            rng = np.random.default_rng([config.seed, int(province.code), year, month])
-            new = int(province.volume_weight * 20)
-            online = int(new * 0.7)
-            totals = RowCounts(
-                carried=new // 10, online=online, direct=new - online - new // 50,
-                postal=new // 50, early=int(new * 0.8), on_time=int(new * 0.18),
-                late=new // 200, within_due=0, overdue=0, returned_withdrawn=0,
-            )  # fmt: skip
-            rest = totals.received - totals.resolved
-            totals = totals.replace(within_due=rest - rest // 50, overdue=rest // 50)
-            rows = allocate_rows(totals, list(province.agencies), rng)
-            report = Report(
-                province.name,
-                province.division_type,
-                ReportPeriod("month", date(year, month, 1), _month_end(year, month)),
-                tuple(
-                    AgencyRow(a.level, a.name, r)
-                    for a, r in zip(province.agencies, rows, strict=True)
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "generator": "pipelines.sample_data",
+        "arguments": {
+            "seed": config.seed,
+            "start": f"{config.start[0]}-{config.start[1]:02d}",
+            "end": f"{config.end[0]}-{config.end[1]:02d}",
+            "dossiers": config.dossiers,
+            "provinces": config.provinces,
+            "dirty": config.dirty,
+            "legacy_communes_per_province": config.legacy_communes,
+            "current_communes_per_province": config.current_communes,
+        },
+        "provinces": [
+            {
+                "era": plan.province.era,
+                "code": plan.province.code,
+                "name": plan.province.name,
+                "successor_code": plan.province.successor_code,
+                "predecessor_codes": list(plan.province.predecessor_codes),
+                "first_month": month_tag(plan.months[0]),
+                "last_month": month_tag(plan.months[-1]),
+                "report_layout": plan.layout.name,
+                "dossier_format": plan.dossier_format.label,
+                "agencies": len(plan.province.agencies),
+            }
+            for plan in plans
+        ],
+        "dossier_rows_written": run.summary.dossier_rows,
+        "counting_rules": "docs/sample_data.md#reconciliation-rules",
+        "dossier_header_aliases": VIETNAMESE_DOSSIER_HEADERS,
+        "anchor_reports": [anchor],
+        "deliberate_mismatches": [m.record for m in mismatches if m.record],
+        "dirty_faults": faults,
+        "tolerated_variants": [
+            {
+                "variant": "utf8_bom",
+                "expected": "load",
+                "rule": "SOURCES.md §2: CSV is UTF-8 with or without BOM",
+                "files": sorted(
+                    run.relative(f.path) for f in run.files if "utf8_bom" in f.file_format
+                )
+                + sorted(
+                    str(item["path"])
+                    for item in files
+                    if item["source"] == "portal_report"
+                    and any("csv_vietnamese_numbers" in n for n in item["notes"])
                 ),
-            )
-            name = f"{province.code}_{province.slug}_{year}-{month:02d}.{layout.file_format}"
-            write_report(report, layout, report_dir / name)
-            summary.files_by_source["portal_report"] += 1
-    (config.out / "_manifest.json").write_text(
-        json.dumps({"generator": "pipelines.sample_data", "status": "first cut"}, indent=2) + "\n"
+            }
+        ],
+        "files": files,
+    }
+    (config.out / MANIFEST_NAME).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
+        encoding="utf-8",
     )
-    return summary
 
 
-def _month_end(year: int, month: int) -> date:
-    import calendar
-
-    return date(year, month, calendar.monthrange(year, month)[1])
+__all__ = ["BASE_METRICS", "DEFAULT_DOSSIERS", "GeneratorConfig", "Summary", "generate"]

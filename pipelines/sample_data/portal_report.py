@@ -254,6 +254,7 @@ CSV_VIETNAMESE = Layout(
             ("Trong hạn", "within_due"),
             ("Quá hạn", "overdue"),
         )
+        + [Column(None, "Số hồ sơ trả lại, rút hồ sơ", "returned_withdrawn")]
     ),
     title_style="committee",
     orthography="list",
@@ -308,6 +309,13 @@ CSV_PLAIN = Layout(
     total_first=False,
     vietnamese_numbers=False,
 )
+
+
+def has_returned_column(layout: Layout) -> bool:
+    """The national form has no returned/withdrawn column: a province using it exports no
+    returned or withdrawn dossiers (its system cancels them), so its rows still add up."""
+    return any(column.metric == "returned_withdrawn" for column in layout.columns)
+
 
 LAYOUTS: tuple[Layout, ...] = (OFFICIAL, CARRIED_FIRST, SPLIT_BCCI, CSV_VIETNAMESE, CSV_PLAIN)
 LAYOUT_BY_NAME = {layout.name: layout for layout in LAYOUTS}

@@ -1,0 +1,570 @@
+"""The simulation: dossiers of one province-month at a time, and the counts they imply.
+
+Every dossier is drawn once (agency, procedure, channel, dates, outcome, flags); the aggregate
+report of any period is then *counted* from the dossiers with the rules below, so the two agree
+by construction, and only the deliberate mismatches (generate.py) make them differ.
+
+Counting rules for a period [start, end) (these are the reconciliation rules, see docs):
+- carried: received before `start`, closed (resolved, returned or withdrawn) at or after `start`
+  or still open;
+- online / direct / postal: received in the period, by channel;
+- early / on_time / late: resolved in the period; the calendar date of resolved_at before, on,
+  or after the calendar date of due_at;
+- returned_withdrawn: returned or withdrawn in the period (resolved_at holds that time);
+- within_due / overdue: still open at `end`; overdue when due_at < end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from pipelines.sample_data.catalog import (
+    FULL,
+    LAND_CONSTRUCTION_INVESTMENT_FIELDS,
+    NONE,
+    PROCEDURES,
+)
+from pipelines.sample_data.counts import BASE_METRICS, METRIC_INDEX
+from pipelines.sample_data.timeline import (
+    RESTRUCTURING_MONTH,
+    day_weights,
+    month_index,
+    month_start_seconds,
+    ramp,
+    restructuring_disruption,
+)
+from pipelines.sample_data.units import CURRENT, LEGACY, Province
+
+NEVER = 10**6  # a month index far in the future: "not yet, not in this window"
+DAY = 86_400
+HOUR = 3_600
+CUTOVER_SECONDS = month_start_seconds(RESTRUCTURING_MONTH)
+
+LEVEL_SHARE = {
+    LEGACY: {"province": 0.30, "district": 0.45, "commune": 0.25},
+    CURRENT: {"province": 0.35, "district": 0.0, "commune": 0.65},
+}
+LEVELS = ("province", "district", "commune")
+# By level (LEVELS order): the probability that a dossier of an online-capable procedure arrives
+# online, at the start and the end of the adoption curve; lateness; digitization head start.
+ONLINE_LOW = np.array([0.70, 0.55, 0.45])
+ONLINE_HIGH = np.array([0.96, 0.92, 0.90])
+LATE_LEVEL_FACTOR = np.array([1.0, 1.2, 0.8])
+DIGITIZATION_LEVEL_BONUS = np.array([0.04, 0.0, -0.04])
+RETURN_RATE = 0.012
+WITHDRAWN_SHARE = 0.4
+POSTAL_SHARE = 0.06
+FEE_EXEMPT_SHARE = 0.04
+
+STATUS_PROCESSING, STATUS_RESOLVED, STATUS_RETURNED, STATUS_WITHDRAWN = 0, 1, 2, 3
+STATUS_NAMES = ("processing", "resolved", "returned", "withdrawn")
+CHANNEL_ONLINE, CHANNEL_DIRECT, CHANNEL_POSTAL = 0, 1, 2
+CHANNEL_NAMES = ("online", "direct", "postal")
+ONLINE_LEVEL_NAMES = ("none", "partial", "full")
+CAPABILITY_CODE = {NONE: 0, "partial": 1, FULL: 2}
+
+FIELDS: tuple[str, ...] = tuple(sorted({p.field for p in PROCEDURES}))
+FIELD_INDEX = {name: index for index, name in enumerate(FIELDS)}
+LAND_FIELDS = LAND_CONSTRUCTION_INVESTMENT_FIELDS
+PROC_FEE = np.array([p.fee_vnd for p in PROCEDURES], dtype=np.int64)
+PROC_DAYS = np.array([p.statutory_days for p in PROCEDURES], dtype=np.int64)
+PROC_FIELD = np.array([FIELD_INDEX[p.field] for p in PROCEDURES], dtype=np.int64)
+PROC_COPIES = np.array([p.field == "Chứng thực" for p in PROCEDURES])  # fee per copy
+
+
+def _key_seed(province: Province) -> list[int]:
+    return [0 if province.era == LEGACY else 1, int(province.code)]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How one province performs; a current province inherits its predecessors' average."""
+
+    online_factor: float
+    late_base: float
+    early_share: float
+    digitization_factor: float
+    payment_factor: float
+    satisfaction_base: float
+    response_rate: float
+
+
+def _legacy_behaviour(seed: int, legacy_code: str) -> Behaviour:
+    rng = np.random.default_rng([seed, 11, int(legacy_code)])
+    return Behaviour(
+        online_factor=float(rng.uniform(0.85, 1.25)),
+        late_base=float(np.exp(rng.uniform(np.log(0.002), np.log(0.035)))),
+        early_share=float(rng.uniform(0.6, 0.85)),
+        digitization_factor=float(rng.uniform(0.85, 1.08)),
+        payment_factor=float(rng.uniform(0.8, 1.12)),
+        satisfaction_base=float(rng.uniform(0.88, 0.965)),
+        response_rate=float(rng.uniform(0.15, 0.45)),
+    )
+
+
+def behaviour_of(province: Province, seed: int) -> Behaviour:
+    if province.era == LEGACY:
+        return _legacy_behaviour(seed, province.code)
+    parts = [_legacy_behaviour(seed, code) for code in province.predecessor_codes]
+    averaged = {
+        name: float(np.mean([getattr(part, name) for part in parts]))
+        for name in Behaviour.__dataclass_fields__
+    }
+    return Behaviour(**averaged)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """When each procedure went online (partial, then full), got online payment and was
+    integrated on the National Public Service Portal, in one province. Month indices."""
+
+    online_from: np.ndarray
+    full_from: np.ndarray
+    payment_from: np.ndarray
+    integrated_from: np.ndarray
+
+    def level_at(self, month: int) -> np.ndarray:
+        """0 none, 1 partial, 2 full, per procedure."""
+        level = (self.online_from <= month).astype(np.int64)
+        return level + (self.full_from <= month)
+
+    def payment_at(self, month: int) -> np.ndarray:
+        return self.payment_from <= month
+
+    def integrated_at(self, month: int) -> np.ndarray:
+        return self.integrated_from <= month
+
+
+def _legacy_capabilities(seed: int, legacy_code: str) -> Capabilities:
+    rng = np.random.default_rng([seed, 12, int(legacy_code)])
+    count = len(PROCEDURES)
+    # Most procedures were online before 2024; the rest follow through 2025.
+    online = month_index(2021, 1) + np.floor(rng.random(count) ** 2.2 * 56).astype(np.int64)
+    never = rng.random(count) < 0.05
+    max_level = np.array([CAPABILITY_CODE[p.max_capability] for p in PROCEDURES])
+    online = np.where((max_level == 0) | never, NEVER, online)
+    full = np.where(
+        max_level == 2, online + np.floor(rng.random(count) * 30).astype(np.int64), NEVER
+    )
+    fee = PROC_FEE > 0
+    payment = np.where(fee, online + np.floor(rng.random(count) * 26).astype(np.int64), NEVER)
+    integrated = online + np.floor(rng.random(count) * 8).astype(np.int64)
+    return Capabilities(
+        online_from=online,
+        full_from=np.minimum(full, NEVER),
+        payment_from=np.minimum(payment, NEVER),
+        integrated_from=np.minimum(integrated, NEVER),
+    )
+
+
+def capabilities_of(province: Province, seed: int) -> Capabilities:
+    if province.era == LEGACY:
+        return _legacy_capabilities(seed, province.code)
+    # The new province runs one system and keeps the best of what its predecessors had.
+    parts = [_legacy_capabilities(seed, code) for code in province.predecessor_codes]
+    best = {
+        name: np.minimum.reduce([getattr(part, name) for part in parts])
+        for name in Capabilities.__dataclass_fields__
+    }
+    return Capabilities(**best)
+
+
+@dataclass
+class ProvinceState:
+    """Accumulators of one province-era over the window: report counts per agency and month,
+    and resolved dossiers per agency, field and month (for the satisfaction survey)."""
+
+    province: Province
+    window_start: int
+    window_months: int
+    counts: np.ndarray  # [agency, month, metric]
+    resolved_by_field: np.ndarray  # [agency, field, month]
+
+    @classmethod
+    def empty(cls, province: Province, window_start: int, window_months: int) -> ProvinceState:
+        agencies = len(province.agencies)
+        return cls(
+            province,
+            window_start,
+            window_months,
+            np.zeros((agencies, window_months, len(BASE_METRICS)), dtype=np.int64),
+            np.zeros((agencies, len(FIELDS), window_months), dtype=np.int64),
+        )
+
+
+def _agency_pools(province: Province) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each agency, the procedures it handles and their relative volumes."""
+    pools = []
+    for agency in province.agencies:
+        if agency.level == "province":
+            assert agency.department is not None
+            chosen = [
+                i
+                for i, p in enumerate(PROCEDURES)
+                if p.department_in(province.era) == agency.department.name
+            ]
+        elif agency.level == "district":
+            chosen = [i for i, p in enumerate(PROCEDURES) if p.legacy_level == "district"]
+        else:
+            chosen = [i for i, p in enumerate(PROCEDURES) if p.level_in(province.era) == "commune"]
+        weights = np.array([PROCEDURES[i].volume_weight for i in chosen])
+        pools.append((np.array(chosen, dtype=np.int64), weights / weights.sum()))
+    return pools
+
+
+def agency_probabilities(province: Province) -> np.ndarray:
+    shares = LEVEL_SHARE[province.era]
+    per_level = {
+        level: sum(a.weight for a in province.agencies if a.level == level) for level in shares
+    }
+    present = {level: s for level, s in shares.items() if per_level[level] > 0}
+    scale = sum(present.values())
+    probabilities = np.array(
+        [present[a.level] / scale * a.weight / per_level[a.level] for a in province.agencies]
+    )
+    return probabilities / probabilities.sum()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The dossiers of one province-month, as columns (numpy), before formatting."""
+
+    month: int
+    agency: np.ndarray
+    procedure: np.ndarray
+    channel: np.ndarray
+    online_level: np.ndarray
+    received: np.ndarray  # seconds since 1970, local time
+    due: np.ndarray
+    closed: np.ndarray  # resolved/returned/withdrawn time; -1 while processing
+    status: np.ndarray
+    dossier_digitized: np.ndarray
+    result_digitized: np.ndarray
+    e_result_issued: np.ndarray
+    data_reused: np.ndarray
+    fee_amount: np.ndarray
+    paid_online: np.ndarray
+    sequence: np.ndarray  # 1-based number of the dossier within the province-month
+
+    def __len__(self) -> int:
+        return len(self.agency)
+
+    def subset(self, keep: np.ndarray) -> Chunk:
+        return Chunk(
+            self.month,
+            *(getattr(self, name)[keep] for name in Chunk.__dataclass_fields__ if name != "month"),
+        )
+
+
+class ProvinceSimulator:
+    def __init__(
+        self,
+        province: Province,
+        seed: int,
+        window_start: int,
+        window_end: int,
+        *,
+        returns_reported: bool = True,
+    ) -> None:
+        self.province = province
+        self.return_rate = RETURN_RATE if returns_reported else 0.0
+        self.seed = seed
+        self.window_start = window_start
+        self.window_end = window_end
+        self.export_end = month_start_seconds(window_end + 1)
+        self.behaviour = behaviour_of(province, seed)
+        self.capabilities = capabilities_of(province, seed)
+        self.pools = _agency_pools(province)
+        self.agency_probabilities = agency_probabilities(province)
+        self.agency_levels = np.array([LEVELS.index(a.level) for a in province.agencies])
+        self.month_ends = np.array(
+            [month_start_seconds(m + 1) for m in range(window_start, window_end + 1)],
+            dtype=np.int64,
+        )
+        self.state = ProvinceState.empty(province, window_start, window_end - window_start + 1)
+
+    def simulate_month(self, month: int, dossiers: int) -> Chunk:
+        rng = np.random.default_rng([self.seed, 20, *_key_seed(self.province), month])
+        behaviour = self.behaviour
+        per_agency = rng.multinomial(dossiers, self.agency_probabilities)
+        agency = np.repeat(np.arange(len(per_agency)), per_agency)
+        procedure = np.empty(dossiers, dtype=np.int64)
+        cursor = 0
+        for index, count in enumerate(per_agency):
+            if count:
+                pool, weights = self.pools[index]
+                procedure[cursor : cursor + count] = rng.choice(pool, size=count, p=weights)
+                cursor += count
+        levels = self.agency_levels[agency]
+
+        # Intake: the day follows working days and holidays, the hour office or online habits.
+        weights = day_weights(month)
+        day = rng.choice(len(weights), size=dossiers, p=weights / weights.sum())
+        capability = self.capabilities.level_at(month)[procedure]
+        online_p = (
+            ONLINE_LOW[levels] + (ONLINE_HIGH - ONLINE_LOW)[levels] * ramp(month, 0.0, 1.0)
+        ) * behaviour.online_factor
+        online_p = np.clip(np.where(capability == 2, online_p * 1.04, online_p * 0.95), 0.02, 0.98)
+        is_online = (capability > 0) & (rng.random(dossiers) < online_p)
+        is_postal = ~is_online & (rng.random(dossiers) < POSTAL_SHARE)
+        channel = np.where(
+            is_online, CHANNEL_ONLINE, np.where(is_postal, CHANNEL_POSTAL, CHANNEL_DIRECT)
+        )
+        online_level = np.where(is_online, capability, 0)
+        seconds_of_day = np.where(
+            is_online,
+            rng.integers(6 * HOUR, 23 * HOUR, size=dossiers),
+            rng.integers(7 * HOUR + 1800, 17 * HOUR, size=dossiers),
+        )
+        received = month_start_seconds(month) + day * DAY + seconds_of_day
+
+        # Due date: statutory working days after intake (same-day procedures: before 15:00).
+        received_day = (received // DAY).astype("datetime64[D]")
+        days = PROC_DAYS[procedure] + ((PROC_DAYS[procedure] == 0) & (seconds_of_day >= 15 * HOUR))
+        due_day = np.busday_offset(received_day, days, roll="forward")
+        due = due_day.astype(np.int64) * DAY + 17 * HOUR
+
+        # Outcome: returned/withdrawn, late, or in time (early or on the due date).
+        late_p = (
+            behaviour.late_base
+            * (1.3 - 0.6 * ramp(month, 0.0, 1.0))
+            * restructuring_disruption(month)
+            * LATE_LEVEL_FACTOR[levels]
+        )
+        draw = rng.random(dossiers)
+        returned = draw < self.return_rate
+        late = ~returned & (draw < self.return_rate + late_p)
+        early = ~returned & ~late & (rng.random(dossiers) < behaviour.early_share)
+        received_day_i = received // DAY
+        due_day_i = due // DAY
+        span_days = np.maximum(due_day_i - received_day_i, 0)
+        work_time = rng.integers(8 * HOUR, 17 * HOUR, size=dossiers)
+        early_day = received_day_i + np.floor(rng.random(dossiers) * span_days).astype(np.int64)
+        early_time = np.where(
+            early_day == received_day_i,
+            received + rng.integers(600, 4 * HOUR, size=dossiers),
+            early_day * DAY + work_time,
+        )
+        on_time_time = np.maximum(due_day_i * DAY + work_time, received + 600)
+        late_days = 1 + np.minimum(rng.geometric(0.3, size=dossiers) - 1, 60)
+        late_time = (due_day_i + late_days) * DAY + work_time
+        returned_time = received + np.maximum(
+            (rng.random(dossiers) * (due - received)).astype(np.int64), 600
+        )
+        closed = np.where(
+            returned,
+            returned_time,
+            np.where(late, late_time, np.where(early & (span_days > 0), early_time, on_time_time)),
+        )
+        status = np.where(
+            returned,
+            np.where(rng.random(dossiers) < WITHDRAWN_SHARE, STATUS_WITHDRAWN, STATUS_RETURNED),
+            STATUS_RESOLVED,
+        )
+        if self.province.era == LEGACY and self.export_end > CUTOVER_SECONDS:
+            # Provinces were told to clear their backlog before the merger: every dossier of a
+            # legacy agency is closed by 30 June 2025, none is carried into the new provinces.
+            forced = closed >= CUTOVER_SECONDS
+            last_day = CUTOVER_SECONDS - DAY
+            forced_time = np.clip(last_day + work_time, received + 60, CUTOVER_SECONDS - 1)
+            closed = np.where(forced, np.maximum(forced_time, received), closed)
+        open_at_export = closed >= self.export_end
+        closed = np.where(open_at_export, -1, closed)
+        status = np.where(open_at_export, STATUS_PROCESSING, status)
+
+        # Digitization, electronic results, data reuse and payment grow with the programme.
+        resolved = status == STATUS_RESOLVED
+        bonus = DIGITIZATION_LEVEL_BONUS[levels]
+        factor = behaviour.digitization_factor
+        dossier_digitized = rng.random(dossiers) < np.clip(
+            (ramp(month, 0.45, 0.93) + bonus) * factor, 0, 0.99
+        )
+        result_digitized = resolved & (
+            rng.random(dossiers) < np.clip((ramp(month, 0.40, 0.92) + bonus) * factor, 0, 0.99)
+        )
+        e_result_issued = resolved & (rng.random(dossiers) < min(ramp(month, 0.35, 0.95), 0.99))
+        data_reused = rng.random(dossiers) < min(ramp(month, 0.20, 0.78) * factor, 0.95)
+        copies = np.where(PROC_COPIES[procedure], rng.integers(1, 5, size=dossiers), 1)
+        exempt = rng.random(dossiers) < FEE_EXEMPT_SHARE
+        fee_amount = np.where(exempt, 0, PROC_FEE[procedure] * copies)
+        payment_open = self.capabilities.payment_at(month)[procedure]
+        paid_online = (
+            (fee_amount > 0)
+            & is_online
+            & payment_open
+            & (rng.random(dossiers) < min(ramp(month, 0.45, 0.92) * behaviour.payment_factor, 0.98))
+        )
+
+        order = np.lexsort((agency, received))
+        chunk = Chunk(
+            month=month,
+            agency=agency[order],
+            procedure=procedure[order],
+            channel=channel[order],
+            online_level=online_level[order],
+            received=received[order],
+            due=due[order],
+            closed=closed[order],
+            status=status[order],
+            dossier_digitized=dossier_digitized[order],
+            result_digitized=result_digitized[order],
+            e_result_issued=e_result_issued[order],
+            data_reused=data_reused[order],
+            fee_amount=fee_amount[order],
+            paid_online=paid_online[order],
+            sequence=np.arange(1, dossiers + 1),
+        )
+        self._accumulate(chunk)
+        return chunk
+
+    def _accumulate(self, chunk: Chunk) -> None:
+        """Add the chunk's dossiers to the report counts of every month they touch."""
+        counts = self.state.counts
+        months = self.state.window_months
+        start = self.window_start
+        received_month = chunk.month - start
+        closed_month = np.where(
+            chunk.closed >= 0, _month_index_of_seconds(chunk.closed) - start, months
+        )
+        agency = chunk.agency
+        np.add.at(
+            counts,
+            (
+                agency,
+                received_month,
+                np.array([METRIC_INDEX[c] for c in CHANNEL_NAMES])[chunk.channel],
+            ),
+            1,
+        )
+        closed_in_window = closed_month < months
+        resolved_class = resolution_class(chunk.closed, chunk.due)
+        metric = np.where(
+            chunk.status == STATUS_RESOLVED,
+            np.array([METRIC_INDEX["early"], METRIC_INDEX["on_time"], METRIC_INDEX["late"]])[
+                resolved_class
+            ],
+            METRIC_INDEX["returned_withdrawn"],
+        )
+        np.add.at(
+            counts,
+            (agency[closed_in_window], closed_month[closed_in_window], metric[closed_in_window]),
+            1,
+        )
+        resolved_mask = closed_in_window & (chunk.status == STATUS_RESOLVED)
+        np.add.at(
+            self.state.resolved_by_field,
+            (
+                agency[resolved_mask],
+                PROC_FIELD[chunk.procedure[resolved_mask]],
+                closed_month[resolved_mask],
+            ),
+            1,
+        )
+        # Open at the end of month m (received_month <= m < closed_month): in progress there;
+        # open at the start of month m (received_month < m <= closed_month): carried into m.
+        last = np.minimum(closed_month, months)
+        offset = 0
+        while True:
+            month = received_month + offset
+            in_progress = month < last
+            if not in_progress.any():
+                break
+            overdue = chunk.due < self.month_ends[np.minimum(month, months - 1)]
+            state_metric = np.where(overdue, METRIC_INDEX["overdue"], METRIC_INDEX["within_due"])
+            np.add.at(counts, (agency[in_progress], month, state_metric[in_progress]), 1)
+            if month + 1 < months:
+                np.add.at(counts, (agency[in_progress], month + 1, METRIC_INDEX["carried"]), 1)
+            offset += 1
+
+
+def _month_index_of_seconds(seconds: np.ndarray) -> np.ndarray:
+    months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+    return months + 1970 * 12
+
+
+def resolution_class(closed: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """0 early, 1 on time, 2 late: the calendar day of resolution against the due day."""
+    closed_day = np.where(closed >= 0, closed // DAY, 0)
+    due_day = due // DAY
+    return np.where(closed_day < due_day, 0, np.where(closed_day == due_day, 1, 2))
+
+
+def _strings(values: list[str | None], index: np.ndarray) -> pl.Series:
+    return pl.Series(values, dtype=pl.String).gather(index)
+
+
+def _timestamps(seconds: np.ndarray) -> pl.Series:
+    return pl.Series(seconds * 1_000_000, dtype=pl.Int64).cast(pl.Datetime("us"))
+
+
+def chunk_frame(chunk: Chunk, province: Province) -> pl.DataFrame:
+    """The canonical dossier columns (SOURCES.md §2) of a chunk."""
+    agencies = province.agencies
+    year, month = divmod(chunk.month, 12)
+    prefix = f"{province.code}.{year % 100:02d}{month + 1:02d}."
+    frame = pl.DataFrame(
+        {
+            "sequence": pl.Series(chunk.sequence, dtype=pl.Int64),
+            "agency_code": _strings([a.code for a in agencies], chunk.agency),
+            "agency_name": _strings([a.name for a in agencies], chunk.agency),
+            "agency_level": _strings([a.level for a in agencies], chunk.agency),
+            "commune_code": _strings([a.commune_code for a in agencies], chunk.agency),
+            "procedure_code": _strings([p.code for p in PROCEDURES], chunk.procedure),
+            "procedure_field": _strings([p.field for p in PROCEDURES], chunk.procedure),
+            "channel": _strings(list(CHANNEL_NAMES), chunk.channel),
+            "online_level": _strings(list(ONLINE_LEVEL_NAMES), chunk.online_level),
+            "received_at": _timestamps(chunk.received),
+            "due_at": _timestamps(chunk.due),
+            "closed_at": _timestamps(np.maximum(chunk.closed, 0)),
+            "is_closed": pl.Series(chunk.closed >= 0, dtype=pl.Boolean),
+            "status": _strings(list(STATUS_NAMES), chunk.status),
+            "dossier_digitized": pl.Series(chunk.dossier_digitized, dtype=pl.Boolean),
+            "result_digitized": pl.Series(chunk.result_digitized, dtype=pl.Boolean),
+            "e_result_issued": pl.Series(chunk.e_result_issued, dtype=pl.Boolean),
+            "data_reused": pl.Series(chunk.data_reused, dtype=pl.Boolean),
+            "fee_required": pl.Series(PROC_FEE > 0, dtype=pl.Boolean).gather(chunk.procedure),
+            "paid_online": pl.Series(chunk.paid_online, dtype=pl.Boolean),
+            "fee_amount_vnd": pl.Series(chunk.fee_amount, dtype=pl.Int64),
+        }
+    )
+    return frame.select(
+        pl.concat_str(pl.lit(prefix), pl.col("sequence").cast(pl.String).str.zfill(6)).alias(
+            "dossier_id"
+        ),
+        pl.lit(province.code, dtype=pl.String).alias("province_code"),
+        pl.lit(province.name, dtype=pl.String).alias("province_name"),
+        *DOSSIER_COLUMNS[3:11],
+        "received_at",
+        "due_at",
+        pl.when("is_closed").then("closed_at").alias("resolved_at"),
+        *DOSSIER_COLUMNS[14:],
+    )
+
+
+DOSSIER_COLUMNS: tuple[str, ...] = (
+    "dossier_id",
+    "province_code",
+    "province_name",
+    "agency_code",
+    "agency_name",
+    "agency_level",
+    "commune_code",
+    "procedure_code",
+    "procedure_field",
+    "channel",
+    "online_level",
+    "received_at",
+    "due_at",
+    "resolved_at",
+    "status",
+    "dossier_digitized",
+    "result_digitized",
+    "e_result_issued",
+    "data_reused",
+    "fee_required",
+    "paid_online",
+    "fee_amount_vnd",
+)
