@@ -46,7 +46,10 @@ def run_pipeline(paths: DataPaths) -> int:
                 failure = event.step_failure_data.error
                 message = failure.message.strip() if failure else "unknown error"
                 print(f"pipeline: step {event.step_key} failed: {message}", file=sys.stderr)
-        print(f"pipeline: run {result.run_id} FAILED; serving.duckdb was not replaced", file=sys.stderr)
+        print(
+            f"pipeline: run {result.run_id} FAILED; serving.duckdb was not replaced",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -82,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     paths = data_paths().ensure()
     if args.command == "paths":
-        print(f"landing:   {paths.landing}\nwarehouse: {paths.warehouse_db}\nserving:   {paths.serving_db}")
+        print(f"landing:   {paths.landing}")
+        print(f"warehouse: {paths.warehouse_db}")
+        print(f"serving:   {paths.serving_db}")
         return 0
     return run_pipeline(paths)
 

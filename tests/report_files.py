@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import unicodedata
 from pathlib import Path
 
 import xlsxwriter
@@ -11,7 +13,11 @@ import xlsxwriter
 HOA_BINH_Q1_2023_AGENCIES: list[tuple[str, str, list[int]]] = [
     # level section, agency, [carried, online, direct_postal, early, on_time, late, within, overdue]
     ("I. Cấp tỉnh", "Sở Tư pháp", [1_070, 12_901, 453, 10_192, 3_139, 86, 998, 9]),
-    ("I. Cấp tỉnh", "Sở Tài nguyên và Môi trường", [4_000, 20_000, 1_000, 14_000, 6_000, 50, 4_940, 10]),
+    (
+        "I. Cấp tỉnh",
+        "Sở Tài nguyên và Môi trường",
+        [4_000, 20_000, 1_000, 14_000, 6_000, 50, 4_940, 10],
+    ),
     ("II. Cấp huyện", "UBND huyện Lạc Sơn", [3_000, 25_000, 1_500, 20_000, 6_000, 30, 3_470, 0]),
     ("III. Cấp xã", "UBND xã Hợp Thịnh", [3_000, 15_000, 1_500, 15_000, 4_000, 20, 480, 0]),
 ]
@@ -37,14 +43,70 @@ def _official_layout(agencies, title_province: str, title_period: str, number=vn
         [f"UBND {title_province.upper()}", "", "", "", "", "", "", "", "", "", "", "", "", ""],
         ["BÁO CÁO TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ TTHC"],
         [title_period],
-        ["STT", "Đơn vị", "Tiếp nhận", "", "", "", "Đã giải quyết", "", "", "",
-         "Đang giải quyết", "", "", "Trả lại/Rút hồ sơ"],
-        ["", "", "Tổng số", "Trong đó", "", "", "Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn",
-         "Tổng số", "Trong hạn", "Quá hạn", ""],
-        ["", "", "", "Kỳ trước chuyển sang", "Trực tuyến", "Trực tiếp, bưu chính",
-         "", "", "", "", "", "", "", ""],
-        ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)", "(8)", "(9)", "(10)", "(11)", "(12)",
-         "(13)", "(14)"],
+        [
+            "STT",
+            "Đơn vị",
+            "Tiếp nhận",
+            "",
+            "",
+            "",
+            "Đã giải quyết",
+            "",
+            "",
+            "",
+            "Đang giải quyết",
+            "",
+            "",
+            "Trả lại/Rút hồ sơ",
+        ],
+        [
+            "",
+            "",
+            "Tổng số",
+            "Trong đó",
+            "",
+            "",
+            "Tổng số",
+            "Trước hạn",
+            "Đúng hạn",
+            "Quá hạn",
+            "Tổng số",
+            "Trong hạn",
+            "Quá hạn",
+            "",
+        ],
+        [
+            "",
+            "",
+            "",
+            "Kỳ trước chuyển sang",
+            "Trực tuyến",
+            "Trực tiếp, bưu chính",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+        [
+            "(1)",
+            "(2)",
+            "(3)",
+            "(4)",
+            "(5)",
+            "(6)",
+            "(7)",
+            "(8)",
+            "(9)",
+            "(10)",
+            "(11)",
+            "(12)",
+            "(13)",
+            "(14)",
+        ],
     ]
     totals = [0] * 8
     section = None
@@ -60,19 +122,58 @@ def _official_layout(agencies, title_province: str, title_period: str, number=vn
 
 def _agency_row(stt: str, agency: str, c: list[int], number) -> list[str]:
     carried, online, direct, early, on_time, late, within, overdue = c
-    return [stt, agency, number(carried + online + direct), number(carried), number(online),
-            number(direct), number(early + on_time + late), number(early), number(on_time),
-            number(late), number(within + overdue), number(within), number(overdue), number(0)]
+    return [
+        stt,
+        agency,
+        number(carried + online + direct),
+        number(carried),
+        number(online),
+        number(direct),
+        number(early + on_time + late),
+        number(early),
+        number(on_time),
+        number(late),
+        number(within + overdue),
+        number(within),
+        number(overdue),
+        number(0),
+    ]
+
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Windows-1258 as Vietnamese Windows writes it: base letters precomposed, tones combining."""
+    out = bytearray()
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        base, *marks = unicodedata.normalize("NFD", char)
+        vowel = unicodedata.normalize(
+            "NFC", base + "".join(m for m in marks if m not in _TONE_MARKS)
+        )
+        out += vowel.encode("cp1258") + "".join(m for m in marks if m in _TONE_MARKS).encode(
+            "cp1258"
+        )
+    return bytes(out)
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=encoding, newline="") as handle:
-        csv.writer(handle).writerows(rows)
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    text = buffer.getvalue()
+    path.write_bytes(encode_cp1258(text) if encoding == "cp1258" else text.encode(encoding))
     return path
 
 
-def write_xlsx(path: Path, rows: list[list[str]], merge_header: bool = True, extra_sheet: bool = False) -> Path:
+def write_xlsx(
+    path: Path, rows: list[list[str]], merge_header: bool = True, extra_sheet: bool = False
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(str(path))
     sheet = workbook.add_worksheet("Bieu 06")

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: sources link to the raw assets, tests become asset checks."""
 
-
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any

@@ -1,6 +1,5 @@
 """Landing folders → raw DuckDB tables, one asset per source, validated by its data contract."""
 
-
 import dagster as dg
 
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
@@ -27,8 +26,8 @@ def summary_metadata(summary: IngestSummary) -> dict[str, dg.MetadataValue]:
         "rows_loaded": dg.MetadataValue.int(summary.rows_loaded),
         "rows_quarantined": dg.MetadataValue.int(summary.rows_quarantined),
         "files": dg.MetadataValue.md(
-            "| file | outcome | rows in | loaded | quarantined | message |\n|---|---|---|---|---|---|\n"
-            + table
+            "| file | outcome | rows in | loaded | quarantined | message |\n"
+            "|---|---|---|---|---|---|\n" + table
             if summary.files
             else "no new files"
         ),

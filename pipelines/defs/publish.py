@@ -1,6 +1,5 @@
 """serving.duckdb: the marts and audit tables, replaced atomically after a good build."""
 
-
 import dagster as dg
 
 from pipelines.defs.dbt import dbt_project, mart_keys

@@ -26,7 +26,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def paths(self) -> DataPaths:
-        return (DataPaths(Path(self.data_dir).resolve()) if self.data_dir else data_paths()).ensure()
+        return (
+            DataPaths(Path(self.data_dir).resolve()) if self.data_dir else data_paths()
+        ).ensure()
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,4 +1,4 @@
-"""Data contracts (ODCS v3 YAML in data_contracts/): the one place a source's schema and rules live."""
+"""Data contracts (ODCS v3 YAML in data_contracts/): where a source's schema and rules live."""
 
 from __future__ import annotations
 

@@ -58,7 +58,9 @@ def read_grid(path: Path) -> list[list[str]]:
             raise FileReadError(f"{path.name}: the file is empty")
         dialect = _sniff(text)
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
-    raise FileReadError(f"{path.name}: unsupported file type {suffix or '(none)'}; expected XLSX or CSV")
+    raise FileReadError(
+        f"{path.name}: unsupported file type {suffix or '(none)'}; expected XLSX or CSV"
+    )
 
 
 def _sniff(text: str) -> type[csv.Dialect] | csv.Dialect:

@@ -197,7 +197,9 @@ def ingest_source(
                 outcome = FileOutcome(path.name, "duplicate", 0, 0, 0, f"same content as {seen[0]}")
                 _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
             else:
-                outcome = _ingest_file(con, source, path, digest, contract, parser, load_id, loaded_at)
+                outcome = _ingest_file(
+                    con, source, path, digest, contract, parser, load_id, loaded_at
+                )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -246,7 +248,9 @@ def _ingest_file(
         len(failed_rows),
         message,
     )
-    load_seq = _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, parsed)
+    load_seq = _record_load(
+        con, source, path, digest, contract, load_id, loaded_at, outcome, parsed
+    )
     to_load = good.select(*contract.column_names, load_seq=pl.lit(load_seq), **lineage)  # noqa: F841
     con.execute(f"insert into {contract.table} by name select * from to_load")
     if failures.height:
@@ -280,7 +284,9 @@ def find_rule_failures(
     for rule in contract.row_rules:
         checks.append((rule.name, rule.predicate, rule.description))
     if not checks or rows.height == 0:
-        return pl.DataFrame(schema={"row_number": pl.Int64, "rule": pl.String, "message": pl.String})
+        return pl.DataFrame(
+            schema={"row_number": pl.Int64, "rule": pl.String, "message": pl.String}
+        )
     selects = " union all ".join(
         f"select row_number, '{name}' as rule, {_sql_text(message)} as message "
         f"from parsed_rows where not coalesce(({predicate}), false)"

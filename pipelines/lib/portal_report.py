@@ -79,7 +79,7 @@ _GROUP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("returned", re.compile(r"\btra lai\b|\brut ho so\b|\brut\b")),
     ("waiting", re.compile(r"\bcho bo sung\b")),
     ("satisfaction", re.compile(r"\bhai long\b|\bdanh gia\b")),
-    ("received", re.compile(r"\btiep nhan\b|\bnhan giai quyet\b|\bso ho so nhan\b")),
+    ("received", re.compile(r"\btiep nhan\b|\bnhan giai quyet\b|\bso ho so nhan\b|\bky truoc\b")),
     ("in_progress", re.compile(r"\bdang giai quyet\b|\bchua giai quyet\b|\bdang xu ly\b")),
     ("resolved", re.compile(r"\bda giai quyet\b|\bda xu ly\b|\bket qua giai quyet\b")),
 )
@@ -193,11 +193,11 @@ def _map_columns(paths: list[list[str]], header_rows: str) -> _ColumnMap:
                 f"({' / '.join(paths[positions[meaning]])!r} and {' / '.join(path)!r})"
             )
         positions[meaning] = index
-    if "received_direct" in positions or "received_postal" in positions:
-        if "received_direct_postal" in positions:
-            raise ReportFormatError(
-                f"header {header_rows}: a combined direct/postal column and a split one"
-            )
+    split = "received_direct" in positions or "received_postal" in positions
+    if split and "received_direct_postal" in positions:
+        raise ReportFormatError(
+            f"header {header_rows}: a combined direct/postal column and a split one"
+        )
     required = [c for c in COUNT_COLUMNS if c not in _OPTIONAL] + ["agency_name"]
     missing = [
         c
@@ -271,15 +271,17 @@ def _find_province(titles: list[str], as_of: date, path: Path) -> tuple[str, str
     )
 
 
-_PROVINCE_IN_TITLE = re.compile(
-    r"(?:ubnd|uy ban nhan dan)?\s*(tinh|thanh pho|tp)\s+([a-z][a-z\s-]*?)(?=$|\s*[-–:,(]|\s+(?:bao cao|tinh hinh|thang|quy|nam|tu ngay))"
-)
+_PROVINCE_KEYWORD = re.compile(r"\b(?:tinh|thanh pho|tp)\s+")
 
 
 def _province_candidates(text: str) -> list[str]:
+    """Names that may follow "Tỉnh"/"Thành phố"/"TP" in a title, longest first, then the line."""
     folded = fold_words(text)
-    found = [m.group(2).strip() for m in _PROVINCE_IN_TITLE.finditer(folded)]
-    return [*found, folded]
+    candidates = []
+    for match in _PROVINCE_KEYWORD.finditer(folded):
+        words = folded[match.end() :].split()
+        candidates += [" ".join(words[:n]) for n in range(min(4, len(words)), 0, -1)]
+    return [*candidates, folded]
 
 
 def parse_report(path: Path) -> ParsedReport:
@@ -299,7 +301,11 @@ def parse_report(path: Path) -> ParsedReport:
     province_code, province_name = _find_province(titles, period.start, path)
 
     header_end = _header_end(grid, header_start)
-    header_rows = f"rows {header_start + 1}-{header_end}"
+    header_rows = (
+        f"row {header_end}"
+        if header_end == header_start + 1
+        else f"rows {header_start + 1}-{header_end}"
+    )
     paths = _header_paths(grid[header_start:header_end])
     columns = _map_columns(paths, f"{path.name} {header_rows}")
 
@@ -387,7 +393,9 @@ def _cell(row: Sequence[str], index: int) -> str:
     return row[index].strip() if 0 <= index < len(row) else ""
 
 
-def _read_counts(row: Sequence[str], positions: dict[str, int]) -> tuple[dict[str, int | None], list[str]]:
+def _read_counts(
+    row: Sequence[str], positions: dict[str, int]
+) -> tuple[dict[str, int | None], list[str]]:
     counts: dict[str, int | None] = {}
     errors: list[str] = []
     for name, index in positions.items():

@@ -75,7 +75,9 @@ def publish(
             fingerprint = warehouse_fingerprint(con, manifest_path)
             if not force and fingerprint == current_fingerprint(serving_db):
                 con.execute("detach wh")
-                return PublishResult(False, fingerprint, {}, "nothing changed since the last publish")
+                return PublishResult(
+                    False, fingerprint, {}, "nothing changed since the last publish"
+                )
             table_rows = _copy_tables(con)
             _write_metadata(con, fingerprint, table_rows, manifest_path, run_id)
             con.execute("detach wh")
@@ -124,7 +126,9 @@ def _write_metadata(
         """,
         [datetime.now(UTC).replace(tzinfo=None), fingerprint, run_id],
     )
-    con.execute("create table meta.tables (table_name varchar, row_count bigint, description varchar)")
+    con.execute(
+        "create table meta.tables (table_name varchar, row_count bigint, description varchar)"
+    )
     docs = _model_docs(manifest_path)
     for name, count in table_rows.items():
         description = docs.get(name, {}).get("description", "")

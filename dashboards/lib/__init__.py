@@ -1,0 +1,1 @@
+"""Shared query, formatting and language helpers for the pages."""

@@ -1,0 +1,39 @@
+"""Shared fixtures: an isolated data folder per test and one real pipeline run per scenario."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.settings import DataPaths
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """A fresh CCHC_DATA_DIR: landing folders, warehouse and serving DB all under tmp_path."""
+    monkeypatch.setenv("CCHC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+    return DataPaths(tmp_path / "data").ensure()
+
+
+def run_pipeline_job(instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+    """One real Dagster run of the whole asset graph, as `make pipeline` does it."""
+    from pipelines.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    with instance or dg.DagsterInstance.ephemeral() as active:
+        return job.execute_in_process(instance=active, raise_on_error=False)
+
+
+def query_serving(paths: DataPaths, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(paths.serving_db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture
+def serving_reader(data_dir: DataPaths) -> Iterator[callable]:
+    yield lambda sql, params=None: query_serving(data_dir, sql, params)

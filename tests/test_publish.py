@@ -1,0 +1,74 @@
+"""Publishing replaces serving.duckdb atomically and never blocks on, or breaks, its readers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.publish import publish
+
+
+def _warehouse(path: Path, value: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts; create schema if not exists audit")
+        con.execute("create or replace table marts.fct_kpi as select ? as value", [value])
+        con.execute(
+            "create or replace table audit.loads as select 1 as load_seq, 'f' as source, "
+            "'f.csv' as file_name, ? as file_hash, 'loaded' as outcome, '1' as contract_version, "
+            "'L' as load_id, now()::timestamp as loaded_at, 1 as rows_loaded",
+            [str(value)],
+        )
+    return path
+
+
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("select value from marts.fct_kpi").fetchone()[0], flush=True)
+sys.stdin.readline()
+print(con.execute("select value from marts.fct_kpi").fetchone()[0], flush=True)
+"""
+
+
+def test_a_reader_keeps_its_snapshot_while_a_new_file_is_published(tmp_path: Path) -> None:
+    """A reader in another process (a dashboard, an analyst) holds the file open throughout."""
+    serving = tmp_path / "serving.duckdb"
+    publish(_warehouse(tmp_path / "w.duckdb", 1), serving)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(serving)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "1"
+
+        result = publish(_warehouse(tmp_path / "w.duckdb", 2), serving)
+
+        assert result.published
+        with duckdb.connect(str(serving), read_only=True) as fresh:
+            assert fresh.execute("select value from marts.fct_kpi").fetchone() == (2,)
+            row_count = "select row_count from meta.tables where table_name = 'marts.fct_kpi'"
+            assert fresh.execute(row_count).fetchone() == (1,)
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "1"  # its snapshot, unchanged and unbroken
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_an_unchanged_warehouse_is_not_republished(tmp_path: Path) -> None:
+    warehouse, serving = _warehouse(tmp_path / "w.duckdb", 1), tmp_path / "serving.duckdb"
+    assert publish(warehouse, serving).published
+    before = serving.stat().st_mtime_ns
+
+    again = publish(warehouse, serving)
+
+    assert not again.published and again.reason == "nothing changed since the last publish"
+    assert serving.stat().st_mtime_ns == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "w.duckdb"]
