@@ -8,7 +8,10 @@ reports, satisfaction rows of the province follow once its months are done.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -65,6 +68,7 @@ from pipelines.sample_data.timeline import (
 from pipelines.sample_data.units import CURRENT, LEGACY, Province, build_provinces
 
 DEFAULT_DOSSIERS = 200_000
+BATCH_ROWS = 50_000
 SOURCES = ("portal_report", "dossiers", "payments", "procedures", "satisfaction")
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_VERSION = 1
@@ -251,14 +255,38 @@ def make_report(province: Province, period: ReportPeriod, rows: list[RowCounts])
 
 
 class Run:
-    def __init__(self, config: GeneratorConfig) -> None:
+    def __init__(self, config: GeneratorConfig, report_workers: int = 0) -> None:
         self.config = config
+        # Writing ~1,700 small workbooks costs as much as the simulation: a worker process
+        # writes them while the main process simulates (the files do not depend on who writes).
+        self.report_pool = (
+            ProcessPoolExecutor(report_workers, mp_context=multiprocessing.get_context("spawn"))
+            if report_workers > 0
+            else None
+        )
+        self.report_jobs: list[Future[None]] = []
         self.out = config.out
         self.summary = Summary()
         self.files: list[WrittenFile] = []
         self.satisfaction_writers: dict[int, TableWriter] = {}
         for source in SOURCES:
             (self.out / source).mkdir(parents=True, exist_ok=True)
+
+    def submit_report(self, report: Report, layout: Layout, path: Path) -> None:
+        if self.report_pool is None:
+            write_report(report, layout, path)
+        else:
+            self.report_jobs.append(self.report_pool.submit(write_report, report, layout, path))
+
+    def finish_reports(self) -> None:
+        if self.report_pool is None:
+            return
+        try:
+            for job in self.report_jobs:
+                job.result()  # re-raises a writer's error here
+        finally:
+            self.report_pool.shutdown(cancel_futures=True)
+            self.report_pool = None
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.out).as_posix()
@@ -313,28 +341,28 @@ class Run:
             None,
         )  # fmt: skip
         dossier_files: dict[int, tuple[TableWriter, TableWriter, list[int]]] = {}
-        for month in plan.months:
+        pending: list[Chunk] = []
+        pending_rows = 0
+        for position, month in enumerate(plan.months):
             chunk = simulator.simulate_month(month, cells[(province.key, month)])
             if omit is not None and month == omit.month:
-                chunk = self._omit_agency(chunk, omit, plan)
-            frame = chunk_frame(chunk, province)
+                chunk = self._omit_agency(chunk, month, omit, plan)
+            pending.append(chunk)
+            pending_rows += len(chunk)
             year = month_of(month)[0]
+            next_year = (
+                month_of(plan.months[position + 1])[0] if position + 1 < len(plan.months) else None
+            )
+            # Format and write in batches: per-call overheads dominate tiny month chunks, and a
+            # batch never exceeds one file-year nor BATCH_ROWS, so memory stays bounded.
+            if pending_rows < BATCH_ROWS and next_year == year:
+                continue
+            batch = Chunk.concat(pending)
+            pending, pending_rows = [], 0
             if year not in dossier_files:
-                months_of_year = [m for m in plan.months if month_of(m)[0] == year]
-                stem = (
-                    f"{plan.label}_{month_tag(months_of_year[0])}_{month_tag(months_of_year[-1])}"
-                )
-                fmt = plan.dossier_format
-                dossier_writer = TableWriter(
-                    self.out / "dossiers" / f"{stem}{fmt.suffix}",
-                    fmt,
-                    VIETNAMESE_DOSSIER_HEADERS if fmt.vietnamese_headers else None,
-                )
-                payment_writer = TableWriter(
-                    self.out / "payments" / f"{stem}.csv", FileFormat("csv")
-                )
-                dossier_files[year] = (dossier_writer, payment_writer, months_of_year)
+                dossier_files[year] = self._open_year_files(plan, year)
             dossier_writer, payment_writer, _ = dossier_files[year]
+            frame = chunk_frame(batch, province)
             dossier_writer.write(frame)
             payment_rng = np.random.default_rng(
                 [config.seed, 30, 0 if province.era == LEGACY else 1, int(province.code), month]
@@ -360,13 +388,29 @@ class Run:
         self.write_reports(plan, simulator.state, mismatches, extra_grain)
         self.write_satisfaction(plan, simulator)
 
-    def _omit_agency(self, chunk: Chunk, mismatch: Mismatch, plan: ProvincePlan) -> Chunk:
+    def _open_year_files(
+        self, plan: ProvincePlan, year: int
+    ) -> tuple[TableWriter, TableWriter, list[int]]:
+        months_of_year = [m for m in plan.months if month_of(m)[0] == year]
+        stem = f"{plan.label}_{month_tag(months_of_year[0])}_{month_tag(months_of_year[-1])}"
+        fmt = plan.dossier_format
+        dossier_writer = TableWriter(
+            self.out / "dossiers" / f"{stem}{fmt.suffix}",
+            fmt,
+            VIETNAMESE_DOSSIER_HEADERS if fmt.vietnamese_headers else None,
+        )
+        payment_writer = TableWriter(self.out / "payments" / f"{stem}.csv", FileFormat("csv"))
+        return dossier_writer, payment_writer, months_of_year
+
+    def _omit_agency(
+        self, chunk: Chunk, month: int, mismatch: Mismatch, plan: ProvincePlan
+    ) -> Chunk:
         """Drop one agency's dossiers received and closed within the month (mismatch M2)."""
         province = plan.province
         closed_same_month = (chunk.closed >= 0) & (
             chunk.closed.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
             + 1970 * 12
-            == chunk.month
+            == month
         )
         lower_level = "district" if province.era == LEGACY else "commune"
         candidates = [i for i, a in enumerate(province.agencies) if a.level == lower_level]
@@ -432,7 +476,7 @@ class Run:
                     )
             period = ReportPeriod("month", month_first_day(month), month_last_day(month))
             path = self._report_path(plan, period)
-            write_report(make_report(province, period, rows), plan.layout, path)
+            self.submit_report(make_report(province, period, rows), plan.layout, path)
             self._register_report(plan, period, path)
             for mismatch in mine:
                 if mismatch.month == month:
@@ -442,7 +486,7 @@ class Run:
             first = month_index(period.start.year, period.start.month) - start
             last = month_index(period.end.year, period.end.month) - start
             path = self._report_path(plan, period)
-            write_report(
+            self.submit_report(
                 make_report(province, period, period_counts(state, first, last)), plan.layout, path
             )
             self._register_report(plan, period, path)
@@ -639,8 +683,13 @@ class Run:
         }
 
 
-def generate(config: GeneratorConfig) -> Summary:
-    run = Run(config)
+def default_report_workers() -> int:
+    """One writer process per spare core; none on a single core, or for small runs."""
+    return max(0, min(2, (os.cpu_count() or 1) - 1))
+
+
+def generate(config: GeneratorConfig, report_workers: int | None = None) -> Summary:
+    run = Run(config, default_report_workers() if report_workers is None else report_workers)
     plans = run.plan()
     cells = allocate_dossiers(config.dossiers, plans)
     mismatches = plan_mismatches(plans)
@@ -655,8 +704,11 @@ def generate(config: GeneratorConfig) -> Summary:
         )
         if candidates:
             extra_grain[candidates[0].province.key] = grain
-    for plan in plans:
-        run.simulate_province(plan, cells, mismatches, extra_grain.get(plan.province.key))
+    try:
+        for plan in plans:
+            run.simulate_province(plan, cells, mismatches, extra_grain.get(plan.province.key))
+    finally:
+        run.finish_reports()
     run.close_satisfaction()
     run.write_procedures(plans)
     anchor = run.write_anchor()

@@ -483,7 +483,8 @@ def write_csv_grid(grid: Sequence[GridRow], path: Path, *, bom: bool = False) ->
 
 
 def new_workbook(path: Path) -> xlsxwriter.Workbook:
-    workbook = xlsxwriter.Workbook(str(path))
+    # in_memory: no temporary file per workbook part (a third of the writing time otherwise).
+    workbook = xlsxwriter.Workbook(str(path), {"in_memory": True})
     workbook.set_properties(
         {"created": FIXED_CREATED, "author": "cchc-warehouse sample data", "title": path.stem}
     )

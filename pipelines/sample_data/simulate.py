@@ -230,9 +230,10 @@ def agency_probabilities(province: Province) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Chunk:
-    """The dossiers of one province-month, as columns (numpy), before formatting."""
+    """Dossiers as columns (numpy), before formatting: one province-month, or several
+    concatenated into a write batch."""
 
-    month: int
+    month: np.ndarray  # month index of reception, per dossier
     agency: np.ndarray
     procedure: np.ndarray
     channel: np.ndarray
@@ -253,9 +254,15 @@ class Chunk:
         return len(self.agency)
 
     def subset(self, keep: np.ndarray) -> Chunk:
+        return Chunk(*(getattr(self, name)[keep] for name in Chunk.__dataclass_fields__))
+
+    @staticmethod
+    def concat(chunks: list[Chunk]) -> Chunk:
         return Chunk(
-            self.month,
-            *(getattr(self, name)[keep] for name in Chunk.__dataclass_fields__ if name != "month"),
+            *(
+                np.concatenate([getattr(chunk, name) for chunk in chunks])
+                for name in Chunk.__dataclass_fields__
+            )
         )
 
 
@@ -400,7 +407,7 @@ class ProvinceSimulator:
 
         order = np.lexsort((agency, received))
         chunk = Chunk(
-            month=month,
+            month=np.full(dossiers, month, dtype=np.int64),
             agency=agency[order],
             procedure=procedure[order],
             channel=channel[order],
@@ -417,15 +424,15 @@ class ProvinceSimulator:
             paid_online=paid_online[order],
             sequence=np.arange(1, dossiers + 1),
         )
-        self._accumulate(chunk)
+        self._accumulate(chunk, month)
         return chunk
 
-    def _accumulate(self, chunk: Chunk) -> None:
+    def _accumulate(self, chunk: Chunk, month_received: int) -> None:
         """Add the chunk's dossiers to the report counts of every month they touch."""
         counts = self.state.counts
         months = self.state.window_months
         start = self.window_start
-        received_month = chunk.month - start
+        received_month = month_received - start
         closed_month = np.where(
             chunk.closed >= 0, _month_index_of_seconds(chunk.closed) - start, months
         )
@@ -503,10 +510,10 @@ def _timestamps(seconds: np.ndarray) -> pl.Series:
 def chunk_frame(chunk: Chunk, province: Province) -> pl.DataFrame:
     """The canonical dossier columns (SOURCES.md §2) of a chunk."""
     agencies = province.agencies
-    year, month = divmod(chunk.month, 12)
-    prefix = f"{province.code}.{year % 100:02d}{month + 1:02d}."
+    year, month = np.divmod(chunk.month, 12)
     frame = pl.DataFrame(
         {
+            "yymm": pl.Series((year % 100) * 100 + month + 1, dtype=pl.Int64),
             "sequence": pl.Series(chunk.sequence, dtype=pl.Int64),
             "agency_code": _strings([a.code for a in agencies], chunk.agency),
             "agency_name": _strings([a.name for a in agencies], chunk.agency),
@@ -531,9 +538,13 @@ def chunk_frame(chunk: Chunk, province: Province) -> pl.DataFrame:
         }
     )
     return frame.select(
-        pl.concat_str(pl.lit(prefix), pl.col("sequence").cast(pl.String).str.zfill(6)).alias(
-            "dossier_id"
-        ),
+        # '17.2401.000123': province, reception year and month, number within the month.
+        pl.concat_str(
+            pl.lit(province.code + "."),
+            pl.col("yymm").cast(pl.String).str.zfill(4),
+            pl.lit("."),
+            pl.col("sequence").cast(pl.String).str.zfill(6),
+        ).alias("dossier_id"),
         pl.lit(province.code, dtype=pl.String).alias("province_code"),
         pl.lit(province.name, dtype=pl.String).alias("province_name"),
         *DOSSIER_COLUMNS[3:11],
