@@ -297,8 +297,8 @@ class Run:
 
     # -- plan
 
-    def plan(self) -> list[ProvincePlan]:
-        config = self.config
+    @staticmethod
+    def plan_for(config: GeneratorConfig) -> list[ProvincePlan]:
         legacy, current = build_provinces(
             config.provinces, config.seed, config.legacy_communes, config.current_communes
         )
@@ -683,14 +683,19 @@ class Run:
         }
 
 
-def default_report_workers() -> int:
-    """One writer process per spare core; none on a single core, or for small runs."""
+def default_report_workers(report_count: int) -> int:
+    """One writer process per spare core (at most 2); none on a single core, nor for a small
+    run, where starting a process costs more than it saves."""
+    if report_count < 300:
+        return 0
     return max(0, min(2, (os.cpu_count() or 1) - 1))
 
 
 def generate(config: GeneratorConfig, report_workers: int | None = None) -> Summary:
-    run = Run(config, default_report_workers() if report_workers is None else report_workers)
-    plans = run.plan()
+    plans = Run.plan_for(config)
+    if report_workers is None:
+        report_workers = default_report_workers(sum(len(plan.months) for plan in plans))
+    run = Run(config, report_workers)
     cells = allocate_dossiers(config.dossiers, plans)
     mismatches = plan_mismatches(plans)
     targeted = {m.province_key for m in mismatches}

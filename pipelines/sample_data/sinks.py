@@ -12,7 +12,6 @@ from typing import BinaryIO
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.sample_data.simulate import DOSSIER_COLUMNS, STATUS_NAMES
@@ -138,8 +137,9 @@ class TableWriter:
     def _flush_parquet(self) -> None:
         if not self._buffer:
             return
-        table = pl.concat(self._buffer).to_arrow()
-        table = table.cast(_plain_arrow_schema(table.schema))
+        # The oldest compatibility level gives Arrow's large_string instead of string views,
+        # which every Parquet reader understands.
+        table = pl.concat(self._buffer).to_arrow(compat_level=pl.CompatLevel.oldest())
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
         self._parquet.write_table(table)
@@ -153,17 +153,6 @@ class TableWriter:
             self._flush_parquet()
             if self._parquet is not None:
                 self._parquet.close()
-
-
-def _plain_arrow_schema(schema: pa.Schema) -> pa.Schema:
-    """Arrow's plain `string` rather than polars' string views: readable by every engine."""
-    fields = [
-        pa.field(f.name, pa.string())
-        if pa.types.is_string_view(f.type) or pa.types.is_large_string(f.type)
-        else f
-        for f in schema
-    ]
-    return pa.schema(fields)
 
 
 @dataclass

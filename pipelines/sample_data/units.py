@@ -7,7 +7,6 @@ an identity (new Tây Ninh is 80, Long An's old code), so every unit carries its
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from pipelines.sample_data.catalog import CURRENT_DEPARTMENTS, LEGACY_DEPARTMENTS, Department
 
@@ -75,8 +75,8 @@ def strip_prefix(name: str) -> str:
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
-    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    # polars reads the 10k-row lists ~20x faster than csv.DictReader; codes stay text.
+    return pl.read_csv(REFERENCE_DIR / name, infer_schema=False).to_dicts()
 
 
 @dataclass(frozen=True)
