@@ -20,6 +20,22 @@ BASE_METRICS = (
     "returned_withdrawn",
 )
 METRIC_INDEX = {name: index for index, name in enumerate(BASE_METRICS)}
+# The warehouse's names for the report columns (pipelines/lib/portal_report.COUNT_COLUMNS);
+# the manifest speaks these, so warehouse tests can compare without translating.
+REPORT_COLUMN_NAMES = {
+    "received": "received_total",
+    "carried": "carried_over",
+    "online": "received_online",
+    "direct_postal": "received_direct_postal",
+    "resolved": "resolved_total",
+    "early": "resolved_early",
+    "on_time": "resolved_on_time",
+    "late": "resolved_late",
+    "in_progress": "in_progress_total",
+    "within_due": "in_progress_within_due",
+    "overdue": "in_progress_overdue",
+    "returned_withdrawn": "returned_withdrawn",
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,11 @@ class RowCounts:
         if any(getattr(self, f.name) < 0 for f in fields(RowCounts)):
             errors.append("negative count")
         return errors
+
+    def as_report_columns(self) -> dict[str, int]:
+        """The twelve report figures under the warehouse's column names."""
+        values = self.as_dict()
+        return {column: values[metric] for metric, column in REPORT_COLUMN_NAMES.items()}
 
     def as_dict(self) -> dict[str, int]:
         base = {f.name: getattr(self, f.name) for f in fields(RowCounts)}

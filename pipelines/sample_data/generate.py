@@ -219,7 +219,7 @@ def plan_mismatches(plans: list[ProvincePlan]) -> list[Mismatch]:
 def _delta_dict(deltas: dict[str, int]) -> dict[str, int]:
     """Base deltas plus the derived totals, as the reconciliation compares them."""
     row = RowCounts().replace(**deltas)
-    return {name: value for name, value in row.as_dict().items() if value}
+    return {name: value for name, value in row.as_report_columns().items() if value}
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -678,7 +678,7 @@ class Run:
             "period_start": "2023-01-01",
             "period_end": "2023-03-31",
             "source": "../shared/seeds/001_358e3021f09898ba.txt",
-            "totals": HOA_BINH_Q1_2023.as_dict(),
+            "totals": HOA_BINH_Q1_2023.as_report_columns(),
             "dossier_level_data": False,
         }
 
