@@ -104,6 +104,9 @@ class Layout:
     vietnamese_numbers: bool  # '88.424' text instead of plain 88424
     numbers_as_text: bool = False  # XLSX only: counts stored as text cells
     bom: bool = False  # CSV only
+    # CSV only: write merged header cells as Excel's "save as CSV" does (text in the first cell
+    # of the span, blanks in the rest) instead of repeating the text in every cell.
+    blank_merged_cells: bool = False
 
 
 _STT_NAME = [Column(None, "STT", "stt"), Column(None, "Đơn vị", "name")]
@@ -268,6 +271,7 @@ CSV_VIETNAMESE = Layout(
     total_first=False,
     vietnamese_numbers=True,
     bom=True,
+    blank_merged_cells=True,
 )
 
 CSV_PLAIN = Layout(
@@ -391,7 +395,8 @@ def build_grid(report: Report, layout: Layout) -> list[GridRow]:
             period_label,
         ]
     elif layout.title_style == "single_line":
-        titles = [f"Kết quả giải quyết hồ sơ TTHC {period_label.lower()} - {province}"]
+        period_in_sentence = period_label[0].lower() + period_label[1:]
+        titles = [f"Kết quả giải quyết hồ sơ TTHC {period_in_sentence} - {province}"]
     else:
         titles = [f"KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH {province}", period_label]
     grid += [GridRow("title", (title,) + ("",) * (width - 1)) for title in titles]
@@ -466,7 +471,34 @@ def write_report(report: Report, layout: Layout, path: Path, *, extra_sheet: boo
     if layout.file_format == "xlsx":
         write_xlsx(grid, layout, path, extra_sheet=extra_sheet)
     else:
+        if layout.blank_merged_cells:
+            grid = blank_merged_header_cells(grid)
         write_csv_grid(grid, path, bom=layout.bom)
+
+
+def blank_merged_header_cells(grid: Sequence[GridRow]) -> list[GridRow]:
+    """Header cells as a spreadsheet saved as CSV leaves them: a label repeated to its right
+    under the same parent, or repeated from the row above, is a merged span: blank."""
+    out: list[GridRow] = []
+    header_rows = [row for row in grid if row.kind.startswith("header")]
+    for row in grid:
+        if not row.kind.startswith("header"):
+            out.append(row)
+            continue
+        level = header_rows.index(row)
+        above = header_rows[level - 1].cells if level else None
+        cells = list(row.cells)
+        for col in range(len(cells) - 1, -1, -1):
+            same_as_above = above is not None and row.cells[col] == above[col]
+            same_as_left = (
+                col > 0
+                and row.cells[col] == row.cells[col - 1]
+                and all(h.cells[col] == h.cells[col - 1] for h in header_rows[:level])
+            )
+            if same_as_above or same_as_left:
+                cells[col] = ""
+        out.append(GridRow(row.kind, tuple(cells)))
+    return out
 
 
 def grid_to_csv_text(grid: Sequence[GridRow]) -> str:
