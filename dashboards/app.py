@@ -15,5 +15,29 @@ from dashboards.lib.layout import sidebar
 
 st.set_page_config(page_title=t("app_title"), layout="wide")
 sidebar()
-pages = [st.Page("app_pages/kpis_by_province.py", title=t("page_kpis"), default=True)]
+pages = {
+    t("section_leadership"): [
+        st.Page(
+            "app_pages/overview.py",
+            title=t("page_overview"),
+            icon=":material/dashboard:",
+            default=True,
+        ),
+        st.Page("app_pages/scorecard.py", title=t("page_scorecard"), icon=":material/fact_check:"),
+        st.Page("app_pages/service_index.py", title=t("page_index"), icon=":material/leaderboard:"),
+    ],
+    t("section_topics"): [
+        st.Page(
+            "app_pages/digitization.py", title=t("page_digitization"), icon=":material/scanner:"
+        ),
+        st.Page("app_pages/online_payment.py", title=t("page_payment"), icon=":material/payments:"),
+        st.Page("app_pages/online_dossiers.py", title=t("page_online"), icon=":material/public:"),
+    ],
+    t("section_data"): [
+        st.Page(
+            "app_pages/data_status.py", title=t("page_status"), icon=":material/monitor_heart:"
+        ),
+        st.Page("app_pages/sql.py", title=t("page_sql"), icon=":material/terminal:"),
+    ],
+}
 st.navigation(pages).run()

@@ -1,60 +1,325 @@
-"""The Streamlit app on a real serving DB built by the pipeline (AppTest)."""
+"""The Streamlit app page by page (AppTest) on the fixture serving DB (tests/fixtures_serving.py).
+
+Expected values come from the fixture's marts, read with independent SQL, or are hand-known
+(Hoà Bình June 2025: 72.901 / 77.354 = 94,24 %). Filters are set through the URL and through the
+widgets, and the URL is checked to follow the widgets.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines.settings import DataPaths
-from tests.conftest import run_pipeline_job
-from tests.report_files import hoa_binh_q1_2023_rows, write_csv
+from tests.fixtures_serving import build_serving_db
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
 
 
+@pytest.fixture(scope="session")
+def serving_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("serving")
+    build_serving_db(root / "warehouse" / "serving.duckdb")
+    return root
+
+
 @pytest.fixture
-def published(data_dir: DataPaths) -> DataPaths:
-    write_csv(data_dir.landing_for("portal_report") / "hb.csv", hoa_binh_q1_2023_rows())
-    assert run_pipeline_job().success
-    return data_dir
+def served(serving_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("CCHC_DATA_DIR", str(serving_db))
+    yield serving_db / "warehouse" / "serving.duckdb"
 
 
-def test_kpi_page_shows_the_published_figures_in_vietnamese(published: DataPaths) -> None:
-    app = AppTest.from_file(APP, default_timeout=60).run()
-
-    assert not app.exception
-    assert app.selectbox(key="period").value == 0
-    assert "Quý I/2023" in app.selectbox(key="period").options
-    assert [s.value for s in app.subheader] == [
-        "Tỷ lệ giải quyết đúng hạn",
-        "Tỷ lệ hồ sơ trực tuyến",
-        "Tỷ lệ hồ sơ đang giải quyết quá hạn",
-        "Tiến độ giải quyết (QĐ 766)",
-    ]
-    online = app.dataframe[1].value
-    assert online.iloc[0].tolist() == ["Tỉnh Hoà Bình", "72.901", "77.354", "94,24 %"]
-    assert any("Số liệu cập nhật đến" in c.value for c in app.caption)
+def marts(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
 
 
-def test_english_switch(published: DataPaths) -> None:
+def open_page(page: str | None = None, **params: str) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
-    app.query_params["lang"] = "en"
+    if page:
+        app.switch_page(f"app_pages/{page}.py")
+    for key, value in params.items():
+        app.query_params[key] = value
     app.run()
+    assert not app.exception, app.exception
+    return app
 
-    assert not app.exception
-    assert app.subheader[1].value == "Online dossier rate"
-    assert app.dataframe[1].value.iloc[0].tolist() == [
-        "Tỉnh Hoà Bình",
-        "72,901",
-        "77,354",
-        "94.24 %",
+
+def vi_pct(value: float) -> str:
+    return f"{value:.2f} %".replace(".", ",")
+
+
+def vi_int(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def metric(app: AppTest, label: str) -> tuple[str, str]:
+    found = [m for m in app.metric if m.label == label]
+    assert found, [m.label for m in app.metric]
+    return found[0].value, found[0].delta
+
+
+def frame_by_column(app: AppTest, column: str):
+    for element in app.dataframe:
+        if column in element.value.columns:
+            return element.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def test_overview_national_kpis_and_change_from_previous_month(served: Path) -> None:
+    app = open_page(grain="month", period="2025-09-01", basis="reported")
+
+    ((sep_num, sep_den, sep_pct),) = marts(
+        served,
+        """
+        select numerator, denominator, value_pct from marts.fct_kpi
+        where kpi_code = 'online_dossier_rate' and province_code = 'VN' and level = 'all'
+          and period_grain = 'month' and period_start = '2025-09-01' and unit_basis = 'reported'
+          and agency_code is null and procedure_field is null""",
+    )
+    ((aug_pct,),) = marts(
+        served,
+        """
+        select value_pct from marts.fct_kpi
+        where kpi_code = 'online_dossier_rate' and province_code = 'VN' and level = 'all'
+          and period_grain = 'month' and period_start = '2025-08-01' and unit_basis = 'reported'
+          and agency_code is null and procedure_field is null""",
+    )
+    value, delta = metric(app, "Tỷ lệ hồ sơ trực tuyến")
+    assert value == vi_pct(sep_pct)
+    change = round(sep_pct - aug_pct, 2)
+    assert delta == f"{'+' if change > 0 else '−'}{vi_pct(abs(change))[:-2]} pp"
+    assert app.subheader[0].value == "Chỉ tiêu toàn quốc — Tháng 9/2025"
+    national = frame_by_column(app, "Kỳ trước (%)")
+    row = national[national["Chỉ tiêu"] == "Tỷ lệ hồ sơ trực tuyến"].iloc[0]
+    assert row["Tử số"] == vi_int(sep_num) and row["Mẫu số"] == vi_int(sep_den)
+    # a lower-is-better KPI is coloured the other way round
+    assert [m for m in app.metric if m.label == "Tỷ lệ hồ sơ đang giải quyết quá hạn"]
+    assert any(c.value.startswith("Số liệu cập nhật đến: 30/09/2025") for c in app.caption)
+
+
+def test_overview_ranks_63_era_provinces_before_july_and_successors_on_current_basis(
+    served: Path,
+) -> None:
+    app = open_page(grain="month", period="2025-06-01", basis="reported", kpi="online_dossier_rate")
+    ranking = frame_by_column(app, "Hạng")
+    assert len(ranking) == 6  # the fixture's six legacy provinces
+    hoa_binh = ranking[ranking["Tỉnh, thành phố"] == "Tỉnh Hoà Bình"].iloc[0]
+    assert hoa_binh.tolist()[2:] == ["94,24 %", "72.901", "77.354"]
+    expected = [
+        name
+        for (name,) in marts(
+            served,
+            """
+        select province_name from marts.fct_kpi
+        where kpi_code = 'online_dossier_rate' and province_code <> 'VN' and level = 'all'
+          and period_grain = 'month' and period_start = '2025-06-01' and unit_basis = 'reported'
+          and agency_code is null and procedure_field is null
+        order by value_pct desc""",
+        )
     ]
+    assert ranking["Tỉnh, thành phố"].tolist() == expected
+
+    app.selectbox(key="f_basis").set_value("current").run()
+    ranking = frame_by_column(app, "Hạng")
+    assert sorted(ranking["Tỉnh, thành phố"]) == [
+        "Thành phố Hà Nội",
+        "Tỉnh Phú Thọ",
+        "Tỉnh Tây Ninh",
+    ]
+    ((num, den),) = marts(
+        served,
+        """
+        select sum(numerator), sum(denominator) from marts.fct_kpi
+        where kpi_code = 'online_dossier_rate' and province_code in ('17', '25', '26')
+          and level = 'all' and period_grain = 'month' and period_start = '2025-06-01'
+          and unit_basis = 'reported' and agency_code is null and procedure_field is null""",
+    )
+    phu_tho = ranking[ranking["Tỉnh, thành phố"] == "Tỉnh Phú Thọ"].iloc[0]
+    assert phu_tho["Tử số"] == vi_int(num) and phu_tho["Mẫu số"] == vi_int(den)
+    assert app.query_params["basis"] == "current"
 
 
-def test_without_a_serving_db_the_page_says_what_to_do(data_dir: DataPaths) -> None:
-    app = AppTest.from_file(APP, default_timeout=60).run()
+def test_overview_quarter_grain_and_lower_is_better_ranking(served: Path) -> None:
+    app = open_page()
+    app.selectbox(key="f_grain").set_value("quarter").run()
+    assert app.selectbox(key="f_period").options == ["Quý III/2025", "Quý II/2025"]
+    app.selectbox(key="f_period").set_value("2025-04-01").run()
+    app.selectbox(key="f_kpi").set_value("overdue_open_rate").run()
+    assert app.query_params["grain"] == "quarter"
+    assert app.query_params["period"] == "2025-04-01"
+    ranking = frame_by_column(app, "Hạng")
+    expected = marts(
+        served,
+        """
+        select province_name, value_pct from marts.fct_kpi
+        where kpi_code = 'overdue_open_rate' and province_code <> 'VN' and level = 'all'
+          and period_grain = 'quarter' and period_start = '2025-04-01'
+          and unit_basis = 'reported' and agency_code is null and procedure_field is null
+        order by value_pct asc""",
+    )
+    assert ranking["Tỉnh, thành phố"].tolist() == [name for name, _ in expected]
+    assert ranking["Tỷ lệ (%)"].tolist() == [vi_pct(v) for _, v in expected]
 
-    assert not app.exception
-    assert "make pipeline" in app.warning[0].value
+
+def test_overview_ranks_on_the_766_index(served: Path) -> None:
+    app = open_page(grain="month", period="2025-08-01", basis="current", kpi="index_766")
+    ranking = frame_by_column(app, "Xếp loại")
+    expected = marts(
+        served,
+        """
+        select province_name, points, band from marts.fct_service_index
+        where group_code = 'total' and period_start = '2025-08-01' and unit_basis = 'current'
+          and province_code <> 'VN'
+        order by points desc""",
+    )
+    assert ranking["Tỉnh, thành phố"].tolist() == [r[0] for r in expected]
+    assert ranking["Điểm"].tolist() == [f"{r[1]:.2f}".replace(".", ",") for r in expected]
+    bands = {
+        "excellent": "Xuất sắc",
+        "good": "Tốt",
+        "fair": "Khá",
+        "average": "Trung bình",
+        "weak": "Yếu",
+    }
+    assert ranking["Xếp loại"].tolist() == [bands[r[2]] for r in expected]
+
+
+def test_english_switch_and_english_number_format(served: Path) -> None:
+    app = open_page(lang="en", grain="month", period="2025-06-01", basis="reported")
+    assert app.title[0].value == "Overview"
+    ranking = frame_by_column(app, "Rank")
+    hoa_binh = ranking[ranking["Province"] == "Tỉnh Hoà Bình"].iloc[0]
+    assert hoa_binh.tolist()[2:] == ["94.24 %", "72,901", "77,354"]
+    assert app.subheader[0].value == "National indicators — Jun 2025"
+
+
+def test_language_switch_in_the_sidebar_is_kept_in_the_url(served: Path) -> None:
+    app = open_page("data_status")
+    assert app.title[0].value == "Tình trạng dữ liệu"
+    app.radio(key="language_choice").set_value("en").run()
+    assert app.title[0].value == "Data status"
+    assert app.query_params["lang"] == "en"
+    assert metric(app, "Data loaded until")[0] == "2025-09-30"
+
+
+def test_every_table_has_csv_and_xlsx_downloads(served: Path) -> None:
+    app = open_page(grain="month", period="2025-06-01")
+    buttons = [b for b in app.get("download_button")]
+    labels = [b.proto.label for b in buttons]
+    assert labels.count("Tải CSV") >= 4  # national table, ranking, ranking chart, map
+    assert labels.count("Tải Excel") >= 2
+
+
+# --------------------------------------------------------------------------- scorecard
+
+
+def test_scorecard_of_a_current_province_carries_its_legacy_history(served: Path) -> None:
+    app = open_page(
+        "scorecard", province="current-25", grain="month", period="2025-06-01", level="all"
+    )
+    assert app.header[0].value == "Tỉnh Phú Thọ"
+    assert any("Hoà Bình, Phú Thọ, Vĩnh Phúc" in c.value for c in app.caption)
+    card = frame_by_column(app, "Đánh giá")
+    assert len(card) == 17
+    ((num, den, pct),) = marts(
+        served,
+        """
+        select numerator, denominator, value_pct from marts.fct_kpi
+        where kpi_code = 'online_dossier_rate' and province_code = '25' and level = 'all'
+          and period_grain = 'month' and period_start = '2025-06-01' and unit_basis = 'current'
+          and agency_code is null and procedure_field is null""",
+    )
+    online = card[card["Chỉ tiêu"] == "Tỷ lệ hồ sơ trực tuyến"].iloc[0]
+    assert online["Tỷ lệ (%)"] == vi_pct(pct)
+    assert (online["Tử số"], online["Mẫu số"]) == (vi_int(num), vi_int(den))
+    ((target, actual, gap),) = marts(
+        served,
+        """
+        select target_pct, actual_pct, gap_pp from marts.fct_target_attainment
+        where province_code = '25' and kpi_code = 'online_dossier_rate'""",
+    )
+    assert online["Chỉ tiêu kế hoạch (%)"] == vi_pct(target)
+    assert online["Thực hiện cả năm (%)"] == vi_pct(actual)
+    assert online["Đánh giá"] == "❌ Chưa đạt"
+    assert online["Chênh lệch (điểm %)"] == f"−{vi_pct(abs(gap))[:-2]}"
+    # Hoà Bình's own 2025 plan shows under its successor
+    e_result = card[card["Chỉ tiêu"] == "Tỷ lệ cấp kết quả điện tử"].iloc[0]
+    assert e_result["Đánh giá"] == "✅ Đạt" and e_result["Chênh lệch (điểm %)"] == "+24,04"
+    satisfaction = card[card["Chỉ tiêu"] == "Mức độ hài lòng"].iloc[0]
+    assert satisfaction["Đánh giá"] == "⚪ Chưa có số liệu"
+    assert [m.value for m in app.metric][:3] == ["1", "1", "1"]  # met, not met, no data
+
+
+def test_scorecard_level_filter_trend_and_bottom_agencies(served: Path) -> None:
+    app = open_page("scorecard", province="current-25", grain="month", period="2025-08-01")
+    assert app.selectbox(key="f_level").options == [
+        "Toàn tỉnh",
+        "Cấp tỉnh (sở, ngành)",
+        "Cấp xã",
+    ]  # no districts after 7/2025
+    app.selectbox(key="f_level").set_value("commune").run()
+    app.selectbox(key="f_kpi").set_value("digitization_rate").run()
+    assert app.query_params["level"] == "commune"
+    card = frame_by_column(app, "Đánh giá")
+    digitization = card[card["Chỉ tiêu"] == "Tỷ lệ số hóa hồ sơ, kết quả"].iloc[0]
+    assert digitization["Chỉ tiêu kế hoạch (%)"] == "99,00 %"
+    assert digitization["Đánh giá"] == "❌ Chưa đạt"
+    agencies = frame_by_column(app, "Cơ quan, đơn vị")
+    expected = marts(
+        served,
+        """
+        select value_pct from marts.fct_kpi
+        where kpi_code = 'digitization_rate' and province_code = '25' and level = 'commune'
+          and period_grain = 'month' and period_start = '2025-08-01' and unit_basis = 'current'
+          and agency_code is not null and procedure_field is null
+        order by value_pct""",
+    )
+    assert agencies["Tỷ lệ (%)"].tolist() == [vi_pct(v) for (v,) in expected]
+    assert set(agencies["Cấp"]) == {"Cấp xã"}
+    levels = frame_by_column(app, "Toàn tỉnh")
+    assert list(levels.columns) == ["Chỉ tiêu", "Toàn tỉnh", "Cấp tỉnh (sở, ngành)", "Cấp xã"]
+
+
+def test_scorecard_of_a_legacy_province_names_its_successor(served: Path) -> None:
+    app = open_page("scorecard", province="legacy-17", grain="month", period="2025-06-01")
+    assert app.header[0].value == "Tỉnh Hoà Bình"
+    assert "Tỉnh Phú Thọ" in app.info[0].value
+    card = frame_by_column(app, "Đánh giá")
+    online = card[card["Chỉ tiêu"] == "Tỷ lệ hồ sơ trực tuyến"].iloc[0]
+    assert (online["Tỷ lệ (%)"], online["Tử số"], online["Mẫu số"]) == (
+        "94,24 %",
+        "72.901",
+        "77.354",
+    )
+
+
+# --------------------------------------------------------------------------- data status
+
+
+def test_data_status_shows_loads_failures_quarantine_and_reconciliation(served: Path) -> None:
+    app = open_page("data_status")
+    loads = frame_by_column(app, "Số ngày từ cuối kỳ")
+    assert loads["Nguồn"].tolist() == ["dossiers", "payments", "portal_report"]
+    assert loads["Số ngày từ cuối kỳ"].tolist() == ["30", "0", "92"]
+    rejected = frame_by_column(app, "Thông báo")
+    assert "Số hồ sơ ABC" in rejected["Thông báo"].iloc[0]
+    assert metric(app, "Dòng bị cách ly")[0] == "3"
+    findings = frame_by_column(app, "bucket")
+    assert findings["Đánh giá"].tolist() == ["report_only", "mismatch"]
+    assert metric(app, "Dữ liệu đến ngày")[0] == "30/09/2025"
+
+
+def test_without_a_serving_db_every_page_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CCHC_DATA_DIR", str(tmp_path / "empty"))
+    for page in (None, "scorecard", "data_status", "sql"):
+        app = open_page(page)
+        assert "make pipeline" in app.warning[0].value

@@ -1,7 +1,13 @@
-"""What every page shows: the language switch and "data as of" from the serving DB."""
+"""What every page shows and uses: language switch, "data as of", downloads, formatted tables."""
 
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards.lib.db import ServingDatabaseMissing, data_as_of
@@ -9,6 +15,10 @@ from dashboards.lib.i18n import LANGUAGES, fmt_date, language, t
 
 
 def sidebar() -> None:
+    # keep the language across pages: Streamlit drops the URL's parameters on a page change
+    st.session_state["_lang"] = language()
+    if language() != "vi" and st.query_params.get("lang") != language():
+        st.query_params["lang"] = language()
     with st.sidebar:
         choice = st.radio(
             t("language"),
@@ -20,15 +30,95 @@ def sidebar() -> None:
         )
         if choice != language():
             st.query_params["lang"] = choice
+            st.session_state["_lang"] = choice
             st.rerun()
 
 
 def require_serving_db() -> bool:
     """Show "data as of"; tell the user what to do if nothing has been published yet."""
     try:
-        as_of = data_as_of()
+        published_at, loaded_until = data_as_of()
     except ServingDatabaseMissing:
         st.warning(t("no_serving_db"))
         return False
-    st.caption(f"{t('data_as_of')}: {fmt_date(as_of)}")
+    if isinstance(loaded_until, pd.Timestamp):
+        loaded_until = loaded_until.date()
+    until = fmt_date(loaded_until) if loaded_until is not None else "—"
+    st.caption(f"{t('data_as_of')}: {until} · {t('published_at')} {fmt_date(published_at)}")
     return True
+
+
+def page(title_key: str) -> bool:
+    """Title and "data as of"; False when there is no serving DB (the page then stops)."""
+    st.title(t(title_key))
+    return require_serving_db()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "data"
+
+
+def _xlsx(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        frame.to_excel(writer, index=False, sheet_name="data")
+    return buffer.getvalue()
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    # UTF-8 with BOM, so that Excel opens Vietnamese text correctly
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def downloads(frame: pd.DataFrame, name: str, xlsx: bool = True) -> None:
+    """CSV (and XLSX) download buttons for the raw values behind a table or chart."""
+    slug = _slug(name)
+    columns = st.columns([1, 1, 6]) if xlsx else st.columns([1, 7])
+    columns[0].download_button(
+        t("download_csv"),
+        data=lambda: _csv(frame),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        key=f"dl_{slug}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if xlsx:
+        columns[1].download_button(
+            t("download_xlsx"),
+            data=lambda: _xlsx(frame),
+            file_name=f"{slug}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"dl_{slug}_xlsx",
+            on_click="ignore",
+            icon=":material/table:",
+        )
+
+
+def table(
+    shown: pd.DataFrame,
+    raw: pd.DataFrame,
+    name: str,
+    height: int | str = "auto",
+) -> None:
+    """A formatted table (strings in the chosen language) with downloads of the raw values."""
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, key=f"tbl_{_slug(name)}")
+    downloads(raw, name)
+
+
+def chart(figure: go.Figure, raw: pd.DataFrame, name: str) -> None:
+    """A plotly chart with a CSV download of the data it draws (the chart's own menu saves PNG)."""
+    figure.update_layout(
+        margin={"l": 10, "r": 10, "t": 40, "b": 10}, separators=",." if language() == "vi" else ".,"
+    )
+    st.plotly_chart(
+        figure, width="stretch", key=f"chart_{_slug(name)}", config={"displaylogo": False}
+    )
+    downloads(raw, name, xlsx=False)
+
+
+def formatted(
+    frame: pd.DataFrame, columns: dict[str, tuple[str, Callable[[object], str]]]
+) -> pd.DataFrame:
+    """Pick, format and title columns: {column: (title, formatter)}."""
+    return pd.DataFrame({title: frame[column].map(fn) for column, (title, fn) in columns.items()})

@@ -1,21 +1,47 @@
-"""Every query the pages run, in one place: pages call these functions, never write SQL."""
+"""Every query the pages run, in one place: pages call these functions, never write SQL.
+
+All of them read the docs/marts.md interface of serving.duckdb through `db.query` (a short-lived
+read-only connection per call, cached with a TTL). Dates travel as ISO strings so that the cache
+keys stay simple. `PAGE_QUERIES` lists what each page calls, for the page benchmark.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
-from dashboards.lib.db import query
+from dashboards.lib import db
+
+# rows of fct_kpi that are roll-ups over agencies and over procedure fields
+ROLLUP = "agency_code is null and procedure_field is null"
+
+_run: Callable[[str, tuple], pd.DataFrame] = db.query
+
+
+def use_uncached(enabled: bool = True) -> None:
+    """Bypass Streamlit's cache (the benchmark measures the database, not the cache)."""
+    global _run
+    _run = db.query_uncached if enabled else db.query
+
+
+def _q(sql: str, params: tuple = ()) -> pd.DataFrame:
+    return _run(sql, params)
+
+
+# ----------------------------------------------------------------------------- catalogues
 
 
 def kpi_catalog() -> pd.DataFrame:
-    return query(
-        "select kpi_code, name_vi, name_en, direction, definition "
+    return _q(
+        "select kpi_code, name_vi, name_en, direction, definition, index_group "
         "from marts.dim_kpi order by kpi_code"
     )
 
 
 def report_periods() -> pd.DataFrame:
-    return query(
+    """Every (grain, start, end) that fct_kpi holds, newest first."""
+    return _q(
         """
         select distinct period_grain, period_start, period_end
         from marts.fct_kpi
@@ -24,14 +50,367 @@ def report_periods() -> pd.DataFrame:
     )
 
 
-def province_kpis(period_grain: str, period_start: str) -> pd.DataFrame:
-    """Each province's KPIs for one period (whole province, level 'all')."""
-    return query(
+def provinces() -> pd.DataFrame:
+    """Both eras of dim_province: current ones first, then legacy, by name."""
+    return _q(
         """
-        select province_code, province_name, kpi_code, numerator, denominator, value_pct
+        select province_key, province_code, province_name, short_name, era, valid_from,
+               valid_to, successor_code, successor_name
+        from marts.dim_province
+        order by era = 'legacy', short_name
+        """
+    )
+
+
+# ----------------------------------------------------------------------------- overview
+
+
+def national_kpis(grain: str, starts: tuple[str, ...], basis: str) -> pd.DataFrame:
+    """The nation's KPIs (province 'VN', whole level) for the chosen and the previous period."""
+    placeholders = ", ".join("?::date" for _ in starts)
+    return _q(
+        f"""
+        select kpi_code, period_start, numerator, denominator, value_pct
         from marts.fct_kpi
-        where level = 'all' and period_grain = ? and period_start = ?::date
-        order by province_code, kpi_code
+        where province_code = 'VN' and level = 'all' and {ROLLUP}
+          and period_grain = ? and unit_basis = ? and period_start in ({placeholders})
+        order by kpi_code, period_start
         """,
-        (period_grain, period_start),
+        (grain, basis, *starts),
+    )
+
+
+def province_ranking(
+    kpi_code: str, grain: str, start: str, basis: str, level: str = "all"
+) -> pd.DataFrame:
+    """Every province's value of one KPI in one period, ranked (best first, by direction)."""
+    return _q(
+        f"""
+        select k.province_code, k.province_name, k.numerator, k.denominator, k.value_pct,
+               rank() over (order by case when d.direction = 'lower_is_better'
+                                          then k.value_pct else -k.value_pct end nulls last)
+                   as rank
+        from marts.fct_kpi k
+        join marts.dim_kpi d using (kpi_code)
+        where k.kpi_code = ? and k.period_grain = ? and k.period_start = ?::date
+          and k.unit_basis = ? and k.level = ? and k.province_code <> 'VN' and {ROLLUP}
+        order by rank, k.province_name
+        """,
+        (kpi_code, grain, start, basis, level),
+    )
+
+
+def index_months(basis: str) -> pd.DataFrame:
+    return _q(
+        "select distinct period_start from marts.fct_service_index where unit_basis = ? "
+        "order by period_start desc",
+        (basis,),
+    )
+
+
+def index_ranking(month: str, basis: str) -> pd.DataFrame:
+    """The composite index's total per province for one month, ranked, with its band."""
+    return _q(
+        """
+        select province_code, province_name, points, max_points, band, method_version,
+               rank() over (order by points desc nulls last) as rank
+        from marts.fct_service_index
+        where group_code = 'total' and period_start = ?::date and unit_basis = ?
+          and province_code <> 'VN'
+        order by rank, province_name
+        """,
+        (month, basis),
+    )
+
+
+# ----------------------------------------------------------------------------- scorecard
+
+
+def province_kpis(
+    province_code: str, grain: str, start: str, basis: str, level: str
+) -> pd.DataFrame:
+    """One province's every KPI for one period and level."""
+    return _q(
+        f"""
+        select kpi_code, numerator, denominator, value_pct
+        from marts.fct_kpi
+        where province_code = ? and period_grain = ? and period_start = ?::date
+          and unit_basis = ? and level = ? and {ROLLUP}
+        """,
+        (province_code, grain, start, basis, level),
+    )
+
+
+def target_attainment(province_codes: tuple[str, ...], eras: tuple[str, ...]) -> pd.DataFrame:
+    """Plan targets of the province (and of the legacy provinces merged into it)."""
+    pairs = " or ".join("(province_code = ? and era = ?)" for _ in province_codes)
+    params: tuple = tuple(v for pair in zip(province_codes, eras, strict=True) for v in pair)
+    return _q(
+        f"""
+        select plan_unit, province_code, province_name, era, plan_year, kpi_code,
+               applies_to_level, comparator, target_pct, numerator, denominator, actual_pct,
+               status, gap_pp, source_seed
+        from marts.fct_target_attainment
+        where {pairs}
+        order by plan_year desc, kpi_code, applies_to_level
+        """,
+        params,
+    )
+
+
+def kpi_trend(
+    kpi_code: str, province_code: str, basis: str, level: str, grain: str = "month"
+) -> pd.DataFrame:
+    """One KPI of one province (or 'VN') over every period of a grain."""
+    return _q(
+        f"""
+        select period_start, period_end, province_name, numerator, denominator, value_pct
+        from marts.fct_kpi
+        where kpi_code = ? and province_code = ? and unit_basis = ? and level = ?
+          and period_grain = ? and {ROLLUP}
+        order by period_start
+        """,
+        (kpi_code, province_code, basis, level, grain),
+    )
+
+
+def level_breakdown(province_code: str, grain: str, start: str, basis: str) -> pd.DataFrame:
+    """Every KPI of one province for one period at each level."""
+    return _q(
+        f"""
+        select kpi_code, level, numerator, denominator, value_pct
+        from marts.fct_kpi
+        where province_code = ? and period_grain = ? and period_start = ?::date
+          and unit_basis = ? and {ROLLUP}
+        order by kpi_code, level
+        """,
+        (province_code, grain, start, basis),
+    )
+
+
+def agency_ranking(
+    kpi_code: str, province_code: str | None, grain: str, start: str, basis: str, level: str
+) -> pd.DataFrame:
+    """Agencies of one province (or the whole country) for one KPI, worst first."""
+    return _q(
+        """
+        select k.agency_code, coalesce(a.agency_name, k.agency_code) as agency_name,
+               k.province_name, k.level, k.numerator, k.denominator, k.value_pct
+        from marts.fct_kpi k
+        join marts.dim_kpi d using (kpi_code)
+        left join marts.dim_agency a using (agency_code)
+        where k.kpi_code = ? and (? is null or k.province_code = ?)
+          and k.province_code <> 'VN' and k.period_grain = ? and k.period_start = ?::date
+          and k.unit_basis = ? and (? = 'all' or k.level = ?)
+          and k.agency_code is not null and k.procedure_field is null
+          and k.value_pct is not null
+        order by case when d.direction = 'lower_is_better' then -k.value_pct
+                      else k.value_pct end, k.denominator desc, k.agency_code
+        """,
+        (kpi_code, province_code, province_code, grain, start, basis, level, level),
+    )
+
+
+# ----------------------------------------------------------------------------- topic pages
+
+
+def field_breakdown(
+    kpi_code: str, province_code: str, grain: str, start: str, basis: str
+) -> pd.DataFrame:
+    """One KPI by procedure field for a province (or 'VN'), whole level, best first."""
+    return _q(
+        """
+        select procedure_field, sum(numerator)::bigint as numerator,
+               sum(denominator)::bigint as denominator,
+               case when sum(denominator) > 0
+                    then 100.0 * sum(numerator) / sum(denominator) end as value_pct
+        from marts.fct_kpi
+        where kpi_code = ? and province_code = ? and period_grain = ? and period_start = ?::date
+          and unit_basis = ? and level = 'all' and agency_code is null
+          and procedure_field is not null
+        group by procedure_field
+        order by value_pct desc nulls last, procedure_field
+        """,
+        (kpi_code, province_code, grain, start, basis),
+    )
+
+
+def topic_trend(kpi_codes: tuple[str, ...], province_code: str, basis: str) -> pd.DataFrame:
+    """Several KPIs of one province (or 'VN') month by month."""
+    placeholders = ", ".join("?" for _ in kpi_codes)
+    return _q(
+        f"""
+        select kpi_code, period_start, numerator, denominator, value_pct
+        from marts.fct_kpi
+        where kpi_code in ({placeholders}) and province_code = ? and unit_basis = ?
+          and level = 'all' and period_grain = 'month' and {ROLLUP}
+        order by kpi_code, period_start
+        """,
+        (*kpi_codes, province_code, basis),
+    )
+
+
+# ----------------------------------------------------------------------------- service index
+
+
+def index_groups(province_code: str, month: str, basis: str) -> pd.DataFrame:
+    """The six groups and the total for one province and month."""
+    return _q(
+        """
+        select group_code, group_name_vi, group_name_en, max_points, points, computed,
+               not_computed_reason, band, method_version
+        from marts.fct_service_index
+        where province_code = ? and period_start = ?::date and unit_basis = ?
+        order by group_code = 'total', max_points desc, group_code
+        """,
+        (province_code, month, basis),
+    )
+
+
+def index_not_computed(month: str, basis: str) -> pd.DataFrame:
+    """Groups that could not be computed in a month, with the reason and how many provinces."""
+    return _q(
+        """
+        select group_code, group_name_vi, group_name_en, not_computed_reason,
+               count(*) as provinces
+        from marts.fct_service_index
+        where period_start = ?::date and unit_basis = ? and not computed
+          and province_code <> 'VN'
+        group by all
+        order by group_code, not_computed_reason
+        """,
+        (month, basis),
+    )
+
+
+def index_trend(province_code: str, basis: str) -> pd.DataFrame:
+    return _q(
+        """
+        select period_start, points, band
+        from marts.fct_service_index
+        where province_code = ? and unit_basis = ? and group_code = 'total'
+        order by period_start
+        """,
+        (province_code, basis),
+    )
+
+
+# ----------------------------------------------------------------------------- data status
+
+
+def publish_info() -> pd.DataFrame:
+    return _q(
+        "select published_at, fingerprint, run_id, data_loaded_until, load_ids, sources "
+        "from meta.publish"
+    )
+
+
+def last_loads() -> pd.DataFrame:
+    """The latest load per source and province, and how old its newest period is."""
+    return _q(
+        """
+        with ranked as (
+            select *, row_number() over (
+                partition by source, coalesce(province_code, '')
+                order by loaded_at desc, load_seq desc) as recency,
+                max(period_end) over (partition by source, coalesce(province_code, ''))
+                    as latest_period_end
+            from audit.loads
+            where outcome <> 'rejected'
+        )
+        select source, province_code, province_name, file_name, outcome, loaded_at,
+               latest_period_end,
+               date_diff('day', latest_period_end,
+                         (select data_loaded_until from meta.publish)) as days_behind
+        from ranked
+        where recency = 1
+        order by source, province_name
+        """
+    )
+
+
+def rejected_loads() -> pd.DataFrame:
+    return _q(
+        """
+        select loaded_at, source, file_name, contract_version, message
+        from audit.loads
+        where outcome = 'rejected'
+        order by loaded_at desc, load_seq desc
+        """
+    )
+
+
+def quarantine_summary() -> pd.DataFrame:
+    return _q(
+        """
+        select source, file_name, rule, any_value(message) as message, count(*) as rows,
+               min(row_number) as first_row, max(loaded_at) as loaded_at
+        from audit.quarantine
+        group by source, file_name, rule
+        order by rows desc, source, file_name, rule
+        """
+    )
+
+
+def quarantine_rows(limit: int = 200) -> pd.DataFrame:
+    return _q(
+        """
+        select source, file_name, row_number, rule, message, original_values
+        from audit.quarantine
+        order by loaded_at desc, file_name, row_number
+        limit ?
+        """,
+        (limit,),
+    )
+
+
+def reconciliation_findings() -> pd.DataFrame:
+    return _q(
+        """
+        select period_start, province_name, agency_code, bucket, report_value, dossier_value,
+               difference, status
+        from marts.fct_reconciliation
+        where status <> 'match'
+        order by period_start desc, province_name, agency_code, bucket
+        """
+    )
+
+
+def reconciliation_summary() -> pd.DataFrame:
+    return _q(
+        "select status, count(*) as rows from marts.fct_reconciliation group by status "
+        "order by status"
+    )
+
+
+# ----------------------------------------------------------------------------- SQL page
+
+
+def schema_tables() -> pd.DataFrame:
+    """Tables of the serving DB with their documentation (meta.tables) and row counts."""
+    return _q(
+        """
+        select t.table_schema || '.' || t.table_name as table_name,
+               m.row_count, m.description
+        from information_schema.tables t
+        left join meta.tables m on m.table_name = t.table_schema || '.' || t.table_name
+        where t.table_schema in ('marts', 'audit', 'meta')
+        order by t.table_schema = 'meta', t.table_schema, t.table_name
+        """
+    )
+
+
+def schema_columns(table_name: str) -> pd.DataFrame:
+    schema, _, table = table_name.partition(".")
+    return _q(
+        """
+        select c.column_name, c.data_type, m.description
+        from information_schema.columns c
+        left join meta.columns m
+          on m.table_name = c.table_schema || '.' || c.table_name
+         and m.column_name = c.column_name
+        where c.table_schema = ? and c.table_name = ?
+        order by c.ordinal_position
+        """,
+        (schema, table),
     )

@@ -1,0 +1,126 @@
+"""Data status: what was published when, the last load per source and province and how fresh it
+is, files the contracts rejected, quarantined rows and reconciliation findings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards.lib import queries
+from dashboards.lib.i18n import fmt_date, fmt_number, t
+from dashboards.lib.layout import formatted, page, table
+
+if not page("page_status"):
+    st.stop()
+
+publish = queries.publish_info()
+if not publish.empty:
+    row = publish.iloc[0]
+    columns = st.columns(3)
+    columns[0].metric(
+        t("data_loaded_until"),
+        fmt_date(
+            row["data_loaded_until"].date()
+            if hasattr(row["data_loaded_until"], "date")
+            else row["data_loaded_until"]
+        ),
+    )
+    columns[1].metric(t("published_at"), fmt_date(row["published_at"]))
+    columns[2].metric(t("source"), len(row["sources"]) if row["sources"] is not None else 0)
+    st.caption(f"run_id `{row['run_id']}` · fingerprint `{row['fingerprint']}`")
+
+st.subheader(t("last_loads"))
+loads = queries.last_loads()
+if loads.empty:
+    st.info(t("none_found"))
+else:
+    table(
+        formatted(
+            loads,
+            {
+                "source": (t("source"), str),
+                "province_name": (t("province"), lambda v: v if isinstance(v, str) else "—"),
+                "file_name": (t("file"), str),
+                "outcome": (t("outcome"), str),
+                "loaded_at": (t("last_loaded_at"), fmt_date),
+                "latest_period_end": (
+                    t("latest_period"),
+                    lambda v: fmt_date(v.date() if hasattr(v, "date") else v),
+                ),
+                "days_behind": (t("days_old"), fmt_number),
+            },
+        ),
+        loads,
+        "last_loads",
+    )
+
+st.subheader(t("failures"))
+rejected = queries.rejected_loads()
+if rejected.empty:
+    st.success(t("none_found"))
+else:
+    table(
+        formatted(
+            rejected,
+            {
+                "loaded_at": (t("last_loaded_at"), fmt_date),
+                "source": (t("source"), str),
+                "file_name": (t("file"), str),
+                "message": (t("message"), str),
+            },
+        ),
+        rejected,
+        "rejected_files",
+    )
+
+st.subheader(t("quarantine"))
+quarantine = queries.quarantine_summary()
+if quarantine.empty:
+    st.success(t("none_found"))
+else:
+    st.metric(t("quarantine"), fmt_number(int(quarantine["rows"].sum())))
+    table(
+        formatted(
+            quarantine,
+            {
+                "source": (t("source"), str),
+                "file_name": (t("file"), str),
+                "rule": (t("rule"), str),
+                "message": (t("message"), str),
+                "rows": (t("rows"), fmt_number),
+            },
+        ),
+        quarantine,
+        "quarantine_summary",
+    )
+    with st.expander(t("rows")):
+        rows = queries.quarantine_rows()
+        table(rows.astype(str), rows, "quarantine_rows")
+
+st.subheader(t("reconciliation"))
+summary = queries.reconciliation_summary()
+if not summary.empty:
+    st.caption(" · ".join(f"{r.status}: {fmt_number(r.rows)}" for r in summary.itertuples()))
+findings = queries.reconciliation_findings()
+if findings.empty:
+    st.success(t("none_found"))
+else:
+    table(
+        formatted(
+            findings,
+            {
+                "period_start": (
+                    t("period"),
+                    lambda v: fmt_date(v.date() if hasattr(v, "date") else v),
+                ),
+                "province_name": (t("province"), str),
+                "agency_code": (t("agency"), lambda v: v if isinstance(v, str) else "—"),
+                "bucket": ("bucket", str),
+                "report_value": ("report", fmt_number),
+                "dossier_value": ("dossiers", fmt_number),
+                "difference": ("Δ", fmt_number),
+                "status": (t("status"), str),
+            },
+        ),
+        findings,
+        "reconciliation",
+    )

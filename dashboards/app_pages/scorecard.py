@@ -1,0 +1,165 @@
+"""Province scorecard: every KPI against its plan target, the monthly trend, levels, and the
+agencies at the bottom. A current province shows its legacy provinces' history rolled up under it
+(unit_basis current); a legacy province shows its own reports and names its successor."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards.lib import charts, queries
+from dashboards.lib.filters import kpi_filter, level_filter, period_filter, province_filter
+from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_pp, kpi_name, label, t
+from dashboards.lib.layout import chart, formatted, page, table
+
+if not page("page_scorecard"):
+    st.stop()
+
+columns = st.columns([2, 1, 1, 2])
+province = province_filter(columns[0], default="current-01")
+period = period_filter(columns[1], columns[2])
+if period is None:
+    st.info(t("no_data"))
+    st.stop()
+level = level_filter(period, columns[3])
+
+code = str(province["province_code"])
+legacy = province["era"] == "legacy"
+basis = "reported" if legacy else "current"
+st.header(str(province["province_name"]))
+all_provinces = queries.provinces()
+if legacy:
+    st.info(f"{t('successor_note')} **{province['successor_name']}**.")
+else:
+    merged = all_provinces[
+        (all_provinces["era"] == "legacy") & (all_provinces["successor_code"] == code)
+    ]
+    if len(merged) > 1 or (len(merged) == 1 and merged.iloc[0]["province_code"] != code):
+        st.caption(f"{t('predecessors')}: {', '.join(merged['short_name'])}. {t('history_note')}")
+
+catalog = queries.kpi_catalog().set_index("kpi_code")
+values = queries.province_kpis(code, period.grain, period.iso, basis, level).set_index("kpi_code")
+
+# plan targets of this province and of the legacy provinces merged into it
+if legacy:
+    units = ((code,), ("legacy",))
+else:
+    predecessors = all_provinces[
+        (all_provinces["era"] == "legacy") & (all_provinces["successor_code"] == code)
+    ]
+    units = ((code, *predecessors["province_code"]), ("current", *["legacy"] * len(predecessors)))
+targets = queries.target_attainment(*units)
+this_year = targets[
+    (targets["plan_year"] == period.start.year) & (targets["applies_to_level"] == level)
+]
+# the province's own plan first, then its predecessors'
+this_year = this_year.assign(
+    own=this_year["province_code"].eq(code) & this_year["era"].eq(province["era"])
+)
+this_year = this_year.sort_values("own", ascending=False).drop_duplicates("kpi_code")
+this_year = this_year.set_index("kpi_code")
+
+card = pd.DataFrame({"kpi_code": catalog.index})
+card["name"] = [kpi_name(catalog.loc[c]) for c in card["kpi_code"]]
+for column in ("numerator", "denominator", "value_pct"):
+    card[column] = card["kpi_code"].map(values[column])
+for column in ("target_pct", "actual_pct", "status", "gap_pp", "plan_unit"):
+    card[column] = card["kpi_code"].map(this_year[column])
+card["status"] = card["status"].where(card["status"].notna(), "no_target")
+
+st.subheader(f"{t('page_scorecard')} — {period.label} · {label('level', level)}")
+met = int((card["status"] == "met").sum())
+not_met = int((card["status"] == "not_met").sum())
+no_data = int((card["status"] == "no_data").sum())
+stats = st.columns(4)
+stats[0].metric(t("status_met"), met)
+stats[1].metric(t("status_not_met"), not_met)
+stats[2].metric(t("status_no_data"), no_data)
+stats[3].metric(t("kpi"), int(card["value_pct"].notna().sum()))
+status_mark = {"met": "✅ ", "not_met": "❌ ", "no_data": "⚪ ", "no_target": ""}
+shown = formatted(
+    card,
+    {
+        "name": (t("kpi"), str),
+        "value_pct": (t("value_pct"), fmt_pct),
+        "numerator": (t("numerator"), fmt_number),
+        "denominator": (t("denominator"), fmt_number),
+        "target_pct": (t("target"), fmt_pct),
+        "actual_pct": (t("year_actual"), fmt_pct),
+        "status": (t("status"), lambda s: status_mark.get(s, "") + label("status", s)),
+        "gap_pp": (t("gap_pp"), fmt_pp),
+    },
+)
+table(shown, card, "scorecard")
+
+if not targets.empty:
+    with st.expander(f"{t('target')} — {t('plan_year')}", expanded=False):
+        shown_targets = formatted(
+            targets,
+            {
+                "plan_year": (t("plan_year"), str),
+                "plan_unit": (t("province"), str),
+                "kpi_code": (
+                    t("kpi"),
+                    lambda c: kpi_name(catalog.loc[c]) if c in catalog.index else str(c),
+                ),
+                "applies_to_level": (t("level"), lambda v: label("level", v)),
+                "target_pct": (t("target"), lambda v: fmt_pct(v, 0)),
+                "actual_pct": (t("year_actual"), fmt_pct),
+                "status": (t("status"), lambda s: label("status", s)),
+                "gap_pp": (t("gap_pp"), fmt_pp),
+            },
+        )
+        table(shown_targets, targets, "plan_targets")
+
+st.subheader(t("trend"))
+kpi = kpi_filter(default="online_dossier_rate")
+lower = catalog.loc[kpi, "direction"] == "lower_is_better"
+trend = queries.kpi_trend(kpi, code, basis, level)
+nation = queries.kpi_trend(kpi, "VN", basis, "all")
+trend_frame = pd.concat(
+    [
+        trend.assign(series=str(province["short_name"])),
+        nation.assign(series=t("nation")),
+    ]
+)
+chart(
+    charts.trend_lines(
+        trend_frame, "period_start", "value_pct", "series", kpi_name(catalog.loc[kpi])
+    ),
+    trend_frame,
+    "trend",
+)
+
+st.subheader(t("by_level"))
+levels = queries.level_breakdown(code, period.grain, period.iso, basis)
+if levels.empty:
+    st.info(t("no_data"))
+else:
+    pivot = levels.pivot_table(
+        index="kpi_code", columns="level", values="value_pct", aggfunc="first"
+    )
+    order = [lv for lv in ("all", "province", "district", "commune") if lv in pivot.columns]
+    pivot = pivot[order].reset_index()
+    shown_levels = pd.DataFrame({t("kpi"): [kpi_name(catalog.loc[c]) for c in pivot["kpi_code"]]})
+    for lv in order:
+        shown_levels[label("level", lv)] = pivot[lv].map(fmt_pct)
+    table(shown_levels, levels, "by_level")
+
+st.subheader(f"{t('bottom_agencies')} — {kpi_name(catalog.loc[kpi])}")
+agencies = queries.agency_ranking(kpi, code, period.grain, period.iso, basis, level).head(10)
+if agencies.empty:
+    st.info(t("no_data"))
+else:
+    shown_agencies = formatted(
+        agencies,
+        {
+            "agency_name": (t("agency"), str),
+            "level": (t("level"), lambda v: label("level", v)),
+            "value_pct": (t("value_pct"), fmt_pct),
+            "numerator": (t("numerator"), fmt_number),
+            "denominator": (t("denominator"), fmt_number),
+        },
+    )
+    table(shown_agencies, agencies, "bottom_agencies")
+    del lower
