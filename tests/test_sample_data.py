@@ -386,8 +386,12 @@ def test_dirty_faults_are_present_as_documented(sample: Path, manifest: dict) ->
         "empty_file",
     }  # fmt: skip
     path = {name: sample / fault["file"] for name, fault in faults.items()}
-    rejected = {f["path"] for f in manifest["files"] if f["expected"] == "reject"}
+    rejected = {f["path"] for f in manifest["files"] if f["expected"] != "load"}
     assert rejected == {fault["file"] for fault in faults.values()}
+    scopes = {name: fault["scope"] for name, fault in faults.items()}
+    assert {name for name, scope in scopes.items() if scope == "row"} == {
+        "totals_do_not_add_up", "negative_count", "duplicate_dossier_id", "date_dd_mm_yyyy",
+    }  # fmt: skip
 
     header_cells = [c for row in read_grid(path["wrong_header"])[:8] for c in row]
     assert "Trực tuyến" not in header_cells and header_cells.count("Tổng số") >= 4

@@ -71,6 +71,12 @@ def to_cp1258(text: str) -> bytes:
 # --- helpers ------------------------------------------------------------------------------------
 
 
+# What must be rejected: the whole file, or the faulty row(s) (quarantined; the rest of such a
+# file may load or be rejected with it: it is about a month outside the window either way).
+FILE_SCOPED = {"wrong_header", "unknown_province", "extra_sheet", "windows_1258_encoding",
+               "empty_file"}  # fmt: skip
+
+
 def _fault(
     fault_id: str,
     fault: str,
@@ -80,12 +86,14 @@ def _fault(
     detail: str,
     location: dict[str, object] | None = None,
 ) -> dict[str, object]:
+    scope = "file" if fault in FILE_SCOPED else "row"
     return {
         "id": fault_id,
         "fault": fault,
         "source": source,
         "file": file,
-        "expected": "reject",
+        "scope": scope,
+        "expected": "reject" if scope == "file" else "reject_rows",
         "rule": rule,
         "detail": detail,
         "location": location or {},

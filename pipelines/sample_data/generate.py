@@ -730,7 +730,7 @@ def write_manifest(
     faults: list[dict[str, object]],
 ) -> None:
     config = run.config
-    faulty = {fault["file"] for fault in faults}
+    expected_outcome = {str(fault["file"]): str(fault["expected"]) for fault in faults}
     files = sorted(
         (
             {
@@ -743,7 +743,7 @@ def write_manifest(
                 "first_month": f.first_month,
                 "last_month": f.last_month,
                 "notes": f.notes,
-                "expected": "reject" if run.relative(f.path) in faulty else "load",
+                "expected": expected_outcome.get(run.relative(f.path), "load"),
             }
             for f in run.files
         ),

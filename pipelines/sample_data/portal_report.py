@@ -107,6 +107,8 @@ class Layout:
     # CSV only: write merged header cells as Excel's "save as CSV" does (text in the first cell
     # of the span, blanks in the rest) instead of repeating the text in every cell.
     blank_merged_cells: bool = False
+    # Centrally-run cities written 'TP. Hồ Chí Minh' instead of 'Thành phố Hồ Chí Minh'.
+    abbreviate_city: bool = False
 
 
 _STT_NAME = [Column(None, "STT", "stt"), Column(None, "Đơn vị", "name")]
@@ -189,6 +191,7 @@ CARRIED_FIRST = Layout(
     total_first=True,
     vietnamese_numbers=True,
     numbers_as_text=True,
+    abbreviate_city=True,
 )
 
 SPLIT_BCCI = Layout(
@@ -351,6 +354,8 @@ def traditional_orthography(text: str) -> str:
 
 def province_title(report: Report, layout: Layout) -> str:
     name = report.province_name
+    if layout.abbreviate_city and name.startswith("Thành phố "):
+        name = "TP. " + name.removeprefix("Thành phố ")
     if layout.orthography == "traditional":
         name = traditional_orthography(name)
     if layout.title_style == "committee":
