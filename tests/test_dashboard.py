@@ -323,3 +323,109 @@ def test_without_a_serving_db_every_page_says_what_to_do(
     for page in (None, "scorecard", "data_status", "sql"):
         app = open_page(page)
         assert "make pipeline" in app.warning[0].value
+
+
+# --------------------------------------------------------------------------- topic pages
+
+
+@pytest.mark.parametrize(
+    ("page", "kpi", "other_kpi"),
+    [
+        ("digitization", "digitization_rate", "e_result_rate"),
+        ("online_payment", "online_payment_rate", "online_payment_dossier_rate"),
+        ("online_dossiers", "online_dossier_rate", "full_online_dossier_rate"),
+    ],
+)
+def test_topic_page_distribution_agencies_and_fields(
+    served: Path, page: str, kpi: str, other_kpi: str
+) -> None:
+    app = open_page(page, grain="quarter", period="2025-04-01", basis="reported")
+    assert app.selectbox(key="f_kpi").value == kpi
+    app.selectbox(key="f_kpi").set_value(other_kpi).run()
+    assert app.query_params["kpi"] == other_kpi
+    ranking = frame_by_column(app, "Hạng")
+    expected = marts(
+        served,
+        """
+        select province_name, value_pct from marts.fct_kpi
+        where kpi_code = ? and province_code <> 'VN' and level = 'all' and period_grain = 'quarter'
+          and period_start = '2025-04-01' and unit_basis = 'reported'
+          and agency_code is null and procedure_field is null
+        order by value_pct desc nulls last, province_name""",
+        [other_kpi],
+    )
+    assert ranking["Tỉnh, thành phố"].tolist() == [r[0] for r in expected]
+    values = [v for _, v in expected if v is not None]
+    assert metric(app, "max")[0] == vi_pct(max(values))
+    bottom = next(
+        d.value
+        for d in app.dataframe
+        if "Cơ quan, đơn vị" in d.value.columns and d.value.index[0] == 0
+    )
+    (lowest,) = marts(
+        served,
+        """
+        select min(value_pct) from marts.fct_kpi
+        where kpi_code = ? and province_code <> 'VN' and period_grain = 'quarter'
+          and period_start = '2025-04-01' and unit_basis = 'reported'
+          and agency_code is not null and procedure_field is null""",
+        [other_kpi],
+    )
+    assert bottom["Tỷ lệ (%)"].iloc[0] == vi_pct(lowest[0])
+
+
+def test_digitization_fields_and_no_data_for_a_province_without_payments(served: Path) -> None:
+    app = open_page("digitization", grain="month", period="2025-06-01", basis="reported")
+    fields = frame_by_column(app, "Lĩnh vực")
+    expected = marts(
+        served,
+        """
+        select procedure_field, value_pct from marts.fct_kpi
+        where kpi_code = 'digitization_rate' and province_code = 'VN' and level = 'all'
+          and period_grain = 'month' and period_start = '2025-06-01' and unit_basis = 'reported'
+          and agency_code is null and procedure_field is not null
+        order by value_pct desc""",
+    )
+    assert fields["Lĩnh vực"].tolist() == [f for f, _ in expected]
+    assert fields["Tỷ lệ (%)"].tolist() == [vi_pct(v) for _, v in expected]
+    payment = open_page("online_payment", grain="month", period="2025-06-01", basis="reported")
+    ranking = frame_by_column(payment, "Hạng")
+    long_an = ranking[ranking["Tỉnh, thành phố"] == "Tỉnh Long An"].iloc[0]
+    assert (long_an["Tỷ lệ (%)"], long_an["Mẫu số"]) == ("—", "0")  # no data, not 0 %
+    assert long_an["Hạng"] == str(len(ranking))  # last, whatever the direction
+
+
+# --------------------------------------------------------------------------- service index
+
+
+def test_index_page_ranking_groups_bands_and_what_was_not_computed(served: Path) -> None:
+    app = open_page("service_index", month="2025-08-01", basis="current", province="current-25")
+    ranking = frame_by_column(app, "Phiên bản phương pháp")
+    expected = marts(
+        served,
+        """
+        select province_name, points from marts.fct_service_index
+        where group_code = 'total' and period_start = '2025-08-01' and unit_basis = 'current'
+          and province_code <> 'VN' order by points desc""",
+    )
+    assert ranking["Tỉnh, thành phố"].tolist() == [r[0] for r in expected]
+    missing = frame_by_column(app, "Lý do")
+    assert sorted(missing["Nhóm"]) == ["Công khai, minh bạch", "Mức độ hài lòng"]
+    assert set(missing["Tỉnh, thành phố"]) == {"3"}
+    groups = frame_by_column(app, "Điểm tối đa")
+    assert len(groups) == 6
+    assert sorted(groups["Điểm tối đa"].map(int)) == [10, 12, 18, 18, 20, 22]
+    satisfaction = groups[groups["Nhóm"] == "Mức độ hài lòng"].iloc[0]
+    assert satisfaction["Điểm"] == "—"  # not computed is not zero
+    ((total,),) = marts(
+        served,
+        """
+        select points from marts.fct_service_index where group_code = 'total'
+          and province_code = '25' and period_start = '2025-08-01' and unit_basis = 'current'""",
+    )
+    assert metric(app, "Phú Thọ — Chỉ số phục vụ (QĐ 766), tổng điểm")[0] == (
+        f"{total:.2f}".replace(".", ",") + " / 100"
+    )
+    app.selectbox(key="f_month").set_value("2025-09-01").run()
+    assert app.query_params["month"] == "2025-09-01"
+    assert app.subheader[0].value == "Xếp hạng tỉnh, thành phố — Tháng 9/2025"

@@ -1,3 +1,13 @@
-import streamlit as st
+"""Online dossiers: dossiers received online, fully online, procedures offered online."""
 
-st.title("online_dossiers")
+from dashboards.lib.topic import render_topic
+
+render_topic(
+    "page_online",
+    [
+        "online_dossier_rate",
+        "full_online_dossier_rate",
+        "online_service_procedure_rate",
+        "national_portal_integration_rate",
+    ],
+)
