@@ -29,7 +29,7 @@ from pipelines.sample_data.portal_report import (
     write_report,
     write_xlsx,
 )
-from pipelines.sample_data.simulate import DOSSIER_COLUMNS, ProvinceSimulator, chunk_frame
+from pipelines.sample_data.simulate import DOSSIER_COLUMNS, Chunk, ProvinceSimulator, chunk_frame
 from pipelines.sample_data.sinks import CSV_DATETIME, VIETNAMESE_DOSSIER_HEADERS, WrittenFile
 from pipelines.sample_data.timeline import (
     RESTRUCTURING_MONTH,
@@ -140,7 +140,7 @@ def write_faults(run: Run, plans: list[ProvincePlan]) -> list[dict[str, object]]
     # No returned dossiers: the national form used below has no column for them, and each
     # file must carry exactly one fault.
     simulator = ProvinceSimulator(province, config.seed, month, month, returns_reported=False)
-    chunk = simulator.simulate_month(month, PRE_WINDOW_DOSSIERS)
+    chunk = Chunk.concat(list(simulator.simulate_month(month, PRE_WINDOW_DOSSIERS)))
     frame = chunk_frame(chunk, province)
     from pipelines.sample_data.generate import make_report, period_counts
 

@@ -1,8 +1,9 @@
 """Orchestration: plan the volume, simulate province by province, write every source.
 
 Order of work (all deterministic): provinces sorted legacy-then-current by code; within a
-province, months in order; each month is one chunk streamed to the dossier, payment files; the
-reports, satisfaction rows of the province follow once its months are done.
+province, months in order; each month is simulated as one chunk, chunks are written in batches to
+the province's dossier and payment files of that year; the reports (handed to a writer process
+on multi-core machines) and satisfaction rows of the province follow once its months are done.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import polars as pl
 from pipelines.sample_data import dirty as dirty_faults
 from pipelines.sample_data.anchor import HOA_BINH_Q1_2023, hoa_binh_report
 from pipelines.sample_data.catalog import PROCEDURES
-from pipelines.sample_data.counts import BASE_METRICS, METRIC_INDEX, RowCounts
+from pipelines.sample_data.counts import METRIC_INDEX, RowCounts
 from pipelines.sample_data.portal_report import (
     LAYOUTS,
     OFFICIAL,
@@ -343,20 +344,10 @@ class Run:
         dossier_files: dict[int, tuple[TableWriter, TableWriter, list[int]]] = {}
         pending: list[Chunk] = []
         pending_rows = 0
-        for position, month in enumerate(plan.months):
-            chunk = simulator.simulate_month(month, cells[(province.key, month)])
-            if omit is not None and month == omit.month:
-                chunk = self._omit_agency(chunk, month, omit, plan)
-            pending.append(chunk)
-            pending_rows += len(chunk)
-            year = month_of(month)[0]
-            next_year = (
-                month_of(plan.months[position + 1])[0] if position + 1 < len(plan.months) else None
-            )
-            # Format and write in batches: per-call overheads dominate tiny month chunks, and a
-            # batch never exceeds one file-year nor BATCH_ROWS, so memory stays bounded.
-            if pending_rows < BATCH_ROWS and next_year == year:
-                continue
+        batch_number = 0
+
+        def flush(year: int) -> None:
+            nonlocal pending, pending_rows, batch_number
             batch = Chunk.concat(pending)
             pending, pending_rows = [], 0
             if year not in dossier_files:
@@ -365,10 +356,30 @@ class Run:
             frame = chunk_frame(batch, province)
             dossier_writer.write(frame)
             payment_rng = np.random.default_rng(
-                [config.seed, 30, 0 if province.era == LEGACY else 1, int(province.code), month]
-            )
+                [config.seed, 30, 0 if province.era == LEGACY else 1, int(province.code),
+                 batch_number]
+            )  # fmt: skip
+            batch_number += 1
             payment_writer.write(payments_for(frame, payment_rng).select(PAYMENT_COLUMNS))
             self.summary.dossier_rows += frame.height
+
+        # Format and write in batches: per-call overheads dominate tiny month chunks, and a batch
+        # never spans two file-years nor exceeds BATCH_ROWS, so memory stays bounded.
+        for position, month in enumerate(plan.months):
+            year = month_of(month)[0]
+            for part in simulator.simulate_month(month, cells[(province.key, month)]):
+                chunk = part
+                if omit is not None and month == omit.month:
+                    chunk = self._omit_agency(chunk, month, omit, plan)
+                pending.append(chunk)
+                pending_rows += len(chunk)
+                if pending_rows >= BATCH_ROWS:
+                    flush(year)
+            last_of_year = (
+                position + 1 == len(plan.months) or month_of(plan.months[position + 1])[0] != year
+            )
+            if pending and last_of_year:
+                flush(year)
 
         for dossier_writer, payment_writer, months_of_year in dossier_files.values():
             for writer, source in ((dossier_writer, "dossiers"), (payment_writer, "payments")):
@@ -414,12 +425,17 @@ class Run:
         )
         lower_level = "district" if province.era == LEGACY else "commune"
         candidates = [i for i, a in enumerate(province.agencies) if a.level == lower_level]
-        per_agency = np.bincount(chunk.agency[closed_same_month], minlength=len(province.agencies))
-        if not per_agency[candidates].any():
-            candidates = list(range(len(province.agencies)))
-        agency = max(candidates, key=lambda i: (per_agency[i], -i))
+        if mismatch.agency_index is None:
+            # Chosen on the month's first part (the whole month below PART_ROWS dossiers).
+            per_agency = np.bincount(
+                chunk.agency[closed_same_month], minlength=len(province.agencies)
+            )
+            if not per_agency[candidates].any():
+                candidates = list(range(len(province.agencies)))
+            mismatch.agency_index = max(candidates, key=lambda i: (per_agency[i], -i))
+        agency = mismatch.agency_index
         omitted = closed_same_month & (chunk.agency == agency)
-        deltas: Counter[str] = Counter()
+        deltas: Counter[str] = Counter(mismatch.deltas)
         for channel in chunk.channel[omitted]:
             deltas[CHANNEL_NAMES[channel]] += 1
         classes = resolution_class(chunk.closed[omitted], chunk.due[omitted])
@@ -428,7 +444,6 @@ class Run:
                 deltas[("early", "on_time", "late")[cls]] += 1
             else:
                 deltas["returned_withdrawn"] += 1
-        mismatch.agency_index = agency
         mismatch.deltas = dict(deltas)
         return chunk.subset(~omitted)
 
@@ -805,6 +820,3 @@ def write_manifest(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False) + "\n",
         encoding="utf-8",
     )
-
-
-__all__ = ["BASE_METRICS", "DEFAULT_DOSSIERS", "GeneratorConfig", "Summary", "generate"]

@@ -16,6 +16,7 @@ Counting rules for a period [start, end) (these are the reconciliation rules, se
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ from pipelines.sample_data.timeline import (
 )
 from pipelines.sample_data.units import CURRENT, LEGACY, Province
 
+PART_ROWS = 25_000  # dossiers simulated at once: bounds memory whatever the scale
 NEVER = 10**6  # a month index far in the future: "not yet, not in this window"
 DAY = 86_400
 HOUR = 3_600
@@ -293,8 +295,22 @@ class ProvinceSimulator:
         )
         self.state = ProvinceState.empty(province, window_start, window_end - window_start + 1)
 
-    def simulate_month(self, month: int, dossiers: int) -> Chunk:
-        rng = np.random.default_rng([self.seed, 20, *_key_seed(self.province), month])
+    def simulate_month(self, month: int, dossiers: int) -> Iterator[Chunk]:
+        """The month's dossiers in time order, in parts of at most PART_ROWS (so memory does
+        not grow with the scale): the days are drawn for the month, then each part is drawn."""
+        month_rng = np.random.default_rng([self.seed, 20, *_key_seed(self.province), month])
+        weights = day_weights(month)
+        per_day = month_rng.multinomial(dossiers, weights / weights.sum())
+        sequence_offset = 0
+        for part, day in enumerate(split_days(per_day, PART_ROWS)):
+            rng = np.random.default_rng([self.seed, 21, *_key_seed(self.province), month, part])
+            yield self._simulate_part(month, day, rng, sequence_offset)
+            sequence_offset += len(day)
+
+    def _simulate_part(
+        self, month: int, day: np.ndarray, rng: np.random.Generator, sequence_offset: int
+    ) -> Chunk:
+        dossiers = len(day)
         behaviour = self.behaviour
         per_agency = rng.multinomial(dossiers, self.agency_probabilities)
         agency = np.repeat(np.arange(len(per_agency)), per_agency)
@@ -308,8 +324,7 @@ class ProvinceSimulator:
         levels = self.agency_levels[agency]
 
         # Intake: the day follows working days and holidays, the hour office or online habits.
-        weights = day_weights(month)
-        day = rng.choice(len(weights), size=dossiers, p=weights / weights.sum())
+        day = rng.permutation(day)
         capability = self.capabilities.level_at(month)[procedure]
         online_p = (
             ONLINE_LOW[levels] + (ONLINE_HIGH - ONLINE_LOW)[levels] * ramp(month, 0.0, 1.0)
@@ -422,7 +437,7 @@ class ProvinceSimulator:
             data_reused=data_reused[order],
             fee_amount=fee_amount[order],
             paid_online=paid_online[order],
-            sequence=np.arange(1, dossiers + 1),
+            sequence=sequence_offset + np.arange(1, dossiers + 1),
         )
         self._accumulate(chunk, month)
         return chunk
@@ -485,6 +500,25 @@ class ProvinceSimulator:
             if month + 1 < months:
                 np.add.at(counts, (agency[in_progress], month + 1, METRIC_INDEX["carried"]), 1)
             offset += 1
+
+
+def split_days(per_day: np.ndarray, limit: int) -> Iterator[np.ndarray]:
+    """Day-of-month indices of the month's dossiers, in order, cut into parts of at most
+    `limit` (a busy day may be cut in two). An empty month gives one empty part."""
+    pieces: list[np.ndarray] = []
+    room = limit
+    for index, count in enumerate(per_day):
+        count = int(count)
+        while count:
+            take = min(count, room)
+            pieces.append(np.full(take, index, dtype=np.int64))
+            count -= take
+            room -= take
+            if room == 0:
+                yield np.concatenate(pieces)
+                pieces, room = [], limit
+    if pieces or not per_day.any():
+        yield np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
 
 
 def _month_index_of_seconds(seconds: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from pipelines.sample_data.simulate import DOSSIER_COLUMNS, STATUS_NAMES
 
 CSV_DATETIME = "%Y-%m-%d %H:%M:%S"
-PARQUET_ROW_GROUP = 200_000
+PARQUET_ROW_GROUP = 100_000
 UTF8_BOM = b"\xef\xbb\xbf"
 
 # Headers some provincial systems export instead of the canonical names (SOURCES.md §2).
