@@ -187,6 +187,18 @@ def test_same_arguments_give_byte_identical_files(sample: Path, tmp_path: Path) 
     assert digest_tree(tmp_path) == digest_tree(sample)
 
 
+def test_a_rerun_replaces_its_own_files_only(tmp_path: Path) -> None:
+    tiny = SMALL_ARGS | {"provinces": "04", "start": (2025, 6), "end": (2025, 7), "dirty": False}
+    generate(GeneratorConfig(out=tmp_path, **tiny), report_workers=0)
+    foreign = tmp_path / "portal_report" / "uploaded_by_a_province.xlsx"
+    foreign.write_bytes(b"not ours")
+    generate(GeneratorConfig(out=tmp_path, **(tiny | {"seed": 9})), report_workers=0)
+    manifest = json.loads((tmp_path / "_manifest.json").read_text(encoding="utf-8"))
+    ours = {f["path"] for f in manifest["files"]}
+    on_disk = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert on_disk == ours | {"_manifest.json", "portal_report/uploaded_by_a_province.xlsx"}
+
+
 def test_reports_written_by_a_worker_process_are_identical(tmp_path: Path) -> None:
     tiny = SMALL_ARGS | {"provinces": "04", "start": (2025, 6), "end": (2025, 7), "dirty": False}
     generate(GeneratorConfig(out=tmp_path / "inline", **tiny), report_workers=0)

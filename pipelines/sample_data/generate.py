@@ -706,7 +706,26 @@ def default_report_workers(report_count: int) -> int:
     return max(0, min(2, (os.cpu_count() or 1) - 1))
 
 
+def remove_previous_output(out: Path) -> int:
+    """Delete the files a previous run listed in its manifest (and nothing else), so a rerun
+    with other arguments leaves no stale file beside the new ones (a report of the same
+    province-month in another layout would otherwise be loaded twice)."""
+    manifest_path = out / MANIFEST_NAME
+    if not manifest_path.exists():
+        return 0
+    removed = 0
+    root = out.resolve()
+    for item in json.loads(manifest_path.read_text(encoding="utf-8")).get("files", []):
+        path = (out / str(item["path"])).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            path.unlink()
+            removed += 1
+    manifest_path.unlink()
+    return removed
+
+
 def generate(config: GeneratorConfig, report_workers: int | None = None) -> Summary:
+    remove_previous_output(config.out)
     plans = Run.plan_for(config)
     if report_workers is None:
         report_workers = default_report_workers(sum(len(plan.months) for plan in plans))
