@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -615,7 +615,3 @@ def _merge(sheet, first_row, first_col, last_row, last_col, text, fmt) -> None:
         sheet.write_string(first_row, first_col, text, fmt)
     else:
         sheet.merge_range(first_row, first_col, last_row, last_col, text, fmt)
-
-
-def with_layout_overrides(layout: Layout, **changes: object) -> Layout:
-    return replace(layout, **changes)  # type: ignore[arg-type]
