@@ -59,7 +59,12 @@ demo: install ## sample data → pipeline → dashboard on http://localhost:$(PO
 	$(MAKE) --no-print-directory dashboard
 
 test: install ## install and run the whole test suite
+	bash scripts/install_browser.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: browser
+browser: ## install Debian's chromium for the browser smoke test (only when missing)
+	bash scripts/install_browser.sh
 
 lint: install ## ruff and sqlfluff
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

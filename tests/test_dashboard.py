@@ -94,7 +94,7 @@ def test_overview_national_kpis_and_change_from_previous_month(served: Path) -> 
     value, delta = metric(app, "Tỷ lệ hồ sơ trực tuyến")
     assert value == vi_pct(sep_pct)
     change = round(sep_pct - aug_pct, 2)
-    assert delta == f"{'+' if change > 0 else '−'}{vi_pct(abs(change))[:-2]} pp"
+    assert delta == f"{'+' if change > 0 else '-'}{vi_pct(abs(change))[:-2]} pp"
     assert app.subheader[0].value == "Chỉ tiêu toàn quốc — Tháng 9/2025"
     national = frame_by_column(app, "Kỳ trước (%)")
     row = national[national["Chỉ tiêu"] == "Tỷ lệ hồ sơ trực tuyến"].iloc[0]

@@ -45,7 +45,8 @@ for i, row in enumerate(with_data.itertuples()):
     grid[i % 4].metric(
         row.name,
         fmt_pct(row.value_pct),
-        delta=None if pd.isna(row.change_pp) else f"{fmt_pp(row.change_pp)} pp",
+        # Streamlit reads the sign from an ASCII "-" to pick the arrow and colour
+        delta=None if pd.isna(row.change_pp) else f"{fmt_pp(row.change_pp).replace('−', '-')} pp",
         delta_color="inverse" if lower else "normal",
         help=f"{t('previous')} ({fmt_period(period.grain, previous)}): {fmt_pct(row.previous_pct)}",
     )

@@ -1,0 +1,167 @@
+"""Real-browser smoke test: `streamlit run` on the fixture serving DB, driven by Debian's Chromium
+through Playwright; loads the overview and the scorecard, checks visible text, saves screenshots.
+
+`make test` installs chromium first (scripts/install_browser.sh); without it the test is skipped.
+Screenshots go to data/screenshots/ (CCHC_SCREENSHOT_DIR overrides).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_serving import build_serving_db
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("browser_data")
+    build_serving_db(data / "warehouse" / "serving.duckdb")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CCHC_DATA_DIR": str(data),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    log = (data / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--server.fileWatcherType", "none",
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Debian's chromium is not installed (run `make browser`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    folder = Path(os.environ.get("CCHC_SCREENSHOT_DIR", ROOT / "data" / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _open(browser: object, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    page.set_default_timeout(45_000)
+    page.goto(url)
+    return page
+
+
+def _settle(page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".includes('Running')",
+        timeout=45_000,
+    )
+    page.wait_for_timeout(500)
+
+
+def test_overview_renders_in_the_browser(server: str, browser: object, shots: Path) -> None:
+    page = _open(browser, f"{server}/?grain=month&period=2025-06-01&basis=reported")
+    page.get_by_text("Bản đồ", exact=True).wait_for()
+    page.get_by_text("Ranh giới: Natural Earth").wait_for()
+    _settle(page)
+    assert page.get_by_role("heading", name="Tổng quan").is_visible()
+    assert page.get_by_text("Chỉ tiêu toàn quốc — Tháng 6/2025").is_visible()
+    assert page.get_by_text("Số liệu cập nhật đến: 30/09/2025").is_visible()
+    assert page.locator("[data-testid='stMetric']").count() >= 10
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator(".js-plotly-plot").count() >= 2  # ranking bars and the map
+    page.screenshot(path=str(shots / "overview.png"), full_page=True)
+    province_map = page.locator(".js-plotly-plot").last
+    province_map.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    province_map.screenshot(path=str(shots / "overview_map.png"))
+    # the URL keeps the filters, so the view can be shared
+    assert "period=2025-06-01" in page.url and "kpi=online_dossier_rate" in page.url
+
+    # switch to English in the sidebar: the page re-renders without an error
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Overview").wait_for()
+    _settle(page)
+    assert page.get_by_text("National indicators — Jun 2025").is_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "lang=en" in page.url
+    page.close()
+
+
+def test_scorecard_renders_in_the_browser(server: str, browser: object, shots: Path) -> None:
+    page = _open(browser, f"{server}/scorecard?province=current-25&grain=month&period=2025-06-01")
+    page.get_by_text("Cơ quan, đơn vị thấp nhất").first.wait_for()
+    _settle(page)
+    assert page.get_by_role("heading", name="Tỉnh Phú Thọ").is_visible()
+    assert page.get_by_text("Hoà Bình, Phú Thọ, Vĩnh Phúc").is_visible()
+    assert page.get_by_text("Thẻ điểm tỉnh — Tháng 6/2025 · Toàn tỉnh").is_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(shots / "scorecard.png"), full_page=True)
+    page.close()
