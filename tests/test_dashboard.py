@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.lib.db import LOCKED_CONFIG
 from tests.fixtures_serving import build_serving_db
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
@@ -33,7 +34,8 @@ def served(serving_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def marts(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    # the same configuration as the app's reader, which may have the file open in this process
+    with duckdb.connect(str(db), read_only=True, config=dict(LOCKED_CONFIG)) as con:
         return con.execute(sql, params or []).fetchall()
 
 

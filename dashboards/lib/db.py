@@ -1,9 +1,15 @@
-"""Read the serving database: read-only, one short-lived connection per query, cached with a TTL.
+"""Read the serving database: read-only, a cursor per query, results cached with a TTL.
 
-Streamlit runs each session in a thread and DuckDB connections must not be shared across threads;
-the pipeline replaces serving.duckdb by rename, so a connection is never held between queries.
+Opening a DuckDB file costs 40-100 ms on these machines, more than a whole page's queries, so
+the pages read through one shared read-only connection to the current serving file and run each
+query on its own cursor (a cursor is a connection of its own to the same database: safe across
+Streamlit's session threads). The shared connection is dropped
+- as soon as the pipeline has published a new file (it replaces serving.duckdb by rename: the
+  old handle still reads the old, consistent file and never blocks the writer), and
+- after `IDLE_SECONDS` without a query, so the file is not held between visits.
 Every connection is read-only, cannot reach the file system or the network
 (`enable_external_access = false`) and cannot change that (`lock_configuration = true`).
+The analysts' SQL page opens a fresh connection per query instead (see `run_analyst_query`).
 """
 
 from __future__ import annotations
@@ -21,14 +27,17 @@ import streamlit as st
 from pipelines.settings import data_paths
 
 CACHE_TTL_SECONDS = 60
+IDLE_SECONDS = 30.0
+# DuckDB shares one database instance per file within a process, and every connection to it must
+# carry the same configuration: the pages' reader and the SQL page use this one.
 LOCKED_CONFIG: dict[str, str | bool] = {
     "enable_external_access": False,
     "lock_configuration": True,
+    "memory_limit": "1GB",
 }
-# The analysts' SQL page: a row cap, a time limit and a memory ceiling per query.
+# The analysts' SQL page: a row cap and a time limit per query.
 SQL_MAX_ROWS = 5_000
 SQL_TIMEOUT_SECONDS = 10.0
-SQL_MEMORY_LIMIT = "1GB"
 
 
 class ServingDatabaseMissing(RuntimeError):
@@ -47,18 +56,96 @@ def _serving_version() -> float:
     return path.stat().st_mtime
 
 
-def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    config = dict(LOCKED_CONFIG)
-    if memory_limit:
-        config["memory_limit"] = memory_limit
-    return duckdb.connect(str(serving_path()), read_only=True, config=config)
+def connect() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(serving_path()), read_only=True, config=dict(LOCKED_CONFIG))
+
+
+class _SharedReader:
+    """One read-only connection to the current serving file, handed out as cursors."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._version: tuple[str, int, float] | None = None
+        self._active = 0
+        self._last_used = 0.0
+        self._closer: threading.Timer | None = None
+
+    def _identity(self) -> tuple[str, int, float]:
+        path = serving_path()
+        if not path.exists():
+            raise ServingDatabaseMissing(str(path))
+        stat = path.stat()
+        return str(path), stat.st_ino, stat.st_mtime
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        identity = self._identity()
+        with self._lock:
+            if self._connection is not None and (self._version != identity):
+                if self._active == 0:
+                    self._connection.close()
+                self._connection = None  # an active cursor keeps the old database alive
+            if self._connection is None:
+                self._connection = connect()
+                self._version = identity
+            self._active += 1
+            self._last_used = time.monotonic()
+            return self._connection.cursor()
+
+    def release(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        cursor.close()
+        with self._lock:
+            self._active -= 1
+            self._last_used = time.monotonic()
+            if self._closer is None:
+                self._closer = threading.Timer(IDLE_SECONDS, self._close_if_idle)
+                self._closer.daemon = True
+                self._closer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._lock:
+            self._closer = None
+            idle = time.monotonic() - self._last_used
+            if self._active == 0 and idle >= IDLE_SECONDS - 0.01:
+                self.close_locked()
+            elif self._connection is not None:
+                self._closer = threading.Timer(max(IDLE_SECONDS - idle, 0.1), self._close_if_idle)
+                self._closer.daemon = True
+                self._closer.start()
+
+    def close_locked(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = None
+        self._version = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closer is not None:
+                self._closer.cancel()
+                self._closer = None
+            self.close_locked()
+
+    @property
+    def is_open(self) -> bool:
+        return self._connection is not None
+
+
+READER = _SharedReader()
+
+
+def _run(sql: str, params: tuple) -> pd.DataFrame:
+    cursor = READER.cursor()
+    try:
+        return cursor.execute(sql, list(params)).df()
+    finally:
+        READER.release(cursor)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=2_000)
 def _query(sql: str, params: tuple, version: float) -> pd.DataFrame:
     del version  # part of the cache key only
-    with connect() as con:
-        return con.execute(sql, list(params)).df()
+    return _run(sql, params)
 
 
 def query(sql: str, params: tuple = ()) -> pd.DataFrame:
@@ -67,9 +154,7 @@ def query(sql: str, params: tuple = ()) -> pd.DataFrame:
 
 def query_uncached(sql: str, params: tuple = ()) -> pd.DataFrame:
     """The same query without Streamlit's cache (the page benchmark times this)."""
-    _serving_version()
-    with connect() as con:
-        return con.execute(sql, list(params)).df()
+    return _run(sql, params)
 
 
 def data_as_of() -> tuple[datetime | None, object]:
@@ -142,7 +227,7 @@ def run_analyst_query(
     """
     started = time.perf_counter()
     _serving_version()
-    con = connect(memory_limit=SQL_MEMORY_LIMIT)
+    con = connect()
     timer = threading.Timer(timeout_seconds, con.interrupt)
     timer.daemon = True
     timer.start()
