@@ -114,9 +114,18 @@ def unit_display_name(name: str, division_type: str) -> str:
 
 
 def _sample(rows: list[dict[str, str]], count: int, rng: np.random.Generator) -> list[dict]:
-    if len(rows) <= count:
-        return rows
-    picked = rng.choice(len(rows), size=count, replace=False)
+    """Communes drawn at random, no two with the same name: a province's report tells its agencies
+    apart by name alone, and the official lists repeat names across districts (Hưng Đạo, ...)."""
+    picked: list[int] = []
+    names: set[str] = set()
+    for index in rng.permutation(len(rows)):
+        key = (rows[index]["name"], rows[index]["type"])
+        if key in names:
+            continue
+        names.add(key)
+        picked.append(int(index))
+        if len(picked) == count:
+            break
     return [rows[i] for i in sorted(picked)]
 
 
