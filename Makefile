@@ -60,7 +60,7 @@ demo: install ## sample data → pipeline → dashboard on http://localhost:$(PO
 
 test: install ## install and run the whole test suite
 	bash scripts/install_browser.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not reliability" $(PYTEST_ARGS)
 
 .PHONY: browser
 browser: ## install Debian's chromium for the browser smoke test (only when missing)
@@ -75,3 +75,17 @@ docs: install ## dbt docs on http://localhost:8080
 
 clean: ## remove the data folder and build outputs (landed files included)
 	rm -rf "$(CCHC_DATA_DIR)" dbt_project/target .pytest_cache
+
+# --- benchmarks and the reliability suite (benchmarks/, tests/reliability/) ---------------------
+SCALE ?= reference
+
+.PHONY: bench test-reliability test-reliability-quick
+
+bench: install ## benchmarks at national scale (SCALE=reference|small): table + benchmarks/out/*.json
+	$(PY) -m benchmarks.run --scale $(SCALE) $(BENCH_ARGS)
+
+test-reliability: install ## the full reliability suite: dirty corpus, SIGKILL, readers during loads, properties
+	$(PY) -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
+
+test-reliability-quick: install ## its quick form (CI): fewer kill points and examples
+	RELIABILITY_QUICK=1 $(PY) -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
