@@ -1,0 +1,126 @@
+"""The reliability suite: real pipeline runs in subprocesses, as `make pipeline` runs them.
+
+Everything under tests/reliability/ is marked ``reliability`` (the default ``make test`` leaves it
+out). ``RELIABILITY_QUICK=1`` (``make test-reliability-quick``, run by ``.ci/run``) keeps it under
+four minutes on two cores: fewer kill points and fewer property examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK = os.environ.get("RELIABILITY_QUICK") == "1"
+
+settings.register_profile(
+    "reliability-quick",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "reliability-full",
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+PROFILE = "reliability-quick" if QUICK else "reliability-full"
+# Property tests apply it explicitly (@PROPERTY_SETTINGS), so other suites keep their own.
+PROPERTY_SETTINGS = settings.get_profile(PROFILE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.reliability)
+
+
+def cli_env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CCHC_DATA_DIR=str(root),
+        DAGSTER_HOME=str(root / "dagster_home"),
+        CCHC_WAREHOUSE_DB=str(root / "warehouse" / "warehouse.duckdb"),
+        DAGSTER_DISABLE_TELEMETRY="true",
+    )
+    return env
+
+
+def pipeline_command() -> list[str]:
+    return [sys.executable, "-m", "pipelines.cli", "pipeline"]
+
+
+def run_pipeline_cli(root: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """`make pipeline` on the data folder ``root``, to completion."""
+    return subprocess.run(
+        pipeline_command(),
+        cwd=ROOT,
+        env=cli_env(root),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def generate(
+    landing: Path,
+    *,
+    provinces: str = "1",
+    start: str = "2026-01",
+    end: str = "2026-01",
+    dossiers: int = 3000,
+    dirty: bool = False,
+) -> None:
+    command = [
+        sys.executable, "-m", "pipelines.sample_data", "--out", str(landing),
+        "--provinces", provinces, "--start", start, "--end", end,
+        "--dossiers", str(dossiers), "--quiet",
+    ]  # fmt: skip
+    if dirty:
+        command.append("--dirty")
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def landing_digests(landing: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(landing)): file_digest(p)
+        for p in sorted(landing.rglob("*"))
+        if p.is_file()
+    }
+
+
+def serving_state(serving: Path) -> dict[str, object] | None:
+    """What a reader of serving.duckdb sees: the publish row and every table's content hash."""
+    if not serving.exists():
+        return None
+    with duckdb.connect(str(serving), read_only=True) as con:
+        publish = con.execute("select fingerprint, run_id from meta.publish").fetchone()
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() order by 1"
+        ).fetchall()
+        contents = {}
+        for (name,) in tables:
+            count, digest = con.execute(
+                f"select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {name} t"
+            ).fetchone()  # type: ignore[misc]
+            contents[name] = (count, digest)
+        declared = dict(con.execute("select table_name, row_count from meta.tables").fetchall())
+    return {"publish": publish, "tables": contents, "declared_rows": declared}
+
+
+def query_db(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
