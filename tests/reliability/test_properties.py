@@ -177,7 +177,8 @@ def test_an_impossible_date_in_a_range_is_a_period_error() -> None:
 
 SECTIONS = ["I. Cấp tỉnh", "II. Cấp huyện", "III. Cấp xã"]
 LEVEL_NAMES = {
-    "I. Cấp tỉnh": ["Sở Tư pháp", "Sở Y tế", "Sở Xây dựng", "Sở Nội vụ", "Công an tỉnh"],
+    # "Công an tỉnh" is left out here: see test_the_provincial_police_row_is_not_a_subtotal.
+    "I. Cấp tỉnh": ["Sở Tư pháp", "Sở Y tế", "Sở Xây dựng", "Sở Nội vụ", "Cục Thuế tỉnh"],
     "II. Cấp huyện": ["UBND huyện Lạc Sơn", "UBND huyện Mai Châu", "UBND thành phố Hòa Bình"],
     "III. Cấp xã": ["UBND xã Hợp Thịnh", "UBND phường Thái Bình", "UBND thị trấn Mãn Đức"],
 }
@@ -238,6 +239,21 @@ def test_a_written_report_parses_back_to_the_same_numbers(
     assert got == expected
     if parsed.total_row is not None:
         assert parsed.total_row["received_online"] == sum(c[1] for _, _, c in rows)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipelines/lib/portal_report.py: _SUBTOTAL '^(cong|...)' matches the folded name of "
+    "'Công an tỉnh' (provincial police, 'cong an tinh'), so its row is silently dropped as a "
+    "'Cộng' subtotal; found by the round-trip property",
+)
+def test_the_provincial_police_row_is_not_a_subtotal(tmp_path: Path) -> None:
+    from pipelines.lib.portal_report import parse_report
+
+    rows = [("I. Cấp tỉnh", "Công an tỉnh", [1, 2, 3, 4, 1, 1, 0, 0]),
+            ("I. Cấp tỉnh", "Sở Y tế", [1, 2, 3, 4, 1, 1, 0, 0])]  # fmt: skip
+    path = write_csv(tmp_path / "r.csv", _official_layout(rows, "Tỉnh Hòa Bình", "Tháng 3/2023"))
+    assert parse_report(path).rows["agency_name"].to_list() == ["Công an tỉnh", "Sở Y tế"]
 
 
 # --- KPI roll-ups through the SQL dbt compiles for marts.fct_kpi ------------------------------
