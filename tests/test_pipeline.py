@@ -23,6 +23,7 @@ def _province_kpis(paths: DataPaths) -> dict[str, tuple[int, int, float]]:
         paths,
         "select kpi_code, numerator, denominator, round(value_pct, 2) from marts.fct_kpi "
         "where level = 'all' and province_code = '17' and period_grain = 'quarter' "
+        "and unit_basis = 'reported' and procedure_field is null "
         "and period_start = date '2023-01-01'",
     )
     return {code: (num, den, value) for code, num, den, value in rows}
@@ -43,7 +44,8 @@ def test_a_landed_report_reaches_the_serving_db_with_the_worked_example(
     levels = query_serving(
         data_dir,
         "select level, sum(denominator) from marts.fct_kpi where kpi_code = 'on_time_rate' "
-        "and agency_code is null and level <> 'all' group by level order by level",
+        "and unit_basis = 'reported' and province_code = '17' and agency_code is null "
+        "and level <> 'all' and period_grain = 'quarter' group by level order by level",
     )
     assert levels == [("commune", 19_020), ("district", 26_030), ("province", 33_467)]
     loads = query_serving(data_dir, "select file_name, outcome, rows_loaded from audit.loads")

@@ -18,3 +18,10 @@
     from {{ model }}
     where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
 {% endtest %}
+
+{#- Several columns that must never be null, in one query (one dbt node instead of one per column). -#}
+{% test columns_not_null(model, columns) %}
+    select *
+    from {{ model }}
+    where {% for column in columns %}{{ column }} is null{{ " or " if not loop.last }}{% endfor %}
+{% endtest %}

@@ -11,6 +11,8 @@ select
     '{{ kpi.definition | replace("'", "''") }}' as definition,
     '{{ kpi.numerator }}' as numerator_expression,
     '{{ kpi.denominator }}' as denominator_expression,
-    '{{ kpi.source }}' as source
+    '{{ kpi.source }}' as source,
+    {% if kpi.index_group %}'{{ kpi.index_group }}'{% else %}null{% endif %}::varchar as index_group,
+    'shared/domain/KPIS.md' as reference
 {{ "union all" if not loop.last }}
 {% endfor %}

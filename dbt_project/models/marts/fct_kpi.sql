@@ -1,78 +1,72 @@
--- Every KPI as numerator, denominator and percent, at agency, level and province grain.
--- Roll-ups add the counts first and take the ratio last: percentages are never averaged.
+-- Every KPI of shared/domain/KPIS.md as numerator, denominator and percent, at every grain:
+-- agency, level, province (level 'all') and nation ('VN'); month, quarter and year; on the
+-- reported and the current unit basis; for all fields (procedure_field null) and, at province
+-- and nation level 'all', per procedure field where the source has fields.
+-- Counts are rolled up first (int_kpi_counts did time and basis) and the ratio is taken last.
+-- Flow KPIs (received / resolved / in progress) come from the monthly report where the province
+-- has one for the month, else from dossier records (count_source says which).
 {%- set kpis = kpi_definitions() %}
-{%- set count_columns = [
-    'received_total', 'carried_over', 'received_online', 'received_direct_postal',
-    'resolved_total', 'resolved_early', 'resolved_on_time', 'resolved_late',
-    'in_progress_total', 'in_progress_within_due', 'in_progress_overdue', 'returned_withdrawn',
-] %}
+{%- set columns = all_count_columns() %}
 
 with
 
-flow as (
+counts as (
 
     select
+        unit_basis,
         period_grain,
         period_start,
         period_end,
         province_code,
-        province_name,
-        level,
+        era,
         agency_code,
-        {% for column in count_columns %}{{ column }}{{ "," if not loop.last }}
+        level,
+        procedure_field,
+        months_covered,
+        is_complete,
+        {% for column in columns %}{{ column }}{{ "," if not loop.last }}
         {% endfor %}
-    from {{ ref('int_dossier_flow') }}
+    from {{ ref('int_kpi_counts') }}
 
 ),
 
-level_grain as (
+{%- set grains = {
+    'agency_grain': {'province': 'province_code', 'level': 'level', 'agency': 'agency_code', 'field': 'null::varchar', 'where': 'agency_code is not null and level is not null'},
+    'level_grain': {'province': 'province_code', 'level': 'level', 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'level is not null'},
+    'province_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'true'},
+    'province_field_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::varchar', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
+    'nation_level_grain': {'province': "'VN'", 'level': 'level', 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'level is not null'},
+    'nation_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'true'},
+    'nation_field_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::varchar', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
+} %}
+
+{% for grain, spec in grains.items() %}
+{{ grain }} as (
 
     select
+        unit_basis,
         period_grain,
         period_start,
         period_end,
-        province_code,
-        province_name,
-        level,
-        null::varchar as agency_code,
-        {% for column in count_columns %}sum({{ column }}) as {{ column }}{{ "," if not loop.last }}
-        {% endfor %}
-    from flow
+        {{ spec.province }} as province_code,
+        {{ "'all'" if spec.province == "'VN'" else "era" }} as era,
+        {{ spec.level }} as level,
+        {{ spec.agency }} as agency_code,
+        {{ spec.field }} as procedure_field,
+        max(months_covered) as months_covered,
+        bool_and(is_complete) as is_complete,
+        {{ sum_counts(columns.keys() | list) }}
+    from counts
+    where {{ spec.where }}
     group by all
 
 ),
+{% endfor %}
 
-province_grain as (
+rolled as (
 
-    select
-        period_grain,
-        period_start,
-        period_end,
-        province_code,
-        province_name,
-        'all' as level,
-        null::varchar as agency_code,
-        {% for column in count_columns %}sum({{ column }}) as {{ column }}{{ "," if not loop.last }}
-        {% endfor %}
-    from flow
-    group by all
-
-),
-
-all_grains as (
-
-    {% for grain in ['flow', 'level_grain', 'province_grain'] %}
-    select
-        period_grain,
-        period_start,
-        period_end,
-        province_code,
-        province_name,
-        level,
-        agency_code,
-        {% for column in count_columns %}{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
-    from {{ grain }}
+    {% for grain in grains %}
+    select * from {{ grain }}
     {{ "union all" if not loop.last }}
     {% endfor %}
 
@@ -83,31 +77,62 @@ kpis as (
     {% for kpi in kpis %}
     select
         '{{ kpi.code }}' as kpi_code,
+        unit_basis,
         period_grain,
         period_start,
         period_end,
         province_code,
-        province_name,
+        era,
         level,
         agency_code,
+        procedure_field,
+        months_covered,
+        is_complete,
+        {%- if kpi.present == 'flow_rows' %}
+        case
+            when flow_report_rows > 0 and flow_dossier_rows > 0 then 'portal_report+dossiers'
+            when flow_report_rows > 0 then 'portal_report'
+            else 'dossiers'
+        end as count_source,
+        {%- else %}
+        '{{ kpi.source }}' as count_source,
+        {%- endif %}
         ({{ kpi.numerator }})::bigint as numerator,
         ({{ kpi.denominator }})::bigint as denominator
-    from all_grains
+    from rolled
+    where {{ kpi.present }} > 0
     {{ "union all" if not loop.last }}
     {% endfor %}
+
+),
+
+provinces as (
+
+    select province_code, era, province_name
+    from {{ ref('dim_province') }}
+    union all
+    select 'VN', 'all', 'Toàn quốc'
 
 )
 
 select
-    kpi_code,
-    period_grain,
-    period_start,
-    period_end,
-    province_code,
-    province_name,
-    level,
-    agency_code,
-    numerator,
-    denominator,
-    {{ pct('numerator', 'denominator') }} as value_pct
+    kpis.kpi_code,
+    kpis.period_grain,
+    kpis.period_start,
+    kpis.period_end,
+    kpis.unit_basis,
+    kpis.province_code,
+    provinces.province_name,
+    kpis.era,
+    kpis.level,
+    kpis.agency_code,
+    kpis.procedure_field,
+    kpis.numerator,
+    kpis.denominator,
+    {{ pct('kpis.numerator', 'kpis.denominator') }} as value_pct,
+    kpis.count_source,
+    kpis.months_covered,
+    kpis.is_complete
 from kpis
+left join provinces
+    on kpis.province_code = provinces.province_code and kpis.era = provinces.era

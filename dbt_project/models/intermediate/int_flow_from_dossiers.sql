@@ -1,0 +1,193 @@
+-- The report's buckets counted from dossier records, per agency, field and month, with the
+-- national form's rules (the generator's reconciliation rules) for a month [start, next start):
+--   carried over: received before the month and not closed before it;
+--   online / direct+postal: received in the month, by channel;
+--   early / on time / late: resolved in the month; resolution date before / on / after due date;
+--   returned / withdrawn: closed that way in the month;
+--   within due / overdue: still open at the month's end; overdue when due_at < next month start.
+-- A province's months run from its first received month to its last month with any event,
+-- within its era (legacy units end in June 2025).
+with
+
+dossiers as (
+
+    select
+        province_code,
+        era,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        channel,
+        status,
+        resolution_class,
+        due_at,
+        received_month,
+        closed_month
+    from {{ ref('stg_dossiers') }}
+
+),
+
+bounds as (
+
+    select
+        province_code,
+        era,
+        min(received_month) as first_month,
+        least(
+            max(greatest(received_month, coalesce(closed_month, received_month))),
+            case when era = 'legacy' then date '2025-06-01' else date '2999-12-01' end
+        ) as last_month
+    from dossiers
+    group by province_code, era
+
+),
+
+months as (
+
+    select
+        province_code,
+        era,
+        unnest(generate_series(first_month, last_month, interval 1 month))::date as month_start
+    from bounds
+
+),
+
+received as (
+
+    select
+        province_code,
+        era,
+        received_month as month_start,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        count(*) filter (where channel = 'online') as received_online,
+        count(*) filter (where channel <> 'online') as received_direct_postal
+    from dossiers
+    group by all
+
+),
+
+closed as (
+
+    select
+        province_code,
+        era,
+        closed_month as month_start,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        count(*) filter (where resolution_class = 'early') as resolved_early,
+        count(*) filter (where resolution_class = 'on_time') as resolved_on_time,
+        count(*) filter (where resolution_class = 'late') as resolved_late,
+        count(*) filter (where status in ('returned', 'withdrawn')) as returned_withdrawn
+    from dossiers
+    where closed_month is not null
+    group by all
+
+),
+
+open_at_end as (
+
+    select
+        months.province_code,
+        months.era,
+        months.month_start,
+        dossiers.agency_code,
+        dossiers.agency_name,
+        dossiers.level,
+        dossiers.procedure_field,
+        count(*) filter (
+            where dossiers.due_at >= months.month_start + interval 1 month
+        ) as in_progress_within_due,
+        count(*) filter (
+            where dossiers.due_at < months.month_start + interval 1 month
+        ) as in_progress_overdue
+    from months
+    inner join dossiers
+        on
+            months.province_code = dossiers.province_code
+            and months.era = dossiers.era
+            and dossiers.received_month <= months.month_start
+            and coalesce(dossiers.closed_month, date '2999-12-01') > months.month_start
+    group by all
+
+),
+
+carried as (
+
+    select
+        months.province_code,
+        months.era,
+        months.month_start,
+        dossiers.agency_code,
+        dossiers.agency_name,
+        dossiers.level,
+        dossiers.procedure_field,
+        count(*) as carried_over
+    from months
+    inner join dossiers
+        on
+            months.province_code = dossiers.province_code
+            and months.era = dossiers.era
+            and dossiers.received_month < months.month_start
+            and coalesce(dossiers.closed_month, date '2999-12-01') >= months.month_start
+    group by all
+
+),
+
+events as (
+
+    select
+        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
+        0 as carried_over, received_online, received_direct_postal,
+        0 as resolved_early, 0 as resolved_on_time, 0 as resolved_late,
+        0 as in_progress_within_due, 0 as in_progress_overdue, 0 as returned_withdrawn
+    from received
+    union all
+    select
+        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
+        0, 0, 0, resolved_early, resolved_on_time, resolved_late, 0, 0, returned_withdrawn
+    from closed
+    union all
+    select
+        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
+        0, 0, 0, 0, 0, 0, in_progress_within_due, in_progress_overdue, 0
+    from open_at_end
+    union all
+    select
+        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
+        carried_over, 0, 0, 0, 0, 0, 0, 0, 0
+    from carried
+
+)
+
+select
+    'dossiers' as count_source,
+    events.province_code,
+    events.era,
+    events.month_start,
+    (events.month_start + interval 1 month - interval 1 day)::date as month_end,
+    events.agency_code,
+    events.agency_name,
+    events.level,
+    events.procedure_field,
+    sum(events.carried_over)::bigint as carried_over,
+    sum(events.received_online)::bigint as received_online,
+    sum(events.received_direct_postal)::bigint as received_direct_postal,
+    sum(events.resolved_early)::bigint as resolved_early,
+    sum(events.resolved_on_time)::bigint as resolved_on_time,
+    sum(events.resolved_late)::bigint as resolved_late,
+    sum(events.in_progress_within_due)::bigint as in_progress_within_due,
+    sum(events.in_progress_overdue)::bigint as in_progress_overdue,
+    sum(events.returned_withdrawn)::bigint as returned_withdrawn
+from events
+inner join bounds
+    on
+        events.province_code = bounds.province_code
+        and events.era = bounds.era
+        and events.month_start between bounds.first_month and bounds.last_month
+group by all

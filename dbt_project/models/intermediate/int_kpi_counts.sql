@@ -1,0 +1,237 @@
+-- Every count a KPI needs, per agency (and field) for every month, quarter and year, on both
+-- unit bases:
+--   reported: provinces as they were in the period (int_flow_periods + int_activity_month);
+--   current: every legacy province's rows under its 2025 successor. Each legacy province goes
+--   whole into one successor, so each dossier is counted once; stocks follow the period rule
+--   (a current province's 2025 carried over is its predecessors' on 1 January, its in progress
+--   its own on 31 December).
+{%- set flows = flow_columns() %}
+{%- set activity = activity_columns() %}
+{%- set all_columns = all_count_columns() %}
+
+with
+
+activity_months as (
+
+    select
+        province_code,
+        era,
+        month_start,
+        month_end,
+        date_trunc('quarter', month_start)::date as quarter_start,
+        date_trunc('year', month_start)::date as year_start,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        {% for column in activity %}{{ column }}{{ "," if not loop.last }}
+        {% endfor %}
+    from {{ ref('int_activity_month') }}
+
+),
+
+activity_marked as (
+
+    select
+        *,
+        month_start = min(month_start) over (partition by province_code, era, quarter_start)
+            as first_in_quarter,
+        month_start = max(month_start) over (partition by province_code, era, quarter_start)
+            as last_in_quarter,
+        month_start = min(month_start) over (partition by province_code, era, year_start)
+            as first_in_year,
+        month_start = max(month_start) over (partition by province_code, era, year_start)
+            as last_in_year,
+        count(distinct month_start) over (partition by province_code, era, quarter_start)
+            as months_in_quarter,
+        count(distinct month_start) over (partition by province_code, era, year_start)
+            as months_in_year
+    from activity_months
+
+),
+
+activity_periods as (
+
+    select
+        'month' as period_grain,
+        month_start as period_start,
+        month_end as period_end,
+        province_code, era, agency_code, agency_name, level, procedure_field,
+        1 as months_covered,
+        true as is_complete,
+        {% for column in activity %}{{ column }}{{ "," if not loop.last }}
+        {% endfor %}
+    from activity_months
+
+    union all
+
+    select
+        'quarter',
+        quarter_start,
+        (quarter_start + interval 3 month - interval 1 day)::date,
+        province_code, era, agency_code, agency_name, level, procedure_field,
+        max(months_in_quarter),
+        max(months_in_quarter) = 3,
+        {{ compose_counts(activity) | replace('is_first', 'first_in_quarter') | replace('is_last', 'last_in_quarter') }}
+    from activity_marked
+    group by all
+
+    union all
+
+    select
+        'year',
+        greatest(year_start, case when era = 'current' then date '2025-07-01' else year_start end),
+        least(
+            (year_start + interval 1 year - interval 1 day)::date,
+            case when era = 'legacy' then date '2025-06-30' else date '2999-12-31' end
+        ),
+        province_code, era, agency_code, agency_name, level, procedure_field,
+        max(months_in_year),
+        max(months_in_year) = max(case when year(year_start) = 2025 then 6 else 12 end),
+        {{ compose_counts(activity) | replace('is_first', 'first_in_year') | replace('is_last', 'last_in_year') }}
+    from activity_marked
+    group by all
+
+),
+
+flow_periods as (
+
+    select
+        period_grain, period_start, period_end, province_code, era, agency_code, agency_name,
+        level, procedure_field, built_from, months_covered, is_complete,
+        {% for column in flows %}{{ column }}{{ "," if not loop.last }}
+        {% endfor %}
+    from {{ ref('int_flow_periods') }}
+
+),
+
+reported as (
+
+    select
+        period_grain,
+        period_start,
+        period_end,
+        province_code,
+        era,
+        agency_code,
+        max(agency_name) as agency_name,
+        level,
+        procedure_field,
+        max(built_from) as flow_built_from,
+        max(months_covered) as months_covered,
+        coalesce(bool_and(is_complete), true) as is_complete,
+        {% for column in all_columns %}coalesce(sum({{ column }}), 0)::bigint as {{ column }}{{ "," if not loop.last }}
+        {% endfor %}
+    from (
+        select * from flow_periods
+        union all by name
+        select * from activity_periods
+    ) as unioned
+    group by period_grain, period_start, period_end, province_code, era, agency_code, level, procedure_field
+
+),
+
+mapped as (
+
+    select
+        reported.*,
+        coalesce(crosswalk.current_code, reported.province_code) as current_code,
+        case
+            when reported.period_grain = 'year' then date_trunc('year', reported.period_start)::date
+            else reported.period_start
+        end as nominal_start,
+        case
+            when reported.period_grain = 'year'
+                then (date_trunc('year', reported.period_start) + interval 1 year - interval 1 day)::date
+            else reported.period_end
+        end as nominal_end
+    from reported
+    left join {{ ref('ref_province_crosswalk') }} as crosswalk
+        on reported.era = 'legacy' and reported.province_code = crosswalk.legacy_code
+
+),
+
+current_marked as (
+
+    select
+        *,
+        period_start = min(period_start) over successor_period as is_first,
+        period_end = max(period_end) over successor_period as is_last
+    from mapped
+    window successor_period as (partition by current_code, period_grain, nominal_start)
+
+),
+
+coverage as (
+
+    -- months covered by a successor's period: its predecessors' part plus its own part
+    select current_code, period_grain, nominal_start, sum(months_covered) as months_covered
+    from (
+        select current_code, period_grain, nominal_start, period_start, max(months_covered) as months_covered
+        from mapped
+        group by all
+    ) as parts
+    group by all
+
+),
+
+current_basis as (
+
+    select
+        'current' as unit_basis,
+        period_grain,
+        nominal_start as period_start,
+        nominal_end as period_end,
+        current_code as province_code,
+        'current' as era,
+        agency_code,
+        max(agency_name) as agency_name,
+        level,
+        procedure_field,
+        max(flow_built_from) as flow_built_from,
+        max(coverage.months_covered) as months_covered,
+        bool_and(current_marked.is_complete) as is_complete,
+        {{ compose_counts(all_columns) }}
+    from current_marked
+    inner join coverage using (current_code, period_grain, nominal_start)
+    group by all
+
+)
+
+select
+    'reported' as unit_basis,
+    period_grain,
+    period_start,
+    period_end,
+    province_code,
+    era,
+    agency_code,
+    agency_name,
+    level,
+    procedure_field,
+    flow_built_from,
+    months_covered,
+    is_complete,
+    {% for column in all_columns %}{{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+from reported
+
+union all
+
+select
+    unit_basis,
+    period_grain,
+    period_start,
+    period_end,
+    province_code,
+    era,
+    agency_code,
+    agency_name,
+    level,
+    procedure_field,
+    flow_built_from,
+    months_covered,
+    is_complete,
+    {% for column in all_columns %}{{ column }}{{ "," if not loop.last }}
+    {% endfor %}
+from current_basis

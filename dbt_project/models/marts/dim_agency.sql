@@ -1,0 +1,41 @@
+-- Every agency named by a report, a dossier record or a satisfaction row. agency_code is built
+-- from era, province and the folded name (macros/agency_code.sql) the same way for every
+-- source, so a report row and the dossiers of the same agency share it; source_agency_code is
+-- the one-stop system's own code where dossiers carry it.
+with
+
+named as (
+
+    select agency_code, agency_name, province_code, era, level, null::varchar as source_agency_code,
+        null::varchar as commune_code, 'portal_report' as seen_in
+    from {{ ref('stg_portal_report') }}
+    union all
+    select agency_code, agency_name, province_code, era, level, source_agency_code, commune_code,
+        'dossiers'
+    from {{ ref('stg_dossiers') }}
+    union all
+    select agency_code, agency_name, province_code, era, {{ level_from_name('agency_name') }},
+        source_agency_code, null, 'satisfaction'
+    from {{ ref('stg_satisfaction') }}
+
+)
+
+select
+    agency_code,
+    mode(agency_name) as agency_name,
+    max(province_code) as province_code,
+    max(era) as era,
+    -- a level stated by a report or a dossier wins over one read from the name
+    coalesce(
+        mode(level) filter (where seen_in <> 'satisfaction'), mode(level)
+    ) as level,
+    case coalesce(mode(level) filter (where seen_in <> 'satisfaction'), mode(level))
+        when 'province' then 'Sở, ban, ngành cấp tỉnh'
+        when 'district' then 'UBND cấp huyện'
+        when 'commune' then 'UBND cấp xã'
+    end as level_name_vi,
+    max(source_agency_code) as source_agency_code,
+    max(commune_code) as commune_code,
+    string_agg(distinct seen_in, ',' order by seen_in) as seen_in
+from named
+group by agency_code

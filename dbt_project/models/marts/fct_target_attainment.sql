@@ -1,0 +1,155 @@
+-- Every row of shared/domain/plan_targets.csv (seed ref_plan_targets) judged against the KPI of
+-- the plan's unit, level and year, on the reported basis: a plan is judged on the unit that made
+-- it, as it was in the plan year (seed ref_plan_units: Bình Định's 2024 targets use legacy Bình
+-- Định's 2024 data though Bình Định is part of Gia Lai today). The year row of fct_kpi is used
+-- (cut at 30 June for a legacy unit in 2025); months_covered says how much of the year it holds.
+-- status: met / not_met / no_data (KPI not measured by the warehouse, or no data for the unit and
+-- year); gap_pp = actual - target in percentage points (null without data).
+with
+
+targets as (
+
+    select
+        row_number() over (order by source_seed, plan_unit, plan_year, kpi_code, applies_to_level)
+            as target_id,
+        plan_unit,
+        plan_unit_level,
+        province_at_publication,
+        plan_year,
+        kpi_code,
+        applies_to_level,
+        comparator,
+        target_pct,
+        source_seed,
+        kpi_meaning
+    from {{ ref('ref_plan_targets') }}
+
+),
+
+units as (
+
+    select
+        plan_unit,
+        province_at_publication,
+        plan_year,
+        era,
+        province_code,
+        agency_name,
+        note,
+        case
+            when agency_name is not null
+                then {{ agency_code('province_code', "case when era = 'current' then date '2025-07-01' else date '2025-06-30' end", 'agency_name') }}
+        end as agency_code
+    from {{ ref('ref_plan_units') }}
+
+),
+
+actuals as (
+
+    select
+        kpi_code,
+        province_code,
+        era,
+        level,
+        agency_code,
+        year(period_start) as plan_year,
+        period_start,
+        period_end,
+        numerator,
+        denominator,
+        value_pct,
+        months_covered,
+        count_source
+    from {{ ref('fct_kpi') }}
+    where
+        unit_basis = 'reported'
+        and period_grain = 'year'
+        and procedure_field is null
+
+),
+
+matched as (
+
+    select
+        targets.*,
+        units.era,
+        units.province_code,
+        units.agency_code,
+        units.note,
+        actuals.period_start as actual_period_start,
+        actuals.period_end as actual_period_end,
+        actuals.numerator,
+        actuals.denominator,
+        actuals.value_pct as actual_pct,
+        actuals.months_covered,
+        actuals.count_source
+    from targets
+    left join units
+        on
+            targets.plan_unit = units.plan_unit
+            and targets.province_at_publication = units.province_at_publication
+            and targets.plan_year = units.plan_year
+    left join actuals
+        on
+            targets.kpi_code = actuals.kpi_code
+            and units.province_code = actuals.province_code
+            and units.era = actuals.era
+            and targets.plan_year = actuals.plan_year
+            and (
+                -- a commune's own plan: that commune agency's KPI
+                (units.agency_code is not null and actuals.agency_code = units.agency_code)
+                -- a province's plan: the whole province, or one level of it
+                or (
+                    units.agency_code is null
+                    and actuals.agency_code is null
+                    and actuals.level = targets.applies_to_level
+                )
+            )
+
+)
+
+select
+    matched.target_id,
+    matched.plan_unit,
+    matched.plan_unit_level,
+    matched.province_at_publication,
+    matched.province_code,
+    provinces.province_name,
+    matched.era,
+    matched.agency_code,
+    matched.plan_year,
+    matched.kpi_code,
+    matched.applies_to_level,
+    matched.comparator,
+    matched.target_pct,
+    matched.actual_period_start,
+    matched.actual_period_end,
+    matched.months_covered,
+    matched.numerator,
+    matched.denominator,
+    matched.actual_pct,
+    case
+        when matched.actual_pct is null then 'no_data'
+        when matched.comparator = '>=' and matched.actual_pct >= matched.target_pct then 'met'
+        when matched.comparator = '>' and matched.actual_pct > matched.target_pct then 'met'
+        when matched.comparator = '<=' and matched.actual_pct <= matched.target_pct then 'met'
+        when matched.comparator = '<' and matched.actual_pct < matched.target_pct then 'met'
+        when matched.comparator = '=' and matched.actual_pct = matched.target_pct then 'met'
+        else 'not_met'
+    end as status,
+    round(matched.actual_pct - matched.target_pct, 6) as gap_pp,
+    case
+        when kpis.kpi_code is null then 'KPI not measured by the warehouse (no source carries it)'
+        when matched.province_code is null then 'plan unit not resolved (seeds/ref_plan_units.csv)'
+        when matched.numerator is null then 'no data for the unit, level and year'
+        when matched.actual_pct is null then 'zero denominator'
+    end as no_data_reason,
+    matched.count_source,
+    matched.source_seed,
+    matched.kpi_meaning,
+    matched.note as unit_note
+from matched
+left join {{ ref('dim_kpi') }} as kpis
+    on matched.kpi_code = kpis.kpi_code
+left join {{ ref('dim_province') }} as provinces
+    on matched.province_code = provinces.province_code and matched.era = provinces.era

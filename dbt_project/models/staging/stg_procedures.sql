@@ -1,0 +1,61 @@
+-- Procedure catalog snapshots. A snapshot's date is its `snapshot_date` / `valid_from` column when
+-- the contract carries one, else the date in the file name (procedures_2025-07-01.csv), else the
+-- load date; the era follows that date, because province codes were reused after the merger.
+-- Within a province, era and snapshot, the latest loaded version of a procedure wins.
+with
+
+source_rows as (
+
+    {{ source_or_empty('raw', 'procedures', {
+        'province_code': 'varchar', 'procedure_code': 'varchar', 'procedure_name': 'varchar',
+        'procedure_field': 'varchar', 'authority_level': 'varchar',
+        'online_capability': 'varchar', 'fee_required': 'boolean',
+        'online_payment_enabled': 'boolean', 'national_portal_integrated': 'boolean',
+        'snapshot_date': 'date', 'valid_from': 'date',
+    }) }}
+
+),
+
+dated as (
+
+    select
+        province_code,
+        procedure_code,
+        procedure_name,
+        procedure_field,
+        authority_level,
+        online_capability,
+        fee_required,
+        online_payment_enabled,
+        national_portal_integrated,
+        coalesce(
+            snapshot_date,
+            valid_from,
+            try_strptime(regexp_extract(source_file, '(\d{4}-\d{2}-\d{2})', 1), '%Y-%m-%d')::date,
+            loaded_at::date
+        ) as snapshot_date,
+        load_seq,
+        source_row_number
+    from source_rows
+    where procedure_code is not null
+
+)
+
+select
+    province_code,
+    {{ era_of('snapshot_date') }} as era,
+    snapshot_date,
+    procedure_code,
+    procedure_name,
+    procedure_field,
+    authority_level as level,
+    coalesce(online_capability, 'none') as online_capability,
+    coalesce(fee_required, false) as fee_required,
+    coalesce(online_payment_enabled, false) as online_payment_enabled,
+    coalesce(national_portal_integrated, false) as national_portal_integrated,
+    load_seq
+from dated
+qualify row_number() over (
+    partition by province_code, snapshot_date, procedure_code
+    order by load_seq desc, source_row_number desc
+) = 1
