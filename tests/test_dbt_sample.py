@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,8 +91,8 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The raw tables of every source, empty, as the ingestion's ensure_schema makes them."""
-    from pipelines.lib.ingest import ensure_schema
     from pipelines.lib.contracts import load_contract
+    from pipelines.lib.ingest import ensure_schema
 
     ensure_schema(con, load_contract("portal_report"))
     for source, columns in RAW_COLUMNS.items():
@@ -102,7 +104,12 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def insert_rows(
-    con: duckdb.DuckDBPyConnection, source: str, rows: list[dict], *, load_seq: int = 1
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    rows: list[dict],
+    *,
+    load_seq: int = 1,
+    source_file: str | None = None,
 ) -> None:
     """Fixture rows into raw.<source> with lineage columns filled in."""
     if not rows:
@@ -114,7 +121,7 @@ def insert_rows(
             *(row[c] for c in columns),
             load_seq,
             f"load-{load_seq}",
-            f"{source}-{load_seq}.csv",
+            source_file or f"{source}-{load_seq}.csv",
             f"hash-{load_seq}",
             number,
             datetime(2026, 11, 1),
@@ -147,7 +154,9 @@ def load_sample(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
             renames = ", ".join(
                 f'"{name}" as {aliases.get(name, name)}' for name in relation.columns
             )
-            select = ", ".join(f"try_cast({name} as {kind}) as {name}" for name, kind in columns.items())
+            select = ", ".join(
+                f"try_cast({name} as {kind}) as {name}" for name, kind in columns.items()
+            )
             con.execute(
                 f"insert into raw.{source} by name "
                 f"select {select}, {next_seq} as load_seq, 'sample' as load_id, "
@@ -160,13 +169,14 @@ def load_sample(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
 
 
 def dbt_build(database: Path, target_dir: Path, *args: str) -> tuple[bool, list, float]:
-    """One in-process `dbt build` into `database`; (success, node results, seconds)."""
-    from dbt.cli.main import dbtRunner
-
-    os.environ["CCHC_WAREHOUSE_DB"] = str(database)
+    """One `dbt build` into `database` in a subprocess (dbt-duckdb keeps its connection open for
+    the life of the process); (success, failed nodes, seconds)."""
+    dbt = Path(sys.executable).parent / "dbt"
+    env = {**os.environ, "CCHC_WAREHOUSE_DB": str(database)}
     began = time.perf_counter()
-    result = dbtRunner().invoke(
+    completed = subprocess.run(
         [
+            str(dbt),
             "build",
             "--project-dir",
             str(DBT_PROJECT_DIR),
@@ -176,18 +186,24 @@ def dbt_build(database: Path, target_dir: Path, *args: str) -> tuple[bool, list,
             str(target_dir),
             "--log-path",
             str(target_dir / "logs"),
-            "--quiet",
             *args,
-        ]
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - began
-    os.environ.pop("CCHC_WAREHOUSE_DB", None)
+    results_file = target_dir / "run_results.json"
+    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
     failures = [
-        (r.node.unique_id, str(r.status), r.message)
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
+        (r["unique_id"], r["status"], r.get("message"))
+        for r in results
+        if r["status"] not in ("success", "pass")
     ]
-    return result.success, failures, elapsed
+    if completed.returncode and not failures:
+        failures = [("dbt", completed.returncode, completed.stdout[-3000:])]
+    return completed.returncode == 0, failures, elapsed
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +239,8 @@ def test_reconciliation_finds_the_generators_deliberate_mismatches(sample_build)
             "from marts.fct_reconciliation where status <> 'match'"
         ).fetchall()
     expected = {
-        (m["province_code"], m["period_start"]) for m in manifest["deliberate_mismatches"]
+        (m["province_code"], m["period_start"])
+        for m in manifest["deliberate_mismatches"]
         if m.get("present")
     }
     assert {(p, s) for p, s, _ in found} == expected

@@ -69,7 +69,9 @@ sub_indicators as (
         method.max_points,
         method.formula,
         monthly.value_pct,
+        -- (least() skips nulls in DuckDB: a missing rate must stay null, not become full points)
         case
+            when monthly.value_pct is null then null
             when method.formula = 'linear'
                 then method.max_points * least(monthly.value_pct, 100) / 100
             when method.formula = 'capped'
