@@ -244,3 +244,23 @@ def test_reconciliation_finds_the_generators_deliberate_mismatches(sample_build)
         if m.get("present")
     }
     assert {(p, s) for p, s, _ in found} == expected
+
+
+def test_dbt_tests_are_dagster_asset_checks_of_the_marts() -> None:
+    from pipelines.defs.dbt import cchc_dbt_assets
+
+    checks: dict[str, set[str]] = {}
+    for key in cchc_dbt_assets.check_keys:
+        checks.setdefault(key.asset_key.to_user_string(), set()).add(key.name)
+    for mart in (
+        "fct_kpi",
+        "fct_target_attainment",
+        "fct_service_index",
+        "fct_reconciliation",
+        "fct_dossier_flow",
+        "dim_province",
+        "dim_agency",
+    ):
+        assert any("unique" in name for name in checks.get(f"marts/{mart}", ())), mart
+    assert any("value_between" in name for name in checks["marts/fct_kpi"])
+    assert any("expression_is_true" in name for name in checks["marts/fct_dossier_flow"])
