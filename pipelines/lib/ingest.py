@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -171,7 +171,14 @@ def ingest_source(
     *,
     load_id: str,
     now: datetime | None = None,
+    period_filter: Callable[[date | None], bool] | None = None,
 ) -> IngestSummary:
+    """Load every new file of ``landing_dir``.
+
+    ``period_filter`` (partitioned runs): given a file's period start (None when the file was
+    refused before its period was read, or is a duplicate), False leaves the file unrecorded for
+    the run whose months hold it.
+    """
     contract = load_contract(source)
     ensure_schema(con, contract)
     parser = PARSERS[source]
@@ -191,6 +198,8 @@ def ingest_source(
             "and contract_version = ? and outcome <> 'duplicate' order by load_seq limit 1",
             known,
         ).fetchone()
+        if seen and period_filter is not None and not period_filter(None):
+            continue
         con.execute("begin transaction")
         try:
             if seen:
@@ -198,8 +207,11 @@ def ingest_source(
                 _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
             else:
                 outcome = _ingest_file(
-                    con, source, path, digest, contract, parser, load_id, loaded_at
+                    con, source, path, digest, contract, parser, load_id, loaded_at, period_filter
                 )
+            if outcome is None:
+                con.execute("rollback")
+                continue
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -217,13 +229,18 @@ def _ingest_file(
     parser: Callable[[Path], ParsedFile],
     load_id: str,
     loaded_at: datetime,
-) -> FileOutcome:
+    period_filter: Callable[[date | None], bool] | None = None,
+) -> FileOutcome | None:
     try:
         parsed = parser(path)
     except RejectedFile as error:
+        if period_filter is not None and not period_filter(None):
+            return None
         outcome = FileOutcome(path.name, "rejected", 0, 0, 0, f"[{error.rule}] {error}")
         _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
         return outcome
+    if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
+        return None
     rows = parsed.rows
     failures = find_rule_failures(con, rows, contract)
     failed_rows = set(failures.get_column("row_number").to_list()) if failures.height else set()
