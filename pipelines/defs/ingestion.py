@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.defs.partitions import monthly_partitions, period_filter, run_window
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.lib.ingest import PARSERS, IngestSummary, ingest_source
 
@@ -41,14 +42,20 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
         group_name="raw",
         kinds={"duckdb", "python"},
         pool=WAREHOUSE_POOL,
+        # By the month a file's period starts in; a range of months loads in one run.
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         description=f"Files landed in landing/{source}/, parsed and checked against "
         f"data_contracts/{source}.yaml; rejected files and quarantined rows go to audit.",
         check_specs=[dg.AssetCheckSpec("contract", asset=raw_key(source), blocking=False)],
     )
     def _raw_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         landing = warehouse.paths.landing_for(source)
+        window = run_window(context)
         with warehouse.connect() as con:
-            summary = ingest_source(con, source, landing, load_id=context.run_id)
+            summary = ingest_source(
+                con, source, landing, load_id=context.run_id, period_filter=period_filter(window)
+            )
             (total_rows,) = con.execute(f"select count(*) from raw.{source}").fetchone()  # type: ignore[misc]
         for outcome in summary.files:
             if outcome.outcome == "rejected":
@@ -57,7 +64,11 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
                 context.log.warning(f"{source}/{outcome.file_name}: {outcome.message}")
         refused = [f for f in summary.files if f.outcome == "rejected" or f.rows_quarantined]
         return dg.MaterializeResult(
-            metadata={**summary_metadata(summary), "dagster/row_count": total_rows},
+            metadata={
+                **summary_metadata(summary),
+                "months": window.describe() if window else "every month",
+                "dagster/row_count": total_rows,
+            },
             check_results=[
                 dg.AssetCheckResult(
                     check_name="contract",
