@@ -18,7 +18,7 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/se
 SAMPLE_ARGS ?=
 PORT ?= 8501
 
-.PHONY: help install demo test pipeline dashboard dagster sample manifest lint docs clean
+.PHONY: help install demo test pipeline backfill dashboard dagster sample manifest lint docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,10 +42,14 @@ sample: install ## write the bundled sample data into the landing folder (SAMPLE
 pipeline: install ## headless: load the landing folder, build, publish; non-zero exit on failure
 	$(PY) -m pipelines.cli pipeline
 
+backfill: install ## reload the files of some months, build, publish: make backfill FROM=2024-01 TO=2024-02
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM TO=YYYY-MM"; exit 2; }
+	$(PY) -m pipelines.cli backfill --from $(FROM) --to $(TO)
+
 dashboard: install ## serve Streamlit on the last published data
 	$(PY) -m streamlit run dashboards/app.py --server.port $(PORT) --server.headless true
 
-dagster: install ## the Dagster UI on http://localhost:3000
+dagster: install ## the Dagster UI on http://localhost:3000 (landing sensor and schedules on)
 	$(PY) -m pipelines.cli paths >/dev/null
 	.venv/bin/dagster dev -m pipelines.definitions -p 3000
 

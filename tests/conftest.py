@@ -20,13 +20,21 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
     return DataPaths(tmp_path / "data").ensure()
 
 
-def run_pipeline_job(instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-    """One real Dagster run of the whole asset graph, as `make pipeline` does it."""
+def run_pipeline_job(
+    instance: dg.DagsterInstance | None = None,
+    months: tuple[str, str] | None = None,
+    tags: dict[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One real Dagster run of the pipeline job, as `make pipeline` does it: over every month,
+    or over ``months`` (first, last) as a backfill does."""
     from pipelines.definitions import defs
+    from pipelines.defs.jobs import PIPELINE_JOB
+    from pipelines.defs.partitions import full_range_tags, range_tags
 
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    run_tags = {**(range_tags(*months) if months else full_range_tags()), **(tags or {})}
     with instance or dg.DagsterInstance.ephemeral() as active:
-        return job.execute_in_process(instance=active, raise_on_error=False)
+        return job.execute_in_process(instance=active, raise_on_error=False, tags=run_tags)
 
 
 def query_serving(paths: DataPaths, sql: str, params: list | None = None) -> list[tuple]:

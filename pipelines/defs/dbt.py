@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: sources link to the raw assets, tests become asset checks."""
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -14,6 +15,11 @@ from dagster_dbt import (
 )
 
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from pipelines.lib.dbt_failures import (
+    describe_failures,
+    prune_target_dirs,
+    reuse_partial_parse,
+)
 from pipelines.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -21,6 +27,10 @@ dbt_project.prepare_if_dev()
 if not dbt_project.manifest_path.exists():
     # A fresh clone has no manifest yet; `make` builds it, this covers a bare `dagster dev`.
     dbt_project.preparer.prepare(dbt_project)
+
+# Each dbt invocation writes its artifacts to a folder of its own under the data folder (not in
+# dbt_project/target); only the most recent few are kept.
+KEEP_TARGET_DIRS = 5
 
 
 class CchcDbtTranslator(DagsterDbtTranslator):
@@ -38,6 +48,38 @@ class CchcDbtTranslator(DagsterDbtTranslator):
 translator = CchcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def declared_vars() -> set[str]:
+    """The vars dbt_project.yml declares (the manifest records them)."""
+    try:
+        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    project_vars = manifest.get("metadata", {}).get("vars") or {}
+    nodes_vars = {
+        name
+        for node in manifest.get("nodes", {}).values()
+        for name in (node.get("config", {}).get("vars") or {})
+    }
+    return set(project_vars) | nodes_vars
+
+
+def month_vars(tags: Mapping[str, str], declared: set[str]) -> dict[str, str]:
+    """``min_month``/``max_month`` for a run over some months, if the dbt project takes them.
+
+    A run over every month (or none) passes nothing, so dbt builds the whole history.
+    """
+    from pipelines.defs.partitions import all_months
+
+    first = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
+    last = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
+    if not first or not last or not {"min_month", "max_month"} <= declared:
+        return {}
+    everything = all_months()
+    if first <= everything[0] and last >= everything[1]:
+        return {}
+    return {"min_month": first, "max_month": last}
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     dagster_dbt_translator=translator,
@@ -46,24 +88,63 @@ translator = CchcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
 def cchc_dbt_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
+    paths = warehouse.paths
     # dbt's profile reads the warehouse path from the environment of its subprocess.
-    os.environ["CCHC_WAREHOUSE_DB"] = str(warehouse.paths.warehouse_db)
+    os.environ["CCHC_WAREHOUSE_DB"] = str(paths.warehouse_db)
+    target_root = paths.root / "dbt_target"
+    target_path = target_root / f"{context.run_id[:8]}-{os.getpid()}"
+    reuse_partial_parse(target_root, target_path)
+    args = ["build"]
+    dbt_vars = month_vars(context.run.tags, declared_vars())
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+        context.log.info(f"dbt vars for this run's months: {dbt_vars}")
+    invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
     # Events are held until dbt exits: dagster-dbt's own row counting opens the database inside
     # this process and keeps it open, which would lock out the publisher that runs next.
-    events = list(dbt.cli(["build"], context=context).stream())
+    events = list(invocation.stream())
+    failure = None if invocation.is_successful() else _failure(invocation, warehouse)
     yield from with_row_counts(context, events, warehouse)
+    prune_target_dirs(target_root, keep=KEEP_TARGET_DIRS)
+    if failure is not None:
+        # Models and tests that did pass are recorded above; what failed stops the run here,
+        # so nothing downstream (the publish) runs.
+        raise failure
+
+
+def _failure(invocation: Any, warehouse: WarehouseResource) -> dg.Failure:
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except Exception:  # dbt failed before writing its results (e.g. a compilation error)
+        run_results = {}
+    with warehouse.connect() as con:
+        failures = describe_failures(run_results, con)
+    error = invocation.get_error()
+    lines = [f.line() for f in failures] or [str(error)]
+    return dg.Failure(
+        description="dbt build failed:\n" + "\n".join(lines),
+        metadata={
+            "failed": dg.MetadataValue.json([f.as_dict() for f in failures]),
+            "target_path": dg.MetadataValue.path(str(invocation.target_path)),
+        },
+    )
 
 
 def with_row_counts(
     context: dg.AssetExecutionContext, events: list[Any], warehouse: WarehouseResource
 ) -> Iterator[Any]:
-    """dbt's events, each model's output carrying its table's row count."""
+    """dbt's events, each model's output carrying its table's (or view's) row count."""
     with warehouse.connect() as con:
-        tables = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall())
+        relations = set(
+            con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "union all select schema_name, view_name from duckdb_views() where not internal"
+            ).fetchall()
+        )
         for event in events:
             if isinstance(event, dg.Output):
                 schema, name = context.asset_key_for_output(event.output_name).path
-                if (schema, name) in tables:
+                if (schema, name) in relations:
                     (rows,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()  # type: ignore[misc]
                     event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
             yield event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,9 +40,23 @@ class WarehouseResource(dg.ConfigurableResource):
             con.close()
 
 
+class FreshnessSettings(dg.ConfigurableResource):
+    """When a month's data is due: by ``due_day`` of the next month (Vietnam time).
+
+    ``today`` (YYYY-MM-DD) pins the date, for tests and for re-checking a past month.
+    """
+
+    due_day: int = 10
+    today: str | None = None
+
+
 def build_resources(data_dir: str | None = None) -> dict[str, object]:
     return {
         "warehouse": WarehouseResource(data_dir=data_dir),
+        "freshness": FreshnessSettings(
+            due_day=int(os.environ.get("CCHC_FRESHNESS_DUE_DAY") or 10),
+            today=os.environ.get("CCHC_FRESHNESS_TODAY") or None,
+        ),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),

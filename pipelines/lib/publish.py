@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,9 +66,11 @@ def publish(
     *,
     manifest_path: Path | None = None,
     run_id: str | None = None,
+    partitions: str | None = None,
     force: bool = False,
 ) -> PublishResult:
     serving_db.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging_files(serving_db)
     staging_file = serving_db.with_name(f".{serving_db.stem}-{uuid.uuid4().hex}.duckdb.tmp")
     try:
         with duckdb.connect(str(staging_file)) as con:
@@ -79,7 +82,7 @@ def publish(
                     False, fingerprint, {}, "nothing changed since the last publish"
                 )
             table_rows = _copy_tables(con)
-            _write_metadata(con, fingerprint, table_rows, manifest_path, run_id)
+            _write_metadata(con, fingerprint, table_rows, manifest_path, run_id, partitions)
             con.execute("detach wh")
             con.execute("checkpoint")
         os.replace(staging_file, serving_db)
@@ -87,6 +90,23 @@ def publish(
     finally:
         for leftover in (staging_file, staging_file.with_name(staging_file.name + ".wal")):
             leftover.unlink(missing_ok=True)
+
+
+STALE_AFTER_SECONDS = 6 * 3600
+
+
+def remove_stale_staging_files(serving_db: Path, now: float | None = None) -> None:
+    """A publish killed mid-copy leaves its new file behind; it is never renamed, only removed.
+
+    Only files older than a few hours go: a concurrent publish's file is never touched.
+    """
+    now = time.time() if now is None else now
+    for leftover in serving_db.parent.glob(f".{serving_db.stem}-*.duckdb.tmp*"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_AFTER_SECONDS:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -110,6 +130,7 @@ def _write_metadata(
     table_rows: dict[str, int],
     manifest_path: Path | None,
     run_id: str | None,
+    partitions: str | None = None,
 ) -> None:
     con.execute("create schema meta")
     con.execute(
@@ -119,12 +140,33 @@ def _write_metadata(
             ?::timestamp as published_at,
             ?::varchar as fingerprint,
             ?::varchar as run_id,
+            ?::varchar as partitions,
             (select max(loaded_at) from wh.audit.loads) as data_loaded_until,
             (select list(distinct load_id order by load_id) from wh.audit.loads) as load_ids,
             (select list(distinct source order by source) from wh.audit.loads
                 where rows_loaded > 0) as sources
         """,
-        [datetime.now(UTC).replace(tzinfo=None), fingerprint, run_id],
+        [datetime.now(UTC).replace(tzinfo=None), fingerprint, run_id, partitions],
+    )
+    # What the file holds per source: files by outcome, rows, the periods covered.
+    con.execute(
+        """
+        create table meta.sources as
+        select
+            source,
+            count(*) filter (where outcome in ('loaded', 'loaded_with_quarantine')) as files_loaded,
+            count(*) filter (where outcome = 'rejected') as files_rejected,
+            count(*) filter (where outcome = 'duplicate') as files_duplicate,
+            sum(rows_loaded) as rows_loaded,
+            sum(rows_quarantined) as rows_quarantined,
+            min(period_start) as first_period_start,
+            max(period_end) as last_period_end,
+            max(loaded_at) as last_loaded_at,
+            list(distinct load_id order by load_id) as load_ids
+        from wh.audit.loads
+        group by source
+        order by source
+        """
     )
     con.execute(
         "create table meta.tables (table_name varchar, row_count bigint, description varchar)"
