@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 import duckdb
@@ -80,7 +81,8 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sequence]:
         seq.results["backfill_again"] = run_pipeline_job(instance, months=("2024-01", "2024-02"))
         seq.snapshots["after_backfill_again"] = (_loads(paths), paths.serving_db.read_bytes())
         # What the daemon does with the sensor's request: a run of its job with its tags.
-        seq.results["sensor_run"] = run_pipeline_job(instance, tags=dict(seq.sensor["requests"][0].tags))
+        request = seq.sensor["requests"][0]
+        seq.results["sensor_run"] = run_pipeline_job(instance, tags=dict(request.tags))
         seq.snapshots["after_sensor_run"] = _loads(paths)
 
         write_csv(landing / "hb-2024-04.csv", monthly_report(4))
@@ -159,9 +161,9 @@ def test_a_run_with_a_rejected_file_still_publishes_the_good_data(landed: Sequen
 
 
 class _Webhook(BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Webhook.received.append(json.loads(body))
         self.send_response(204)

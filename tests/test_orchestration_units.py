@@ -10,6 +10,7 @@ import time
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 import duckdb
@@ -39,17 +40,16 @@ def test_every_asset_is_in_a_readable_group(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert all(groups.values()), [k for k, g in groups.items() if not g]
-    assert {"landing", "raw", "staging", "intermediate", "marts", "serving"} <= set(
-        groups.values()
-    )
+    assert {"landing", "raw", "staging", "intermediate", "marts", "serving"} <= set(groups.values())
     assert groups["landing/portal_report"] == "landing"
     assert groups["raw/portal_report"] == "raw"
     assert groups["staging/stg_portal_report"] == "staging"
     assert groups["serving/serving_db"] == "serving"
     # landing → raw → dbt staging: the dbt source is the raw asset itself
-    assert dg.AssetKey(["raw", "portal_report"]) in graph.get(
-        dg.AssetKey(["staging", "stg_portal_report"])
-    ).parent_keys
+    assert (
+        dg.AssetKey(["raw", "portal_report"])
+        in graph.get(dg.AssetKey(["staging", "stg_portal_report"])).parent_keys
+    )
 
 
 def test_every_warehouse_writer_is_in_the_one_writer_pool(defs: dg.Definitions) -> None:
@@ -198,9 +198,9 @@ def test_freshness_does_not_expect_merged_provinces_after_july_2025() -> None:
 
 
 class _Collect(BaseHTTPRequestHandler):
-    bodies: list[dict] = []
+    bodies: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         _Collect.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
         self.send_response(200)
         self.end_headers()

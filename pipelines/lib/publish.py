@@ -148,26 +148,7 @@ def _write_metadata(
         """,
         [datetime.now(UTC).replace(tzinfo=None), fingerprint, run_id, partitions],
     )
-    # What the file holds per source: files by outcome, rows, the periods covered.
-    con.execute(
-        """
-        create table meta.sources as
-        select
-            source,
-            count(*) filter (where outcome in ('loaded', 'loaded_with_quarantine')) as files_loaded,
-            count(*) filter (where outcome = 'rejected') as files_rejected,
-            count(*) filter (where outcome = 'duplicate') as files_duplicate,
-            sum(rows_loaded) as rows_loaded,
-            sum(rows_quarantined) as rows_quarantined,
-            min(period_start) as first_period_start,
-            max(period_end) as last_period_end,
-            max(loaded_at) as last_loaded_at,
-            list(distinct load_id order by load_id) as load_ids
-        from wh.audit.loads
-        group by source
-        order by source
-        """
-    )
+    _write_sources(con)
     con.execute(
         "create table meta.tables (table_name varchar, row_count bigint, description varchar)"
     )
@@ -181,6 +162,42 @@ def _write_metadata(
     for name, doc in docs.items():
         for column, description in doc.get("columns", {}).items():
             con.execute("insert into meta.columns values (?, ?, ?)", [name, column, description])
+
+
+SOURCE_SUMMARY = {  # column of meta.sources: (audit.loads columns it needs, expression)
+    "files_loaded": (
+        {"outcome"},
+        "count(*) filter (where outcome in ('loaded', 'loaded_with_quarantine'))",
+    ),
+    "files_rejected": ({"outcome"}, "count(*) filter (where outcome = 'rejected')"),
+    "files_duplicate": ({"outcome"}, "count(*) filter (where outcome = 'duplicate')"),
+    "rows_loaded": ({"rows_loaded"}, "sum(rows_loaded)"),
+    "rows_quarantined": ({"rows_quarantined"}, "sum(rows_quarantined)"),
+    "first_period_start": ({"period_start"}, "min(period_start)"),
+    "last_period_end": ({"period_end"}, "max(period_end)"),
+    "last_loaded_at": ({"loaded_at"}, "max(loaded_at)"),
+    "load_ids": ({"load_id"}, "list(distinct load_id order by load_id)"),
+}
+
+
+def _write_sources(con: duckdb.DuckDBPyConnection) -> None:
+    """``meta.sources``: per source, files by outcome, rows, the periods covered, the loads."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'wh' "
+            "and schema_name = 'audit' and table_name = 'loads'"
+        ).fetchall()
+    }
+    columns = [
+        f"{expression} as {name}"
+        for name, (needs, expression) in SOURCE_SUMMARY.items()
+        if needs <= present
+    ]
+    con.execute(
+        f"create table meta.sources as select source, {', '.join(columns)} "
+        "from wh.audit.loads group by source order by source"
+    )
 
 
 def _model_docs(manifest_path: Path | None) -> dict[str, dict]:
