@@ -41,9 +41,17 @@ def run_pipeline(paths: DataPaths, months: tuple[str, str] | None = None) -> int
     from pipelines.defs.jobs import PIPELINE_JOB
     from pipelines.defs.partitions import full_range_tags, range_tags
 
+    from pipelines.defs.resources import WAREHOUSE_POOL
+    from pipelines.lib.stale_slots import free_slots_of_dead_runs, process_tags
+
     prepare_dagster_home(paths)
-    tags = range_tags(*months) if months else full_range_tags()
+    tags = {**(range_tags(*months) if months else full_range_tags()), **process_tags()}
     with dg.DagsterInstance.get() as instance:
+        for run_id in free_slots_of_dead_runs(instance, WAREHOUSE_POOL):
+            print(
+                f"pipeline: run {run_id} died holding the warehouse pool slot; "
+                "freed it and marked the run failed"
+            )
         job = defs.resolve_job_def(PIPELINE_JOB)
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         result = job.execute_in_process(

@@ -276,3 +276,41 @@ def test_a_killed_publish_leaves_no_file_behind_for_long(tmp_path: Path) -> None
     os.utime(stale, (time.time() - 86400, time.time() - 86400))
     remove_stale_staging_files(serving)
     assert not stale.exists() and fresh.exists()
+
+
+# --- a killed `make pipeline` must not hold the one writer slot forever ------------------------
+
+
+def test_the_slot_of_a_killed_pipeline_run_is_freed_and_a_live_one_kept() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+    from pipelines.lib.stale_slots import HOST_TAG, PID_TAG, free_slots_of_dead_runs
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    overrides = {"concurrency": {"pools": {"default_limit": 1}}}
+    with dg.instance_for_test(overrides=overrides) as instance:
+        storage = instance.event_log_storage
+        runs = {}
+        for name, pid in (("killed", dead.pid), ("alive", os.getpid())):
+            run = DagsterRun(
+                job_name="cchc_pipeline",
+                run_id=f"{name}-run",
+                status=DagsterRunStatus.STARTED,
+                tags={PID_TAG: str(pid), HOST_TAG: socket.gethostname()},
+            )
+            runs[name] = instance.add_run(run)
+        storage.claim_concurrency_slot("warehouse_writer", "killed-run", "raw__portal_report")
+        storage.claim_concurrency_slot("warehouse_writer", "alive-run", "raw__portal_report")
+
+        assert free_slots_of_dead_runs(instance, "warehouse_writer") == ["killed-run"]
+
+        info = storage.get_concurrency_info("warehouse_writer")
+        assert {s.run_id for s in info.claimed_slots} == set()  # alive-run only queued
+        assert {s.run_id for s in info.pending_steps} == {"alive-run"}
+        assert instance.get_run_by_id("killed-run").status == DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id("alive-run").status == DagsterRunStatus.STARTED
