@@ -40,7 +40,6 @@ def run_pipeline(paths: DataPaths, months: tuple[str, str] | None = None) -> int
     from pipelines.definitions import defs
     from pipelines.defs.jobs import PIPELINE_JOB
     from pipelines.defs.partitions import full_range_tags, range_tags
-
     from pipelines.defs.resources import WAREHOUSE_POOL
     from pipelines.lib.stale_slots import free_slots_of_dead_runs, process_tags
 
