@@ -20,6 +20,9 @@ import duckdb
 
 from pipelines.settings import PROJECT_ROOT, DataPaths, data_paths
 
+# The pool every warehouse writer is in (pipelines/defs/resources.py; not imported here, since
+# loading the definitions is what takes time).
+WAREHOUSE_POOL = "warehouse_writer"
 PROJECT_DAGSTER_YAML = PROJECT_ROOT / "pipelines" / "dagster.yaml"
 
 
@@ -37,20 +40,21 @@ def prepare_dagster_home(paths: DataPaths) -> Path:
 def run_pipeline(paths: DataPaths, months: tuple[str, str] | None = None) -> int:
     import dagster as dg
 
-    from pipelines.definitions import defs
-    from pipelines.defs.jobs import PIPELINE_JOB
-    from pipelines.defs.partitions import full_range_tags, range_tags
-    from pipelines.defs.resources import WAREHOUSE_POOL
     from pipelines.lib.stale_slots import free_slots_of_dead_runs, process_tags
 
     prepare_dagster_home(paths)
-    tags = {**(range_tags(*months) if months else full_range_tags()), **process_tags()}
     with dg.DagsterInstance.get() as instance:
+        # First, before the (slower) definitions load: a killed run's slot blocks everyone.
         for run_id in free_slots_of_dead_runs(instance, WAREHOUSE_POOL):
             print(
                 f"pipeline: run {run_id} died holding the warehouse pool slot; "
                 "freed it and marked the run failed"
             )
+        from pipelines.definitions import defs
+        from pipelines.defs.jobs import PIPELINE_JOB
+        from pipelines.defs.partitions import full_range_tags, range_tags
+
+        tags = {**(range_tags(*months) if months else full_range_tags()), **process_tags()}
         job = defs.resolve_job_def(PIPELINE_JOB)
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         result = job.execute_in_process(

@@ -314,3 +314,10 @@ def test_the_slot_of_a_killed_pipeline_run_is_freed_and_a_live_one_kept() -> Non
         assert {s.run_id for s in info.pending_steps} == {"alive-run"}
         assert instance.get_run_by_id("killed-run").status == DagsterRunStatus.FAILURE
         assert instance.get_run_by_id("alive-run").status == DagsterRunStatus.STARTED
+
+
+def test_the_cli_names_the_same_pool_as_the_assets() -> None:
+    from pipelines import cli
+    from pipelines.defs.resources import WAREHOUSE_POOL
+
+    assert cli.WAREHOUSE_POOL == WAREHOUSE_POOL
