@@ -321,3 +321,21 @@ def test_the_cli_names_the_same_pool_as_the_assets() -> None:
     from pipelines.defs.resources import WAREHOUSE_POOL
 
     assert cli.WAREHOUSE_POOL == WAREHOUSE_POOL
+
+
+def test_the_manifest_is_rebuilt_only_when_a_dbt_file_is_newer(tmp_path: Path) -> None:
+    from pipelines.lib.dbt_failures import manifest_is_stale
+
+    (tmp_path / "models").mkdir()
+    model = tmp_path / "models" / "m.sql"
+    model.write_text("select 1")
+    (tmp_path / "dbt_project.yml").write_text("name: x")
+    manifest = tmp_path / "target" / "manifest.json"
+    assert manifest_is_stale(tmp_path, manifest)
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    os.utime(model, (time.time() - 60, time.time() - 60))
+    os.utime(tmp_path / "dbt_project.yml", (time.time() - 60, time.time() - 60))
+    assert not manifest_is_stale(tmp_path, manifest)
+    model.write_text("select 2")
+    assert manifest_is_stale(tmp_path, manifest)

@@ -17,6 +17,7 @@ from dagster_dbt import (
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.lib.dbt_failures import (
     describe_failures,
+    manifest_is_stale,
     prune_target_dirs,
     reuse_partial_parse,
 )
@@ -24,8 +25,9 @@ from pipelines.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
-    # A fresh clone has no manifest yet; `make` builds it, this covers a bare `dagster dev`.
+if manifest_is_stale(DBT_PROJECT_DIR, dbt_project.manifest_path):
+    # `make` builds the manifest when dbt files change; this covers a fresh clone, a bare
+    # `pytest` or `dagster dev` after a pull. A check of file times, a parse only when needed.
     dbt_project.preparer.prepare(dbt_project)
 
 # Each dbt invocation writes its artifacts to a folder of its own under the data folder (not in

@@ -103,3 +103,18 @@ def reuse_partial_parse(root: Path, target_path: Path) -> None:
     if previous:
         target_path.mkdir(parents=True, exist_ok=True)
         shutil.copy2(previous[0], target_path / PARTIAL_PARSE)
+
+
+MANIFEST_INPUTS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+
+
+def manifest_is_stale(project_dir: Path, manifest_path: Path) -> bool:
+    """True when the manifest is missing or older than a file dbt parses."""
+    if not manifest_path.exists():
+        return True
+    built = manifest_path.stat().st_mtime
+    inputs = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in MANIFEST_INPUTS:
+        if (project_dir / folder).is_dir():
+            inputs += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
+    return any(p.exists() and p.stat().st_mtime > built for p in inputs)
