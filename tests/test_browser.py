@@ -136,7 +136,11 @@ def test_overview_renders_in_the_browser(server: str, browser: object, shots: Pa
     assert page.get_by_text("Số liệu cập nhật đến: 30/09/2025").is_visible()
     assert page.locator("[data-testid='stMetric']").count() >= 10
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.locator(".js-plotly-plot").count() >= 2  # ranking bars and the map
+    # Plotly draws after its script bundle loads, later than the text on a busy machine.
+    page.mouse.wheel(0, 5000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60_000
+    )  # ranking bars and the map
     page.screenshot(path=str(shots / "overview.png"), full_page=True)
     province_map = page.locator(".js-plotly-plot").last
     province_map.scroll_into_view_if_needed()
