@@ -166,7 +166,7 @@ PORTAL_REPORT: list[BadInput] = [
     ),
     BadInput(
         "R05", "portal_report", "r05_negative_count.xlsx", "a negative count",
-        "quarantine", ("counts_non_negative",),
+        "quarantine", ("counts_non_negative", "non_negative_counts"),
         _xlsx(lambda: _edit(report(5), {(SO_TU_PHAP, 9): "-86", (SO_TU_PHAP, 8): "3.311"})),
         AGENCY_ROWS, 1,
     ),
@@ -269,7 +269,7 @@ PORTAL_REPORT: list[BadInput] = [
     ),
     BadInput(
         "F14", "portal_report", "f14_utf16.csv", "a CSV in UTF-16", "reject",
-        ("file_readable", "header_mappable", "utf8_encoding"), _utf16_csv,
+        ("file_readable", "header_mappable", "header_unmappable", "utf8_encoding"), _utf16_csv,
     ),
     BadInput(
         "F15", "portal_report", "f15_html_table.xls", "an HTML table saved as .xls",
@@ -277,7 +277,7 @@ PORTAL_REPORT: list[BadInput] = [
     ),
     BadInput(
         "F16", "portal_report", "f16_scan.pdf", "a PDF scan of the report",
-        "reject", ("file_readable",),
+        "reject", ("file_readable", "file_format"),
         _bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"),
         mentions=("pdf",),
     ),
