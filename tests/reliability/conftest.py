@@ -8,9 +8,12 @@ four minutes on two cores: fewer kill points and fewer property examples.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -124,3 +127,68 @@ def serving_state(serving: Path) -> dict[str, object] | None:
 def query_db(path: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+@dataclass
+class CorpusRun:
+    """One `make pipeline` run over a small clean month, the generator's faults and the corpus:
+    the dirty-corpus tests read its audit, the kill test starts from its publish."""
+
+    root: Path
+    returncode: int
+    output: str
+    seconds: float
+    landed_before: dict[str, str]
+    manifest: dict
+    loads: dict[tuple[str, str], dict] = field(default_factory=dict)
+    quarantine: list[dict] = field(default_factory=list)
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "warehouse.duckdb"
+
+    @property
+    def serving(self) -> Path:
+        return self.root / "warehouse" / "serving.duckdb"
+
+    def ingested(self, source: str) -> bool:
+        return any(s == source for s, _ in self.loads)
+
+    def audit_db(self) -> Path:
+        return self.serving if self.serving.exists() else self.warehouse
+
+
+@pytest.fixture(scope="session")
+def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
+    from tests.reliability.dirty_corpus import CORPUS, land_corpus
+
+    root = tmp_path_factory.mktemp("dirty") / "data"
+    landing = root / "landing"
+    generate(landing, provinces="1", start="2026-01", end="2026-01", dossiers=3000, dirty=True)
+    land_corpus(landing, [case for case in CORPUS if not case.crashes_run])
+    before = landing_digests(landing)
+    began = time.perf_counter()
+    result = run_pipeline_cli(root)
+    run = CorpusRun(
+        root, result.returncode, result.stdout + result.stderr, time.perf_counter() - began,
+        before, json.loads((landing / "_manifest.json").read_text(encoding="utf-8")),
+    )  # fmt: skip
+    db = run.audit_db()
+    if db.exists():
+        columns = [
+            "source", "file_name", "outcome", "rows_in", "rows_loaded", "rows_quarantined",
+            "message",
+        ]  # fmt: skip
+        for row in query_db(db, f"select {', '.join(columns)} from audit.loads"):
+            record = dict(zip(columns, row, strict=True))
+            run.loads[(record["source"], record["file_name"])] = record
+        q_columns = ["source", "file_name", "row_number", "rule", "message", "original_values"]
+        run.quarantine = [
+            dict(zip(q_columns, row, strict=True))
+            for row in query_db(db, f"select {', '.join(q_columns)} from audit.quarantine")
+        ]
+    return run

@@ -12,79 +12,14 @@ the serving DB's audit tables (docs/marts.md) and the warehouse's raw tables:
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import (
-    generate,
-    landing_digests,
-    query_db,
-    run_pipeline_cli,
-)
-from tests.reliability.dirty_corpus import CORPUS, BadInput, land_corpus
+from tests.reliability.conftest import CorpusRun, landing_digests, query_db
+from tests.reliability.dirty_corpus import CORPUS, BadInput
 
 pytestmark = pytest.mark.reliability
-
-
-@dataclass
-class CorpusRun:
-    root: Path
-    returncode: int
-    output: str
-    landed_before: dict[str, str]
-    loads: dict[tuple[str, str], dict]
-    quarantine: list[dict]
-    manifest: dict
-
-    @property
-    def landing(self) -> Path:
-        return self.root / "landing"
-
-    @property
-    def warehouse(self) -> Path:
-        return self.root / "warehouse" / "warehouse.duckdb"
-
-    @property
-    def serving(self) -> Path:
-        return self.root / "warehouse" / "serving.duckdb"
-
-    def ingested(self, source: str) -> bool:
-        return any(s == source for s, _ in self.loads)
-
-    def audit_db(self) -> Path:
-        return self.serving if self.serving.exists() else self.warehouse
-
-
-@pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> CorpusRun:
-    root = tmp_path_factory.mktemp("dirty") / "data"
-    landing = root / "landing"
-    generate(landing, provinces="1", start="2026-01", end="2026-01", dossiers=3000, dirty=True)
-    land_corpus(landing, [case for case in CORPUS if not case.crashes_run])
-    before = landing_digests(landing)
-    result = run_pipeline_cli(root)
-    run = CorpusRun(
-        root, result.returncode, result.stdout + result.stderr, before, {}, [],
-        json.loads((landing / "_manifest.json").read_text(encoding="utf-8")),
-    )  # fmt: skip
-    db = run.audit_db()
-    if db.exists():
-        columns = [
-            "source", "file_name", "outcome", "rows_in", "rows_loaded", "rows_quarantined",
-            "message",
-        ]  # fmt: skip
-        for row in query_db(db, f"select {', '.join(columns)} from audit.loads"):
-            record = dict(zip(columns, row, strict=True))
-            run.loads[(record["source"], record["file_name"])] = record
-        q_columns = ["source", "file_name", "row_number", "rule", "message", "original_values"]
-        run.quarantine = [
-            dict(zip(q_columns, row, strict=True))
-            for row in query_db(db, f"select {', '.join(q_columns)} from audit.quarantine")
-        ]
-    return run
 
 
 def test_the_run_with_every_bad_input_completes(corpus_run: CorpusRun) -> None:

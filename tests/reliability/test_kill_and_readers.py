@@ -1,8 +1,8 @@
 """SIGKILL at several points of a load, with dashboards reading serving.duckdb all along.
 
-A first run publishes (the last good publish). New files land; the pipeline is started again and
-its whole process group (Dagster and the dbt it spawned) is SIGKILLed at points found by watching
-it from outside, never by hooks in product code:
+The dirty-corpus run's publish is the last good one (its data folder is copied). New files land;
+the pipeline is started again and its whole process group (Dagster and the dbt it spawned) is
+SIGKILLed at points found by watching it from outside, never by hooks in product code:
 - ``ingest``: the warehouse file starts changing (files are being loaded);
 - ``dbt``: a ``dbt build`` child process is running (full form);
 - ``publish``: the publisher's staging file (``.serving-*.duckdb.tmp``) has appeared;
@@ -32,6 +32,7 @@ import pytest
 from tests.reliability.conftest import (
     QUICK,
     ROOT,
+    CorpusRun,
     cli_env,
     file_digest,
     generate,
@@ -271,19 +272,19 @@ def assert_every_file_once(root: Path, landed: dict[str, str]) -> None:
 
 
 def test_sigkill_at_several_points_keeps_the_last_good_publish_and_readers_see_no_error(
-    tmp_path: Path,
+    tmp_path: Path, corpus_run: CorpusRun
 ) -> None:
+    # The last good publish: the dirty-corpus run's (clean month, faults, corpus), copied.
+    if corpus_run.returncode != 0 or not corpus_run.serving.exists():
+        pytest.fail("the dirty-corpus run did not publish; see test_dirty_corpus")
     root = tmp_path / "data"
+    shutil.copytree(corpus_run.root, root)
     landing = root / "landing"
-    generate(landing, provinces="2", start="2026-01", end="2026-02", dossiers=6000)
-    first_began = time.perf_counter()
-    first = run_pipeline_cli(root)
-    first_seconds = time.perf_counter() - first_began
-    assert first.returncode == 0, first.stdout + first.stderr
+    first_seconds = corpus_run.seconds
     serving = root / "warehouse" / "serving.duckdb"
     good_digest, good_state = file_digest(serving), serving_state(serving)
 
-    generate(tmp_path / "b", provinces="2", start="2026-03", end="2026-05", dossiers=9000)
+    generate(tmp_path / "b", provinces="1", start="2026-02", end="2026-03", dossiers=6000)
     land_batch(landing, tmp_path / "b", "b_")
     landed = {
         str(p.relative_to(landing)): file_digest(p)
