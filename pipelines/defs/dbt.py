@@ -2,7 +2,10 @@
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -28,7 +31,12 @@ dbt_project.prepare_if_dev()
 if manifest_is_stale(DBT_PROJECT_DIR, dbt_project.manifest_path):
     # `make` builds the manifest when dbt files change; this covers a fresh clone, a bare
     # `pytest` or `dagster dev` after a pull. A check of file times, a parse only when needed.
-    dbt_project.preparer.prepare(dbt_project)
+    # The preparer's own resource looks for `dbt` on PATH, which a bare venv python lacks.
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "parse", "--quiet", "--profiles-dir", "."],
+        cwd=DBT_PROJECT_DIR,
+        check=True,
+    )
 
 # Each dbt invocation writes its artifacts to a folder of its own under the data folder (not in
 # dbt_project/target); only the most recent few are kept.
