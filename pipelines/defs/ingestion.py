@@ -1,10 +1,17 @@
-"""Landing folders → raw DuckDB tables, one asset per source, validated by its data contract."""
+"""Landing folders → raw DuckDB tables, one asset per source, validated by its data contract.
+
+Each raw asset carries an asset check named ``contract`` (non-blocking, WARN): it fails when a
+file of the run was rejected or had rows quarantined, and its metadata names each failing rule
+with its file and row numbers (or the header), as audit.quarantine and audit.loads hold them.
+"""
 
 import dagster as dg
+import duckdb
 
-from pipelines.defs.partitions import monthly_partitions, period_filter, run_window
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.lib.ingest import PARSERS, IngestSummary, ingest_source
+
+ROWS_SHOWN = 10  # row numbers listed per file and rule in the check metadata
 
 
 def landing_key(source: str) -> dg.AssetKey:
@@ -15,13 +22,17 @@ def raw_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", source])
 
 
+def _cell(text: object) -> str:
+    return str(text or "").replace("|", "/").replace("\n", " ")
+
+
 def summary_metadata(summary: IngestSummary) -> dict[str, dg.MetadataValue]:
     table = "\n".join(
         f"| {f.file_name} | {f.outcome} | {f.rows_in} | {f.rows_loaded} | {f.rows_quarantined} "
-        f"| {(f.message or '').replace('|', '/')} |"
+        f"| {_cell(f.message)} |"
         for f in summary.files
     )
-    return {
+    metadata = {
         "new_files": dg.MetadataValue.int(summary.new_files),
         "files_rejected": dg.MetadataValue.int(summary.count("rejected")),
         "rows_loaded": dg.MetadataValue.int(summary.rows_loaded),
@@ -33,6 +44,64 @@ def summary_metadata(summary: IngestSummary) -> dict[str, dg.MetadataValue]:
             else "no new files"
         ),
     }
+    boundary = summary.boundary
+    if boundary is not None:
+        metadata["gx_rows_validated"] = dg.MetadataValue.int(boundary.rows_validated)
+        metadata["gx_seconds"] = dg.MetadataValue.float(round(boundary.seconds, 3))
+    return metadata
+
+
+def quarantine_by_rule(
+    con: duckdb.DuckDBPyConnection, source: str, load_id: str
+) -> list[tuple[str, str, int, list[int], str]]:
+    """(file, rule, rows, first row numbers, first message) of this load's quarantined rows."""
+    return con.execute(
+        f"""
+        select file_name, rule, count(*) as rows,
+            list(row_number order by row_number)[1:{ROWS_SHOWN}] as row_numbers,
+            min_by(message, row_number) as example
+        from audit.quarantine where source = ? and load_id = ?
+        group by file_name, rule order by file_name, rule
+        """,
+        [source, load_id],
+    ).fetchall()
+
+
+def contract_check_result(
+    summary: IngestSummary, quarantined: list[tuple[str, str, int, list[int], str]]
+) -> dg.AssetCheckResult:
+    rejected = [f for f in summary.files if f.outcome == "rejected"]
+    failing_rules = sorted(
+        {rule for _, rule, *_ in quarantined}
+        | {(f.message or "").split("]")[0].lstrip("[") for f in rejected}
+    )
+    lines = [f"- **rejected** {f.file_name}: {f.message}" for f in rejected]
+    lines += [
+        f"- {file_name}: rule **{rule}** — {count} row(s): rows "
+        f"{', '.join(map(str, rows))}{' …' if count > len(rows) else ''} (e.g. {example})"
+        for file_name, rule, count, rows, example in quarantined
+    ]
+    gx_lines = [
+        f"- {f.file_name}: GX {r['expectation']} on {r['column']} ({r['rule']}): "
+        f"{r['unexpected']} unexpected, rows {', '.join(map(str, r['rows']))}"
+        for f in summary.files
+        for r in f.boundary_results
+    ]
+    metadata: dict[str, dg.MetadataValue] = {
+        "failing_rules": dg.MetadataValue.json(failing_rules),
+        "failures": dg.MetadataValue.md("\n".join(lines) or "none"),
+        "files_rejected": dg.MetadataValue.int(len(rejected)),
+        "rows_quarantined": dg.MetadataValue.int(sum(q[2] for q in quarantined)),
+        "great_expectations": dg.MetadataValue.md("\n".join(gx_lines) or "every expectation met"),
+    }
+    if summary.boundary is not None and summary.boundary.note:
+        metadata["gx_budget"] = dg.MetadataValue.text(summary.boundary.note)
+    return dg.AssetCheckResult(
+        check_name="contract",
+        passed=not rejected and not quarantined,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+    )
 
 
 def build_raw_asset(source: str) -> dg.AssetsDefinition:
@@ -42,45 +111,37 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
         group_name="raw",
         kinds={"duckdb", "python"},
         pool=WAREHOUSE_POOL,
-        # By the month a file's period starts in; a range of months loads in one run.
-        partitions_def=monthly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         description=f"Files landed in landing/{source}/, parsed and checked against "
         f"data_contracts/{source}.yaml; rejected files and quarantined rows go to audit.",
-        check_specs=[dg.AssetCheckSpec("contract", asset=raw_key(source), blocking=False)],
+        check_specs=[
+            dg.AssetCheckSpec(
+                "contract",
+                asset=raw_key(source),
+                blocking=False,
+                description=f"Every file of the run met data_contracts/{source}.yaml: none "
+                "rejected, no row quarantined (WARN: good rows still load).",
+            )
+        ],
     )
     def _raw_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         landing = warehouse.paths.landing_for(source)
-        window = run_window(context)
         with warehouse.connect() as con:
-            summary = ingest_source(
-                con, source, landing, load_id=context.run_id, period_filter=period_filter(window)
-            )
+            summary = ingest_source(con, source, landing, load_id=context.run_id)
             (total_rows,) = con.execute(f"select count(*) from raw.{source}").fetchone()  # type: ignore[misc]
+            quarantined = quarantine_by_rule(con, source, context.run_id)
         for outcome in summary.files:
             if outcome.outcome == "rejected":
                 context.log.warning(f"rejected {source}/{outcome.file_name}: {outcome.message}")
             elif outcome.rows_quarantined:
                 context.log.warning(f"{source}/{outcome.file_name}: {outcome.message}")
-        refused = [f for f in summary.files if f.outcome == "rejected" or f.rows_quarantined]
+        for file_name, rule, count, rows, example in quarantined:
+            context.log.warning(
+                f"{source}/{file_name}: rule {rule} quarantined {count} row(s), rows "
+                f"{', '.join(map(str, rows))}: {example}"
+            )
         return dg.MaterializeResult(
-            metadata={
-                **summary_metadata(summary),
-                "months": window.describe() if window else "every month",
-                "dagster/row_count": total_rows,
-            },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="contract",
-                    passed=not refused,
-                    severity=dg.AssetCheckSeverity.WARN,
-                    metadata={
-                        "refused": dg.MetadataValue.md(
-                            "\n".join(f"- {f.file_name}: {f.message}" for f in refused) or "none"
-                        )
-                    },
-                )
-            ],
+            metadata={**summary_metadata(summary), "dagster/row_count": total_rows},
+            check_results=[contract_check_result(summary, quarantined)],
         )
 
     return _raw_asset

@@ -15,7 +15,11 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 
 
 class FileReadError(ValueError):
-    pass
+    """A file that cannot be read at all; ``rule`` names the contract rule it breaks."""
+
+    def __init__(self, message: str, rule: str = "file_readable"):
+        super().__init__(message)
+        self.rule = rule
 
 
 def file_sha256(path: Path) -> str:
@@ -41,25 +45,27 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
         return unicodedata.normalize("NFC", data.decode("cp1258")), "cp1258"
     except UnicodeDecodeError as error:
         raise FileReadError(
-            f"{path.name}: byte {error.start} is neither UTF-8 nor Windows-1258 text"
+            f"{path.name}: byte {error.start} is neither UTF-8 nor Windows-1258 text",
+            "text_encoding",
         ) from error
 
 
 def read_grid(path: Path) -> list[list[str]]:
     """Every cell of a report file as text, rows as they stand in the file (no header guessing)."""
     if not path.exists() or path.stat().st_size == 0:
-        raise FileReadError(f"{path.name}: the file is empty")
+        raise FileReadError(f"{path.name}: the file is empty (0 bytes)", "non_empty_file")
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_excel_grid(path)
     if suffix in TEXT_SUFFIXES:
         text, _ = decode_text(path.read_bytes(), path)
         if not text.strip():
-            raise FileReadError(f"{path.name}: the file is empty")
+            raise FileReadError(f"{path.name}: the file is empty (no text)", "non_empty_file")
         dialect = _sniff(text)
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
     raise FileReadError(
-        f"{path.name}: unsupported file type {suffix or '(none)'}; expected XLSX or CSV"
+        f"{path.name}: unsupported file type {suffix or '(none)'}; expected XLSX or CSV",
+        "file_format",
     )
 
 
@@ -82,15 +88,21 @@ def _read_excel_grid(path: Path) -> list[list[str]]:
         if frame.height and any(frame[c].drop_nulls().len() for c in frame.columns):
             sheets_with_data.append((name, frame))
     if not sheets_with_data:
-        raise FileReadError(f"{path.name}: the workbook has no data")
+        raise FileReadError(f"{path.name}: the workbook has no data", "non_empty_file")
     if len(sheets_with_data) > 1:
         names = ", ".join(repr(n) for n, _ in sheets_with_data)
         raise FileReadError(
             f"{path.name}: the workbook has {len(sheets_with_data)} sheets with data ({names}); "
-            "a report export has exactly one, so which one to load is not guessed"
+            "an export has exactly one, so which one to load is not guessed",
+            "single_sheet",
         )
     frame = sheets_with_data[0][1]
     return [[_excel_text(v) for v in row] for row in frame.iter_rows()]
+
+
+def read_excel_sheet(path: Path) -> list[list[str]]:
+    """The one sheet with data of a workbook as text cells (a table export: header first)."""
+    return _read_excel_grid(path)
 
 
 def _excel_text(value: object) -> str:

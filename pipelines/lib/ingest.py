@@ -7,18 +7,23 @@ transaction: a crash leaves no half-loaded file behind. Nothing in the landing f
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
+from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
 from pipelines.lib.files import FileReadError, file_sha256
+from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, open_tabular
 from pipelines.lib.portal_report import ReportFormatError, parse_report
+from pipelines.lib.validation.boundary import BoundaryValidator
+from pipelines.lib.validation.rules import FileChecker, era_expression
+from pipelines.settings import SOURCES
 
 LINEAGE_COLUMNS = {
     "load_seq": "bigint",
@@ -92,8 +97,7 @@ def parse_portal_report(path: Path) -> ParsedFile:
     try:
         report = parse_report(path)
     except (ReportFormatError, FileReadError) as error:
-        rule = "file_readable" if isinstance(error, FileReadError) else "header_mappable"
-        raise RejectedFile(rule, str(error)) from error
+        raise RejectedFile(error.rule, str(error)) from error
     warnings = []
     if report.total_row is not None and report.rows.height:
         sums = report.rows.select(pl.col(c).sum() for c in report.total_row).row(0, named=True)
@@ -114,7 +118,10 @@ def parse_portal_report(path: Path) -> ParsedFile:
     )
 
 
-PARSERS: dict[str, Callable[[Path], ParsedFile]] = {"portal_report": parse_portal_report}
+# Sources whose files need a parser of their own (a report grid); every other source of
+# SOURCES is a table export read by pipelines.lib.parsers.tabular under its contract.
+FILE_PARSERS: dict[str, Callable[[Path], ParsedFile]] = {"portal_report": parse_portal_report}
+PARSERS: tuple[str, ...] = SOURCES
 
 
 @dataclass
@@ -125,12 +132,14 @@ class FileOutcome:
     rows_loaded: int
     rows_quarantined: int
     message: str | None
+    boundary_results: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass
 class IngestSummary:
     source: str
     files: list[FileOutcome] = field(default_factory=list)
+    boundary: BoundaryValidator | None = None
 
     @property
     def new_files(self) -> int:
@@ -171,19 +180,18 @@ def ingest_source(
     *,
     load_id: str,
     now: datetime | None = None,
-    period_filter: Callable[[date | None], bool] | None = None,
+    gx_max_rows: int | str | None = "env",
 ) -> IngestSummary:
-    """Load every new file of ``landing_dir``.
-
-    ``period_filter`` (partitioned runs): given a file's period start (None when the file was
-    refused before its period was read, or is a duplicate), False leaves the file unrecorded for
-    the run whose months hold it.
-    """
+    """Load every new file of one source's landing folder, each in its own transaction."""
     contract = load_contract(source)
     ensure_schema(con, contract)
-    parser = PARSERS[source]
     summary = IngestSummary(source)
     loaded_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+    boundary = BoundaryValidator.for_contract(contract, gx_max_rows)
+    con.execute(
+        "create or replace temp table _failures_all "
+        "(file_name varchar, row_number bigint, rule varchar)"
+    )
     for path in landed_files(landing_dir):
         digest = file_sha256(path)
         known = [source, digest, contract.version]
@@ -198,8 +206,6 @@ def ingest_source(
             "and contract_version = ? and outcome <> 'duplicate' order by load_seq limit 1",
             known,
         ).fetchone()
-        if seen and period_filter is not None and not period_filter(None):
-            continue
         con.execute("begin transaction")
         try:
             if seen:
@@ -207,16 +213,19 @@ def ingest_source(
                 _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
             else:
                 outcome = _ingest_file(
-                    con, source, path, digest, contract, parser, load_id, loaded_at, period_filter
+                    con, source, path, digest, contract, load_id, loaded_at, boundary
                 )
-            if outcome is None:
-                con.execute("rollback")
-                continue
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
         summary.files.append(outcome)
+    boundary.flush(con)
+    for outcome in summary.files:
+        outcome.boundary_results = boundary.results_for(outcome.file_name)
+    summary.boundary = boundary
+    con.execute("drop table if exists _failures_all")
+    refresh_current_views(con, contract)
     return summary
 
 
@@ -226,134 +235,128 @@ def _ingest_file(
     path: Path,
     digest: str,
     contract: Contract,
-    parser: Callable[[Path], ParsedFile],
     load_id: str,
     loaded_at: datetime,
-    period_filter: Callable[[date | None], bool] | None = None,
-) -> FileOutcome | None:
+    boundary: BoundaryValidator,
+) -> FileOutcome:
+    """Parse, type and check one file in bounded batches; load its good rows, quarantine the rest.
+
+    A file that breaks the schema (unreadable, wrong encoding, unmappable header) is rejected
+    whole and nothing of it is loaded; otherwise rows_in = rows_loaded + rows_quarantined.
+    """
+    checker = FileChecker(con, contract)
+    tabular: TabularFile | None = None
     try:
-        parsed = parser(path)
-    except RejectedFile as error:
-        if period_filter is not None and not period_filter(None):
-            return None
-        outcome = FileOutcome(path.name, "rejected", 0, 0, 0, f"[{error.rule}] {error}")
-        _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
-        return outcome
-    if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
-        return None
-    rows = parsed.rows
-    failures = find_rule_failures(con, rows, contract)
-    failed_rows = set(failures.get_column("row_number").to_list()) if failures.height else set()
-    good = rows.filter(~pl.col("row_number").is_in(list(failed_rows)))
-    lineage = {
-        "load_id": pl.lit(load_id),
-        "source_file": pl.lit(path.name),
-        "file_hash": pl.lit(digest),
-        "source_row_number": pl.col("row_number"),
-        "loaded_at": pl.lit(loaded_at),
-    }
-    message = "; ".join(parsed.warnings) or None
-    if failures.height:
-        rules = ", ".join(sorted(set(failures.get_column("rule").to_list())))
-        note = f"{len(failed_rows)} row(s) quarantined by {rules}"
-        message = f"{note}; {message}" if message else note
-    outcome = FileOutcome(
-        path.name,
-        "loaded_with_quarantine" if failed_rows else "loaded",
-        rows.height,
-        good.height,
-        len(failed_rows),
-        message,
-    )
-    load_seq = _record_load(
-        con, source, path, digest, contract, load_id, loaded_at, outcome, parsed
-    )
-    to_load = good.select(*contract.column_names, load_seq=pl.lit(load_seq), **lineage)  # noqa: F841
-    con.execute(f"insert into {contract.table} by name select * from to_load")
-    if failures.height:
-        originals = rows.filter(pl.col("row_number").is_in(list(failed_rows)))
-        _quarantine(con, source, path, digest, load_id, loaded_at, failures, originals)
-    return outcome
-
-
-def find_rule_failures(
-    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, contract: Contract
-) -> pl.DataFrame:
-    """One row per (row, broken rule): the contract's required, allowed-value and row rules."""
-    checks: list[tuple[str, str, str]] = []
-    present = set(rows.columns)
-    for column in contract.columns:
-        if column.name not in present:
-            continue
-        if column.required:
-            checks.append(
-                (f"{column.name}_required", f"{column.name} is not null", f"{column.name} is empty")
-            )
-        if column.valid_values:
-            allowed = ", ".join(f"'{v}'" for v in column.valid_values)
-            checks.append(
-                (
-                    f"{column.name}_allowed_values",
-                    f"{column.name} is null or {column.name} in ({allowed})",
-                    f"{column.name} is not one of {', '.join(column.valid_values)}",
-                )
-            )
-    for rule in contract.row_rules:
-        checks.append((rule.name, rule.predicate, rule.description))
-    if not checks or rows.height == 0:
-        return pl.DataFrame(
-            schema={"row_number": pl.Int64, "rule": pl.String, "message": pl.String}
+        try:
+            if source in FILE_PARSERS:
+                parsed = FILE_PARSERS[source](path)
+                batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
+            else:
+                tabular = open_tabular(path, contract)
+                parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))
+                batches = tabular.batches()
+            for batch in batches:
+                checker.add_batch(batch)
+                boundary.add(con, path.name, checker)
+            checker.finish()
+        except (RejectedFile, SchemaRejection) as error:
+            boundary.discard(con, path.name)
+            outcome = FileOutcome(path.name, "rejected", 0, 0, 0, f"[{error.rule}] {error}")
+            _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
+            return outcome
+        except (pl.exceptions.PolarsError, pa.ArrowException, UnicodeDecodeError) as error:
+            boundary.discard(con, path.name)
+            detail = " ".join(str(error).split())[:400]
+            message = f"[file_readable] {path.name}: not readable as {source} rows: {detail}"
+            outcome = FileOutcome(path.name, "rejected", 0, 0, 0, message)
+            _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
+            return outcome
+        finally:
+            if tabular is not None:
+                tabular.close()
+        rows_in, rows_loaded, rows_quarantined = checker.counts()
+        if tabular is not None:
+            _describe_rows(con, contract, parsed)
+        message = "; ".join(parsed.warnings) or None
+        if rows_quarantined:
+            (rules,) = con.execute(  # type: ignore[misc]
+                "select string_agg(distinct rule, ', ' order by rule) from _failures"
+            ).fetchone()
+            note = f"{rows_quarantined} row(s) quarantined by {rules}"
+            message = f"{note}; {message}" if message else note
+        outcome = FileOutcome(
+            path.name,
+            "loaded_with_quarantine" if rows_quarantined else "loaded",
+            rows_in,
+            rows_loaded,
+            rows_quarantined,
+            message,
         )
-    selects = " union all ".join(
-        f"select row_number, '{name}' as rule, {_sql_text(message)} as message "
-        f"from parsed_rows where not coalesce(({predicate}), false)"
-        for name, predicate, message in checks
-    )
-    con.register("parsed_rows", rows.to_arrow())
-    try:
-        return pl.from_arrow(con.sql(f"{selects} order by row_number, rule").to_arrow_table())
+        load_seq = _record_load(
+            con, source, path, digest, contract, load_id, loaded_at, outcome, parsed
+        )
+        columns = ", ".join(f'"{c}"' for c in contract.column_names)
+        con.execute(
+            f"insert into {contract.table} by name select {columns}, ? as load_seq, "
+            "? as load_id, ? as source_file, ? as file_hash, row_number as source_row_number, "
+            "?::timestamp as loaded_at from _staged order by row_number",
+            [load_seq, load_id, path.name, digest, loaded_at],
+        )
+        con.execute(
+            """
+            insert into audit.quarantine by name
+            select ? as load_id, ? as source, ? as file_name, ? as file_hash, row_number, rule,
+                ? || ' row ' || row_number || ': rule ' || rule || ' failed — ' || message
+                    as message,
+                original_values, ?::timestamp as loaded_at
+            from _failures order by row_number, rule
+            """,
+            [load_id, source, path.name, digest, path.name, loaded_at],
+        )
+        con.execute(
+            "insert into _failures_all select ?, row_number, rule from _failures", [path.name]
+        )
+        return outcome
     finally:
-        con.unregister("parsed_rows")
+        checker.drop()
 
 
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _describe_rows(con: duckdb.DuckDBPyConnection, contract: Contract, parsed: ParsedFile) -> None:
+    """audit.loads' province and period of a row-level file: its single province (if it has one)
+    and the range of the dates its rows are about."""
+    if not contract.province_rules:
+        return
+    rule = contract.province_rules[0]
+    day = f'"{rule.date_column}"'
+    code = f'"{rule.code_column}"' if rule.code_column else "null"
+    row = con.execute(
+        f"select count(distinct {code}), min({code}), min({day})::date, max({day})::date, "
+        f"count(distinct {era_expression(rule.date_column)}) from _staged"
+    ).fetchone()
+    assert row is not None
+    codes, first_code, first_day, last_day, eras = row
+    if first_day is None:
+        return
+    parsed.period_grain, parsed.period_start, parsed.period_end = "range", first_day, last_day
+    if codes == 1 and eras == 1:
+        try:
+            province = resolve_province(first_code, first_day)
+        except UnknownProvinceError:
+            return
+        parsed.province_code, parsed.province_name = province.code, province.name
 
 
-def _quarantine(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    path: Path,
-    digest: str,
-    load_id: str,
-    loaded_at: datetime,
-    failures: pl.DataFrame,
-    originals: pl.DataFrame,
-) -> None:
-    values = {
-        row["row_number"]: json.dumps(row, ensure_ascii=False, default=str)
-        for row in originals.iter_rows(named=True)
-    }
-    records = failures.with_columns(
-        load_id=pl.lit(load_id),
-        source=pl.lit(source),
-        file_name=pl.lit(path.name),
-        file_hash=pl.lit(digest),
-        message=pl.format(
-            "{} row {}: rule {} failed — {}",
-            pl.lit(path.name),
-            pl.col("row_number"),
-            pl.col("rule"),
-            pl.col("message"),
-        ),
-        original_values=pl.col("row_number").replace_strict(values, return_dtype=pl.String),
-        loaded_at=pl.lit(loaded_at),
+def refresh_current_views(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """raw.<source>_current: the latest loaded version of every key (the contract's replaceKey),
+    so a corrected re-export replaces the earlier rows while raw.<source> keeps them all."""
+    if not contract.replace_key:
+        return
+    keys = ", ".join(f'"{c}"' for c in contract.replace_key)
+    con.execute(
+        f"create or replace view {contract.table}_current as select * from {contract.table} "
+        f"qualify row_number() over (partition by {keys} "
+        "order by load_seq desc, source_row_number desc) = 1"
     )
-    con.register("quarantine_rows", records.to_arrow())
-    try:
-        con.execute("insert into audit.quarantine by name select * from quarantine_rows")
-    finally:
-        con.unregister("quarantine_rows")
 
 
 def _record_load(
@@ -367,6 +370,7 @@ def _record_load(
     outcome: FileOutcome,
     parsed: ParsedFile | None,
 ) -> int:
+    """One audit.loads row per file and load; its load_seq orders versions (latest wins)."""
     row = con.execute(
         """
         insert into audit.loads (

@@ -59,7 +59,15 @@ PARSED_SCHEMA: dict[str, pl.DataType] = {
 
 
 class ReportFormatError(ValueError):
-    """The file as a whole cannot be read as a report; the message names the place and the rule."""
+    """The file as a whole cannot be read as a report; the message names the place and the rule.
+
+    ``rule`` is the contract rule broken, as audit.loads reports it: ``header_unmappable`` (no
+    header, or headers that cannot be mapped), ``period_readable`` or ``unknown_province``.
+    """
+
+    def __init__(self, message: str, rule: str = "header_unmappable"):
+        super().__init__(message)
+        self.rule = rule
 
 
 @dataclass
@@ -267,7 +275,8 @@ def _find_province(titles: list[str], as_of: date, path: Path) -> tuple[str, str
     detail = f" (title names {named[0]!r})" if named else ""
     raise ReportFormatError(
         f"{path.name}: title rows name no province known for {as_of:%m/%Y}{detail}: "
-        "an unknown province is an error, never a new province"
+        "an unknown province is an error, never a new province",
+        "unknown_province",
     )
 
 
@@ -297,7 +306,7 @@ def parse_report(path: Path) -> ParsedReport:
     try:
         period = find_period(titles)
     except PeriodFormatError as error:
-        raise ReportFormatError(f"{path.name}: title rows: {error}") from error
+        raise ReportFormatError(f"{path.name}: title rows: {error}", "period_readable") from error
     province_code, province_name = _find_province(titles, period.start, path)
 
     header_end = _header_end(grid, header_start)

@@ -1,0 +1,1 @@
+"""Source parsers: landed files → batches of rows named as their data contract names them."""

@@ -1,0 +1,325 @@
+"""Row-level exports (dossiers, payments, procedures, satisfaction) read in bounded batches.
+
+A file is opened, its encoding and header checked against the contract, and its rows handed out
+as Arrow tables of at most ``batch_rows`` rows, named by the contract and numbered: for CSV the
+``row_number`` is the line in the file (the header is line 1), for Parquet, JSON Lines and XLSX
+it is the record's position counted from 1 (XLSX: the sheet row, header = 1). Nothing holds a
+whole large file in memory: CSV streams through polars, Parquet through its row groups.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.lib.contracts import Contract
+from pipelines.lib.files import EXCEL_SUFFIXES, FileReadError, read_excel_sheet
+from pipelines.lib.vn_text import fold_words
+
+DEFAULT_BATCH_ROWS = 100_000
+FORMAT_BY_SUFFIX = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    **dict.fromkeys(EXCEL_SUFFIXES, "xlsx"),
+}
+_ISO_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+class SchemaRejection(ValueError):
+    """The file breaks the contract's schema as a whole; ``rule`` names the rule."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+
+
+@dataclass
+class TabularFile:
+    path: Path
+    file_format: str
+    encoding: str | None
+    columns: dict[str, str]  # contract column -> header as written in the file
+    constants: dict[str, object]  # contract column -> value for every row (e.g. snapshot_date)
+    warnings: list[str] = field(default_factory=list)
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    _delimiter: str = ","
+    _text_path: Path | None = None  # a UTF-8 copy of a Windows-1258 file
+
+    def batches(self) -> Iterator[pa.Table]:
+        """Arrow tables of at most ``batch_rows`` rows: row_number + the contract's columns."""
+        renames = {header: column for column, header in self.columns.items()}
+        if self.file_format == "csv":
+            source = self._text_path or self.path
+            frames = (
+                pl.scan_csv(
+                    source,
+                    infer_schema=False,
+                    separator=self._delimiter,
+                    encoding="utf8",
+                    missing_columns="insert",
+                )
+                .select(list(renames))
+                .rename(renames)
+                .with_row_index("row_number", offset=2)
+                .collect_batches(chunk_size=self.batch_rows)
+            )
+            for frame in frames:
+                yield self._finish(frame.with_columns(pl.col("row_number").cast(pl.Int64)))
+        elif self.file_format == "parquet":
+            parquet = pq.ParquetFile(self.path)
+            start = 1
+            for batch in parquet.iter_batches(batch_size=self.batch_rows, columns=list(renames)):
+                table = pa.Table.from_batches([batch]).rename_columns(
+                    [renames[name] for name in batch.schema.names]
+                )
+                numbers = pa.array(range(start, start + table.num_rows), pa.int64())
+                start += table.num_rows
+                yield self._finish_arrow(table.add_column(0, "row_number", numbers))
+        elif self.file_format == "jsonl":
+            yield from self._jsonl_batches(renames)
+        else:
+            yield from self._xlsx_batches(renames)
+
+    def _jsonl_batches(self, renames: dict[str, str]) -> Iterator[pa.Table]:
+        with self.path.open("rb") as handle:
+            line_number = 0
+            while True:
+                lines = []
+                numbers = []
+                for raw in handle:
+                    line_number += 1
+                    if raw.strip():
+                        lines.append(raw)
+                        numbers.append(line_number)
+                    if len(lines) >= self.batch_rows:
+                        break
+                if not lines:
+                    return
+                frame = pl.read_ndjson(io.BytesIO(b"".join(lines)), infer_schema_length=None)
+                missing = [h for h in renames if h not in frame.columns]
+                frame = frame.with_columns(pl.lit(None, pl.String).alias(h) for h in missing)
+                frame = frame.select(list(renames)).rename(renames)
+                frame = frame.with_columns(pl.Series("row_number", numbers, pl.Int64))
+                yield self._finish(frame)
+
+    def _xlsx_batches(self, renames: dict[str, str]) -> Iterator[pa.Table]:
+        grid = read_excel_sheet(self.path)
+        header = grid[0]
+        positions = {name: header.index(name) for name in renames}
+        records = [
+            {
+                renames[h]: (row[i] if i < len(row) and row[i] != "" else None)
+                for h, i in positions.items()
+            }
+            | {"row_number": number}
+            for number, row in enumerate(grid[1:], start=2)
+            if any(cell.strip() for cell in row)
+        ]
+        schema = {"row_number": pl.Int64, **{c: pl.String for c in renames.values()}}
+        for start in range(0, max(len(records), 1), self.batch_rows):
+            chunk = records[start : start + self.batch_rows]
+            yield self._finish(pl.DataFrame(chunk, schema=schema, orient="row"))
+
+    def _finish(self, frame: pl.DataFrame) -> pa.Table:
+        # compat_level oldest: plain large strings rather than string views, for every engine.
+        return self._finish_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
+
+    def _finish_arrow(self, table: pa.Table) -> pa.Table:
+        for column, value in self.constants.items():
+            if column not in table.column_names:
+                table = table.append_column(column, pa.array([value] * table.num_rows))
+        return table
+
+    def close(self) -> None:
+        if self._text_path is not None:
+            self._text_path.unlink(missing_ok=True)
+            self._text_path = None
+
+
+def open_tabular(
+    path: Path, contract: Contract, *, batch_rows: int = DEFAULT_BATCH_ROWS
+) -> TabularFile:
+    """Check a file's format, encoding and header against the contract; reject it whole if not."""
+    if path.stat().st_size == 0:
+        raise SchemaRejection("non_empty_file", f"{path.name}: the file is empty (0 bytes)")
+    file_format = FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    if file_format is None or file_format not in contract.file_formats:
+        raise SchemaRejection(
+            "file_format",
+            f"{path.name}: file type {path.suffix or '(none)'} is not accepted for "
+            f"{contract.source}; the contract accepts {', '.join(contract.file_formats)}",
+        )
+    encoding = None
+    delimiter = ","
+    text_path = None
+    if file_format == "csv":
+        encoding, text_path = _check_encoding(path, contract)
+        header, delimiter = _csv_header(text_path or path)
+    elif file_format == "parquet":
+        header = pq.ParquetFile(path).schema_arrow.names
+    elif file_format == "jsonl":
+        header = _jsonl_header(path)
+    else:
+        try:
+            grid = read_excel_sheet(path)
+        except FileReadError as error:
+            raise SchemaRejection(error.rule, str(error)) from error
+        header = grid[0] if grid else []
+    if not [h for h in header if h.strip()]:
+        raise SchemaRejection("non_empty_file", f"{path.name}: the file has no header row")
+    columns, warnings = map_header(header, contract, path)
+    constants: dict[str, object] = {}
+    if contract.snapshot_date == "file_name" and "snapshot_date" not in columns:
+        constants["snapshot_date"] = _snapshot_date_from_name(path)
+    try:
+        return TabularFile(
+            path, file_format, encoding, columns, constants, warnings, batch_rows, delimiter,
+            text_path,
+        )  # fmt: skip
+    except BaseException:
+        if text_path is not None:
+            text_path.unlink(missing_ok=True)
+        raise
+
+
+def map_header(
+    header: list[str], contract: Contract, path: Path
+) -> tuple[dict[str, str], list[str]]:
+    """Contract column -> the file's header for it, matched by text: the canonical name or an
+    alias, in any case, with or without diacritics, in either tone orthography."""
+    accepted: dict[str, str] = {}
+    for column in contract.columns:
+        for text in (column.name, *column.aliases):
+            accepted.setdefault(fold_words(text), column.name)
+    mapped: dict[str, str] = {}
+    unknown: list[str] = []
+    for position, text in enumerate(header, start=1):
+        if not text.strip():
+            continue
+        column = accepted.get(fold_words(text))
+        if column is None:
+            unknown.append(text)
+            continue
+        if column in mapped:
+            raise SchemaRejection(
+                "header_unmappable",
+                f"{path.name} header (line 1): columns {mapped[column]!r} and {text!r} "
+                f"(column {position}) both mean {column!r}",
+            )
+        mapped[column] = text
+    derived = {"snapshot_date"} if contract.snapshot_date == "file_name" else set()
+    missing = [
+        c for c in contract.columns if c.required and c.name not in mapped | dict.fromkeys(derived)
+    ]
+    if missing:
+        expected = "; ".join(
+            f"{c.name} (or {', '.join(repr(a) for a in c.aliases)})" if c.aliases else c.name
+            for c in missing
+        )
+        extra = (
+            f"; unrecognised header(s): {', '.join(repr(u) for u in unknown)}" if unknown else ""
+        )
+        raise SchemaRejection(
+            "header_unmappable",
+            f"{path.name} header (line 1) has no column for {expected}{extra}",
+        )
+    warnings = [f"ignored column(s) not in the contract: {', '.join(unknown)}"] if unknown else []
+    return mapped, warnings
+
+
+def _snapshot_date_from_name(path: Path) -> date:
+    match = _ISO_DATE_IN_NAME.search(path.name)
+    try:
+        if match:
+            return date.fromisoformat(match.group(1))
+    except ValueError:
+        pass
+    raise SchemaRejection(
+        "snapshot_date_known",
+        f"{path.name}: no snapshot_date column and no ISO date in the file name "
+        "(e.g. procedures_2025-07-01.csv): a catalog's provinces cannot be resolved without it",
+    )
+
+
+def _check_encoding(path: Path, contract: Contract) -> tuple[str, Path | None]:
+    """The file's encoding, checked in one streaming pass (a large file is never decoded whole).
+
+    Returns a temporary UTF-8 copy when the file is Windows-1258 and the contract accepts it.
+    """
+    with path.open("rb") as handle:
+        bom = handle.read(3) == b"\xef\xbb\xbf"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        newlines = 0
+        try:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                decoder.decode(block)
+                offset += len(block)
+                newlines += block.count(b"\n")
+            decoder.decode(b"", final=True)
+            return ("utf-8-sig" if bom else "utf-8"), None
+        except UnicodeDecodeError as error:
+            handle.seek(0)
+            before = handle.read(offset + error.start)
+            line = before.count(b"\n") + 1
+            bad_at = len(before)
+    if "cp1258" in contract.encodings:
+        return "cp1258", _transcode_cp1258(path)
+    accepted = " or ".join(contract.encodings)
+    raise SchemaRejection(
+        "utf8_encoding",
+        f"{path.name} line {line}: byte {bad_at} is not UTF-8 (the file looks like a legacy "
+        f"code page such as Windows-1258); {contract.source} files must be {accepted}: "
+        "re-export the file as UTF-8",
+    )
+
+
+def _transcode_cp1258(path: Path) -> Path:
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix="cchc-utf8-")
+    target = Path(name)
+    with path.open("rb") as source, open(handle, "w", encoding="utf-8", newline="") as out:
+        decoder = codecs.getincrementaldecoder("cp1258")()
+        for block in iter(lambda: source.read(1 << 22), b""):
+            # Windows-1258 writes tones as combining marks; NFC joins them as UTF-8 exports have.
+            out.write(unicodedata.normalize("NFC", decoder.decode(block)))
+        out.write(decoder.decode(b"", final=True))
+    return target
+
+
+def _csv_header(path: Path) -> tuple[list[str], str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+    try:
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    (header,) = list(csv.reader([first], delimiter=delimiter)) or [[]]
+    return [h.strip() for h in header], delimiter
+
+
+def _jsonl_header(path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        for raw in handle:
+            if raw.strip():
+                first = pl.read_ndjson(io.BytesIO(raw))
+                return list(first.columns)
+    return []

@@ -1,0 +1,292 @@
+"""Great Expectations 1.x at the file boundary, with suites generated from the data contract.
+
+Division of labour (measured, see benchmarks/bench_contracts.py): DuckDB SQL compiled from the
+contract types and checks every row and decides quarantine (fast, exact, bounded memory). GX runs
+the suite generated from the same contract — the schema (columns), required columns not null and
+allowed values — on the typed rows as they arrive, in bounded pandas batches (at most
+``GX_BATCH_ROWS`` rows; never a whole large source), and is an independent oracle: a row GX finds
+unexpected that the SQL did not quarantine under the matching rule is a bug in the contract's
+compilation, and the raw asset fails loudly (ContractEnginesDisagree).
+
+GX costs a fixed ~20-60 ms per expectation per run whatever the row count, so rows of small files
+are pooled (with their file name) into one GX run per ``GX_BATCH_ROWS``; per source and run at
+most ``CCHC_GX_MAX_ROWS`` rows go through GX (default 1,000,000; ``all`` for every row; ``0``
+turns it off) and the rest are checked by the SQL alone — audit and the Dagster check say so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from pipelines.lib.contracts import Contract
+from pipelines.lib.validation.rules import quote, sql_text, type_rule
+
+if TYPE_CHECKING:
+    from pipelines.lib.validation.rules import FileChecker
+
+GX_BATCH_ROWS = 100_000
+DEFAULT_GX_MAX_ROWS = 1_000_000
+SAMPLE_ROWS = 20  # row numbers kept per failing expectation and file, for the check metadata
+
+
+def gx_row_budget() -> int | None:
+    """Rows per source and run that go through GX; None = every row."""
+    configured = os.environ.get("CCHC_GX_MAX_ROWS", "").strip().lower()
+    if configured in {"all", "unlimited"}:
+        return None
+    if configured.isdigit():
+        return int(configured)
+    return DEFAULT_GX_MAX_ROWS
+
+
+class ContractEnginesDisagree(RuntimeError):
+    """GX found a row unexpected that the SQL compiled from the same contract let through."""
+
+
+@dataclass(frozen=True)
+class GeneratedExpectation:
+    expectation_type: str
+    column: str | None
+    rule: str  # the audit.quarantine rule the same contract clause produces in SQL
+    kwargs: dict[str, Any]
+
+
+def generate_suite(contract: Contract) -> list[GeneratedExpectation]:
+    """The contract as GX expectations: one schema expectation, then per column not-null
+    (required) and in-set (validValues). Types are enforced by the SQL typing that builds the
+    batch, so a type expectation here could never fail and would only cost time."""
+    expectations = [
+        GeneratedExpectation(
+            "ExpectTableColumnsToMatchSet",
+            None,
+            "header_unmappable",
+            {"column_set": ["row_number", "__file", *contract.column_names], "exact_match": True},
+        )
+    ]
+    for column in contract.columns:
+        if column.required:
+            expectations.append(
+                GeneratedExpectation(
+                    "ExpectColumnValuesToNotBeNull",
+                    column.name,
+                    f"{column.name}_required",
+                    {"column": column.name},
+                )
+            )
+        if column.valid_values:
+            expectations.append(
+                GeneratedExpectation(
+                    "ExpectColumnValuesToBeInSet",
+                    column.name,
+                    f"{column.name}_allowed_values",
+                    {"column": column.name, "value_set": list(column.valid_values)},
+                )
+            )
+    return expectations
+
+
+_GX_STATE: dict[str, Any] = {}
+
+
+def _validation_definition(contract: Contract) -> Any:
+    """One ephemeral GX context per process and one validation definition per contract version
+    (building them costs more than running them on a small batch)."""
+    key = f"{contract.source}@{contract.version}"
+    if key in _GX_STATE:
+        return _GX_STATE[key]
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    for name in ("great_expectations", "great_expectations.core"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    context = _GX_STATE.get("context")
+    if context is None:
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        _GX_STATE["context"] = context
+        _GX_STATE["datasource"] = context.data_sources.add_pandas("cchc_boundary")
+    asset = _GX_STATE["datasource"].add_dataframe_asset(key)
+    batch = asset.add_batch_definition_whole_dataframe(f"{key} batch")
+    suite = gx.ExpectationSuite(f"{key} contract")
+    for generated in generate_suite(contract):
+        expectation = getattr(gxe, generated.expectation_type)(
+            **generated.kwargs, meta={"rule": generated.rule}
+        )
+        suite.add_expectation(expectation)
+    suite = context.suites.add(suite)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{key} at the file boundary", data=batch, suite=suite)
+    )
+    _GX_STATE[key] = definition
+    return definition
+
+
+@dataclass
+class BoundaryValidator:
+    """Pools typed rows of the files of one source and run, and validates them with GX."""
+
+    contract: Contract
+    budget: int | None
+    rows_validated: int = 0
+    rows_seen: int = 0
+    runs: int = 0
+    seconds: float = 0.0
+    # (file, rule) -> {"expectation", "column", "unexpected", "rows"}
+    findings: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _pooled: int = 0
+
+    @classmethod
+    def for_contract(
+        cls, contract: Contract, budget: int | str | None = "env"
+    ) -> BoundaryValidator:
+        return cls(contract, gx_row_budget() if budget == "env" else budget)  # type: ignore[arg-type]
+
+    def _room(self) -> int | None:
+        return (
+            None
+            if self.budget is None
+            else max(self.budget - self.rows_validated - self._pooled, 0)
+        )
+
+    def add(self, con: duckdb.DuckDBPyConnection, file_name: str, checker: FileChecker) -> None:
+        """Pool the batch just typed (``_typed``) within the budget; validate a full pool."""
+        (rows,) = con.execute("select count(*) from _typed").fetchone()  # type: ignore[misc]
+        self.rows_seen += rows
+        room = self._room()
+        if room == 0:
+            return
+        columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
+        limit = f" limit {room}" if room is not None else ""
+        if not self._pool_exists(con):
+            con.execute(
+                f"create or replace temp table _gx_pool as select {columns}, "
+                f"{sql_text(file_name)} as __file from _typed limit 0"
+            )
+        con.execute(
+            f"insert into _gx_pool select {columns}, {sql_text(file_name)} as __file "
+            f"from _typed order by row_number{limit}"
+        )
+        self._pooled += rows if room is None else min(rows, room)
+        if self._pooled >= GX_BATCH_ROWS:
+            self.flush(con)
+
+    def discard(self, con: duckdb.DuckDBPyConnection, file_name: str) -> None:
+        """Forget the pooled rows of a file rejected after some of its batches were pooled."""
+        if self._pool_exists(con):
+            dropped = con.execute(
+                "delete from _gx_pool where __file = ? returning 1", [file_name]
+            ).fetchall()
+            self._pooled = max(self._pooled - len(dropped), 0)
+
+    def _pool_exists(self, con: duckdb.DuckDBPyConnection) -> bool:
+        return bool(
+            con.execute(
+                "select 1 from duckdb_tables() where temporary and table_name = '_gx_pool'"
+            ).fetchone()
+        )
+
+    def flush(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Run the suite on the pool (one bounded pandas frame) and cross-check it with the SQL."""
+        if not self._pooled or not self._pool_exists(con):
+            return
+        import time
+
+        began = time.perf_counter()
+        frame = con.execute("select * from _gx_pool").df()
+        definition = _validation_definition(self.contract)
+        result = definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": ["__file", "row_number"],
+                "partial_unexpected_count": 1_000,
+            },
+        )
+        self.seconds += time.perf_counter() - began
+        self.runs += 1
+        self.rows_validated += len(frame)
+        self._pooled = 0
+        unexpected: list[tuple[str, int, str, str]] = []
+        for outcome in result.results:
+            if outcome.success:
+                continue
+            config = outcome.expectation_config
+            rule = (config.meta or {}).get("rule", config.type)
+            column = config.kwargs.get("column")
+            indexes = (outcome.result or {}).get("partial_unexpected_index_list") or []
+            if column is None:  # the schema expectation: a bug in the parser, never data
+                raise ContractEnginesDisagree(
+                    f"{self.contract.source}: GX {config.type} failed on the typed rows: "
+                    f"{outcome.result}"
+                )
+            for index in indexes:
+                file_name, row_number = index["__file"], int(index["row_number"])
+                unexpected.append((file_name, row_number, rule, column))
+                finding = self.findings.setdefault(
+                    (file_name, rule),
+                    {"expectation": config.type, "column": column, "unexpected": 0, "rows": []},
+                )
+                finding["unexpected"] += 1
+                if len(finding["rows"]) < SAMPLE_ROWS:
+                    finding["rows"].append(row_number)
+        self._cross_check(con, unexpected)
+        con.execute("drop table if exists _gx_pool")
+
+    def _cross_check(
+        self, con: duckdb.DuckDBPyConnection, unexpected: list[tuple[str, int, str, str]]
+    ) -> None:
+        """Every row GX found unexpected must have been quarantined by the SQL under the same
+        contract clause (or, for an empty value, under the column's type rule)."""
+        if not unexpected:
+            return
+        con.execute(
+            "create or replace temp table _gx_unexpected "
+            "(file_name varchar, row_number bigint, rule varchar, type_rule varchar)"
+        )
+        con.executemany(
+            "insert into _gx_unexpected values (?, ?, ?, ?)",
+            [
+                (f, n, rule, (type_rule(self.contract.column(col)) or ("",))[0])
+                for f, n, rule, col in unexpected
+            ],
+        )
+        missed = con.execute(
+            """
+            select u.file_name, u.row_number, u.rule from _gx_unexpected u
+            where not exists (
+                select 1 from _failures_all q
+                where q.file_name = u.file_name and q.row_number = u.row_number
+                  and q.rule in (u.rule, u.type_rule)
+            )
+            order by 1, 2 limit 5
+            """
+        ).fetchall()
+        con.execute("drop table _gx_unexpected")
+        if missed:
+            raise ContractEnginesDisagree(
+                f"{self.contract.source}: GX found rows the SQL rules let through: "
+                + "; ".join(f"{f} row {n} ({rule})" for f, n, rule in missed)
+            )
+
+    @property
+    def note(self) -> str | None:
+        if self.budget is not None and self.rows_seen > self.rows_validated:
+            return (
+                f"GX validated {self.rows_validated:,} of {self.rows_seen:,} rows (budget "
+                f"CCHC_GX_MAX_ROWS={self.budget:,}); SQL rules checked every row"
+            )
+        return None
+
+    def results_for(self, file_name: str) -> list[dict[str, Any]]:
+        return [
+            {"rule": rule, **finding}
+            for (name, rule), finding in sorted(self.findings.items())
+            if name == file_name
+        ]

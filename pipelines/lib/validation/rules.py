@@ -1,0 +1,336 @@
+"""Every row of a file typed and checked in DuckDB, with SQL compiled from the data contract.
+
+Per batch (bounded, Arrow in): the contract's columns are typed from text (Vietnamese numbers
+``88.424``, booleans ``true``/``có``, timestamps in the formats the contract accepts), then every
+row-level rule runs as one SQL filter: type (format), required, allowed values, the row rules'
+predicates and the province-for-the-period check. Failing rows go to ``_failures`` with the rule,
+a message and their original values; passing rows to ``_staged``. Key rules need the whole file,
+so they run once at the end over ``_staged``. Nothing here holds a file in Python memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.lib.admin_units import CURRENT, LEGACY, RESTRUCTURING_DATE, province_key, provinces
+from pipelines.lib.contracts import (
+    ISO_DATE_FORMATS,
+    ISO_TIMESTAMP_FORMATS,
+    Column,
+    Contract,
+    ProvinceEraRule,
+)
+
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "x", "có", "co", "đúng", "dung")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "không", "khong", "sai")
+
+MACROS = f"""
+create or replace temp macro cchc_text(x) as nullif(trim(replace(x, chr(160), ' ')), '');
+create or replace temp macro cchc_bigint(x) as (
+    case
+        when regexp_full_match(replace(cchc_text(x), ' ', ''), '-?[0-9]+')
+            then try_cast(replace(cchc_text(x), ' ', '') as bigint)
+        -- Vietnamese thousands separators (88.424), or English ones (88,424); never decimals.
+        when regexp_full_match(replace(cchc_text(x), ' ', ''), '-?[0-9]{{1,3}}([.][0-9]{{3}})+')
+            then try_cast(replace(replace(cchc_text(x), ' ', ''), '.', '') as bigint)
+        when regexp_full_match(replace(cchc_text(x), ' ', ''), '-?[0-9]{{1,3}}(,[0-9]{{3}})+')
+            then try_cast(replace(replace(cchc_text(x), ' ', ''), ',', '') as bigint)
+    end
+);
+create or replace temp macro cchc_boolean(x) as (
+    case
+        when lower(cchc_text(x)) in ({", ".join(f"'{w}'" for w in TRUE_WORDS)}) then true
+        when lower(cchc_text(x)) in ({", ".join(f"'{w}'" for w in FALSE_WORDS)}) then false
+    end
+);
+"""
+
+
+def sql_text(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _readable(fmt: str) -> str:
+    for code, text in (("%Y", "YYYY"), ("%m", "MM"), ("%d", "DD"), ("%H", "hh"), ("%M", "mm")):
+        fmt = fmt.replace(code, text)
+    return fmt.replace("%S", "ss").replace("%f", "ffffff")
+
+
+def type_rule(column: Column) -> tuple[str, str] | None:
+    """The rule a value of this column breaks when it is not of the column's type, and the
+    words the message uses; None for text columns (every value is text)."""
+    kind = column.physical_type
+    formats = column.accepted_formats
+    if kind == "timestamp":
+        iso = set(formats) <= set(ISO_TIMESTAMP_FORMATS)
+        shown = formats[:1] if iso else formats
+        words = "a timestamp " + " or ".join(_readable(f) for f in shown)
+        return ("iso_datetime" if iso else "datetime_format"), words
+    if kind == "date":
+        iso = set(formats) <= set(ISO_DATE_FORMATS)
+        return ("iso_date" if iso else "date_format"), "a date " + " or ".join(
+            _readable(f) for f in formats
+        )
+    if kind in {"bigint", "integer"}:
+        return "whole_number", "a whole number (88.424 or 88424)"
+    if kind == "boolean":
+        return "boolean_value", "a boolean (true/false, 1/0, có/không)"
+    return None
+
+
+def _typed_expression(column: Column, arrow_type: pa.DataType | None) -> str:
+    kind = column.physical_type
+    if arrow_type is None:
+        return f"null::{kind}"
+    name = quote(column.name)
+    textual = pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+    if not textual:
+        return f"try_cast({name} as {kind})"
+    if kind in {"bigint", "integer"}:
+        return f"cchc_bigint({name})"
+    if kind == "boolean":
+        return f"cchc_boolean({name})"
+    if kind in {"timestamp", "date"}:
+        formats = "[" + ", ".join(sql_text(f) for f in column.accepted_formats) + "]"
+        parsed = f"try_strptime(cchc_text({name}), {formats})"
+        return f"{parsed}::date" if kind == "date" else parsed
+    return f"cchc_text({name})"
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    condition: str  # SQL over _typed: true = the row breaks the rule
+    message: str  # SQL expression over _typed
+
+
+def typed_select(contract: Contract, schema: pa.Schema) -> str:
+    """SELECT list turning one incoming batch into the contract's types (+ raw text of values
+    that failed typing, for the message) and passing through helper columns rules read."""
+    types = {f.name: f.type for f in schema}
+    items = ["row_number::bigint as row_number"]
+    for column in contract.columns:
+        typed = _typed_expression(column, types.get(column.name))
+        items.append(f"{typed} as {quote(column.name)}")
+        if column.name in types and type_rule(column):
+            raw = quote(column.name)
+            items.append(
+                f"case when {raw} is not null and {typed} is null "
+                f"then {raw}::varchar end as {quote('__raw_' + column.name)}"
+            )
+    names = set(contract.column_names) | {"row_number"}
+    items += [quote(f.name) for f in schema if f.name not in names]
+    return ", ".join(items)
+
+
+def row_checks(contract: Contract, schema: pa.Schema) -> list[Check]:
+    present = {f.name for f in schema}
+    checks: list[Check] = []
+    for column in contract.columns:
+        name = quote(column.name)
+        typing = type_rule(column) if column.name in present else None
+        raw = quote("__raw_" + column.name)
+        if typing:
+            rule, words = typing
+            checks.append(
+                Check(
+                    rule,
+                    f"{raw} is not null",
+                    f"{sql_text(column.name + ' ')} || '''' || {raw} || ''' is not ' "
+                    f"|| {sql_text(words)}",
+                )
+            )
+        if column.required:
+            condition = f"{name} is null" + (f" and {raw} is null" if typing else "")
+            checks.append(
+                Check(f"{column.name}_required", condition, sql_text(f"{column.name} is empty"))
+            )
+        if column.valid_values:
+            allowed = ", ".join(sql_text(v) for v in column.valid_values)
+            checks.append(
+                Check(
+                    f"{column.name}_allowed_values",
+                    f"{name} not in ({allowed})",
+                    f"{sql_text(column.name + ' ')} || '''' || {name} || ''' is not one of ' "
+                    f"|| {sql_text(', '.join(column.valid_values))}",
+                )
+            )
+    for rule in contract.row_rules:
+        checks.append(Check(rule.name, f"not coalesce(({rule.predicate}), true)", sql_text(
+            rule.description or rule.predicate
+        )))  # fmt: skip
+    return checks
+
+
+def era_expression(column: str) -> str:
+    return (
+        f"case when {quote(column)} < date '{RESTRUCTURING_DATE.isoformat()}' "
+        f"then '{LEGACY}' else '{CURRENT}' end"
+    )
+
+
+def province_verdict(code: str | None, name: str | None, era: str) -> str | None:
+    """Why a (code, name) is not a province of ``era``, or None when it is one."""
+    units = [p for p in provinces() if p.era == era]
+    by_code = {p.code: p for p in units}
+    when = "before" if era == LEGACY else "from"
+    by_code_unit = None
+    if code is not None:
+        normal = code.strip().zfill(2) if code.strip().isdigit() else code.strip()
+        by_code_unit = by_code.get(normal)
+        if by_code_unit is None:
+            return (
+                f"province code '{code}' is not one of the {len(units)} {era} provinces "
+                f"valid {when} 1 July 2025"
+            )
+    if name is not None:
+        named = next((p for p in units if province_key(p.name) == province_key(name)), None)
+        if named is None:
+            return (
+                f"province name '{name}' is not one of the {len(units)} {era} provinces valid "
+                f"{when} 1 July 2025 (an unknown name is an error, never a new province)"
+            )
+        if by_code_unit is not None and named.code != by_code_unit.code:
+            return (
+                f"province code '{code}' is {by_code_unit.name} {when} 1 July 2025, "
+                f"but the row names '{name}'"
+            )
+    return None
+
+
+class FileChecker:
+    """Checks one file's batches; holds its passing rows in ``_staged`` until the file is done."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, contract: Contract):
+        self.con = con
+        self.contract = contract
+        self.rows_in = 0
+        self._verdicts: dict[tuple[str | None, str | None, str], str | None] = {}
+        con.execute(MACROS)
+        columns = ", ".join(f"{quote(c.name)} {c.physical_type}" for c in contract.columns)
+        con.execute(f"create or replace temp table _staged (row_number bigint, {columns})")
+        con.execute(
+            "create or replace temp table _failures "
+            "(row_number bigint, rule varchar, message varchar, original_values json)"
+        )
+        con.execute(
+            "create or replace temp table _province_verdicts "
+            "(rule varchar, code varchar, name varchar, era varchar, message varchar)"
+        )
+
+    def add_batch(self, batch: pa.Table) -> None:
+        """Type and check one batch: failures recorded, passing rows staged."""
+        con = self.con
+        self.rows_in += batch.num_rows
+        con.register("_batch", batch)
+        try:
+            con.execute(
+                "create or replace temp table _typed as select "
+                f"{typed_select(self.contract, batch.schema)} from _batch"
+            )
+            checks = row_checks(self.contract, batch.schema)
+            selects = [
+                f"select row_number, {sql_text(c.rule)} as rule, {c.message} as message "
+                f"from _typed where {c.condition}"
+                for c in checks
+            ]
+            selects += self._province_selects()
+            if selects:
+                con.execute(
+                    "insert into _failures select f.row_number, f.rule, f.message, to_json(b) "
+                    f"from ({' union all '.join(selects)}) f join _batch b using (row_number)"
+                )
+            columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
+            con.execute(
+                f"insert into _staged select {columns} from _typed t where not exists "
+                "(select 1 from _failures f where f.row_number = t.row_number)"
+            )
+        finally:
+            con.unregister("_batch")
+
+    def _province_selects(self) -> list[str]:
+        selects = []
+        for rule in self.contract.province_rules:
+            self._update_verdicts(rule)
+            code = quote(rule.code_column) if rule.code_column else "null"
+            name = quote(rule.name_column) if rule.name_column else "null"
+            selects.append(
+                f"select t.row_number, v.rule, v.message from _typed t join _province_verdicts v "
+                f"on v.rule = {sql_text(rule.name)} and v.code is not distinct from {code} "
+                f"and v.name is not distinct from {name} "
+                f"and v.era = {era_expression(rule.date_column)}"
+            )
+        return selects
+
+    def _update_verdicts(self, rule: ProvinceEraRule) -> None:
+        """Resolve each distinct (code, name, era) of the batch once, in Python, where the
+        administrative-unit reference lives; rows join the few failing verdicts in SQL."""
+        code = quote(rule.code_column) if rule.code_column else "null"
+        name = quote(rule.name_column) if rule.name_column else "null"
+        seen = self.con.execute(
+            f"select distinct {code}, {name}, {era_expression(rule.date_column)} from _typed "
+            f"where {quote(rule.date_column)} is not null"
+        ).fetchall()
+        fresh = []
+        for code_value, name_value, era in seen:
+            key = (code_value, name_value, era)
+            if (rule.name, *key) in self._verdicts:
+                continue
+            verdict = province_verdict(code_value, name_value, era)
+            self._verdicts[(rule.name, *key)] = verdict
+            if verdict:
+                fresh.append((rule.name, code_value, name_value, era, verdict))
+        if fresh:
+            self.con.executemany("insert into _province_verdicts values (?, ?, ?, ?, ?)", fresh)
+
+    def finish(self) -> None:
+        """Key rules over the whole file; rows of a repeated key leave _staged for _failures."""
+        for rule in self.contract.key_rules:
+            keys = ", ".join(map(quote, rule.columns))
+            not_null = " and ".join(f"{quote(c)} is not null" for c in rule.columns)
+            label = " + ".join(rule.columns)
+            values = ", ".join(
+                f"{sql_text(c)}: {quote(c)}" for c in ["row_number", *self.contract.column_names]
+            )
+            self.con.execute(
+                f"""
+                insert into _failures
+                select row_number, {sql_text(rule.name)},
+                    {sql_text(label + " ")} || '''' || concat_ws(' / ', {keys}) || ''''
+                    || ' appears on rows ' || array_to_string(list_sort(rows), ', ')
+                    || ' of this file (' || {sql_text(rule.description)} || ')',
+                    to_json({{{values}}})
+                from (
+                    select *, count(*) over keyed as copies, list(row_number) over keyed as rows
+                    from _staged where {not_null}
+                    window keyed as (partition by {keys})
+                ) s
+                where copies > 1
+                """
+            )
+        self.con.execute(
+            "delete from _staged where row_number in (select row_number from _failures)"
+        )
+
+    def counts(self) -> tuple[int, int, int]:
+        (loaded,) = self.con.execute("select count(*) from _staged").fetchone()  # type: ignore[misc]
+        (held,) = self.con.execute(  # type: ignore[misc]
+            "select count(distinct row_number) from _failures"
+        ).fetchone()
+        if loaded + held != self.rows_in:
+            raise AssertionError(
+                f"{self.contract.source}: {self.rows_in} rows in but {loaded} loaded + "
+                f"{held} quarantined; every input row must be accounted for"
+            )
+        return self.rows_in, loaded, held
+
+    def drop(self) -> None:
+        for table in ("_staged", "_failures", "_typed", "_province_verdicts"):
+            self.con.execute(f"drop table if exists {table}")
