@@ -329,6 +329,7 @@ def parse_report(path: Path) -> ParsedReport:
         label = agency_cell or stt_cell
         key = fold_words(label)
         counts, count_errors = _read_counts(row, columns.positions)
+        unreadable = {error.split(":")[0] for error in count_errors}
         has_counts = any(v is not None for v in counts.values()) or bool(count_errors)
         if not key and not has_counts:
             continue
@@ -361,7 +362,12 @@ def parse_report(path: Path) -> ParsedReport:
                 "level": level or infer_level(agency_cell, period.start),
                 "section": section,
                 "agency_name": agency_cell.strip(),
-                **_complete(counts),
+                # An unreadable cell stays empty (not 0): counts_are_whole_numbers flags the row
+                # and the identities, which need every count, do not pile on.
+                **{
+                    name: None if name in unreadable else value
+                    for name, value in _complete(counts).items()
+                },
                 "count_errors": "; ".join(count_errors) or None,
             }
         )

@@ -34,9 +34,13 @@ DEFAULT_GX_MAX_ROWS = 1_000_000
 SAMPLE_ROWS = 20  # row numbers kept per failing expectation and file, for the check metadata
 
 
-def gx_row_budget() -> int | None:
-    """Rows per source and run that go through GX; None = every row."""
-    configured = os.environ.get("CCHC_GX_MAX_ROWS", "").strip().lower()
+def gx_row_budget(value: int | str | None = "env") -> int | None:
+    """Rows per source and run that go through GX; None = every row. ``"env"`` reads
+    CCHC_GX_MAX_ROWS; ``"all"`` means every row; a number is a row count (0 = GX off)."""
+    if value is None or isinstance(value, int):
+        return value
+    configured = os.environ.get("CCHC_GX_MAX_ROWS", "") if value == "env" else value
+    configured = configured.strip().lower().replace("_", "")
     if configured in {"all", "unlimited"}:
         return None
     if configured.isdigit():
@@ -146,7 +150,7 @@ class BoundaryValidator:
     def for_contract(
         cls, contract: Contract, budget: int | str | None = "env"
     ) -> BoundaryValidator:
-        return cls(contract, gx_row_budget() if budget == "env" else budget)  # type: ignore[arg-type]
+        return cls(contract, gx_row_budget(budget))
 
     def _room(self) -> int | None:
         return (

@@ -150,7 +150,11 @@ def row_checks(contract: Contract, schema: pa.Schema) -> list[Check]:
         if column.required:
             condition = f"{name} is null" + (f" and {raw} is null" if typing else "")
             checks.append(
-                Check(f"{column.name}_required", condition, sql_text(f"{column.name} is empty"))
+                Check(
+                    f"{column.name}_required",
+                    condition,
+                    sql_text(f"{column.name} is empty" + ("" if typing else " or unreadable")),
+                )
             )
         if column.valid_values:
             allowed = ", ".join(sql_text(v) for v in column.valid_values)
@@ -296,8 +300,13 @@ class FileChecker:
             keys = ", ".join(map(quote, rule.columns))
             not_null = " and ".join(f"{quote(c)} is not null" for c in rule.columns)
             label = " + ".join(rule.columns)
+            # The raw text of a batch is gone by now: key failures carry the typed values as
+            # text (the same as the file's for ISO dates and plain numbers).
             values = ", ".join(
-                f"{sql_text(c)}: {quote(c)}" for c in ["row_number", *self.contract.column_names]
+                [
+                    "'row_number': row_number",
+                    *(f"{sql_text(c)}: {quote(c)}::varchar" for c in self.contract.column_names),
+                ]
             )
             self.con.execute(
                 f"""
