@@ -279,10 +279,7 @@ def _ingest_file(
             _describe_rows(con, contract, parsed)
         message = "; ".join(parsed.warnings) or None
         if rows_quarantined:
-            (rules,) = con.execute(  # type: ignore[misc]
-                "select string_agg(distinct rule, ', ' order by rule) from _failures"
-            ).fetchone()
-            note = f"{rows_quarantined} row(s) quarantined by {rules}"
+            note = f"{rows_quarantined} row(s) quarantined: " + _quarantine_note(con)
             message = f"{note}; {message}" if message else note
         outcome = FileOutcome(
             path.name,
@@ -319,6 +316,23 @@ def _ingest_file(
         return outcome
     finally:
         checker.drop()
+
+
+def _quarantine_note(con: duckdb.DuckDBPyConnection, rows_shown: int = 5) -> str:
+    """Each rule with the rows it quarantined and its first message, for audit.loads (and so
+    for `make pipeline`'s output): 'rule R on rows 2, 3 (row 2: why)'."""
+    parts = []
+    for rule, count, numbers, example in con.execute(
+        f"""
+        select rule, count(*), list(row_number order by row_number)[1:{rows_shown}],
+            min_by(message, row_number)
+        from _failures group by rule order by min(row_number), rule
+        """
+    ).fetchall():
+        more = f" and {count - len(numbers)} more" if count > len(numbers) else ""
+        rows = ", ".join(map(str, numbers))
+        parts.append(f"{rule} on row{'s' if count > 1 else ''} {rows}{more} ({example})")
+    return "; ".join(parts)
 
 
 def _describe_rows(con: duckdb.DuckDBPyConnection, contract: Contract, parsed: ParsedFile) -> None:

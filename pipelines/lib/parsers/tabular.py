@@ -154,10 +154,9 @@ class TabularFile:
             self._text_path = None
 
 
-def open_tabular(
-    path: Path, contract: Contract, *, batch_rows: int = DEFAULT_BATCH_ROWS
-) -> TabularFile:
+def open_tabular(path: Path, contract: Contract, *, batch_rows: int | None = None) -> TabularFile:
     """Check a file's format, encoding and header against the contract; reject it whole if not."""
+    batch_rows = batch_rows or DEFAULT_BATCH_ROWS
     if path.stat().st_size == 0:
         raise SchemaRejection("non_empty_file", f"{path.name}: the file is empty (0 bytes)")
     file_format = FORMAT_BY_SUFFIX.get(path.suffix.lower())
@@ -172,7 +171,7 @@ def open_tabular(
     text_path = None
     if file_format == "csv":
         encoding, text_path = _check_encoding(path, contract)
-        header, delimiter = _csv_header(text_path or path)
+        header, delimiter = _csv_header(text_path or path, contract)
     elif file_format == "parquet":
         header = pq.ParquetFile(path).schema_arrow.names
     elif file_format == "jsonl":
@@ -205,10 +204,7 @@ def map_header(
 ) -> tuple[dict[str, str], list[str]]:
     """Contract column -> the file's header for it, matched by text: the canonical name or an
     alias, in any case, with or without diacritics, in either tone orthography."""
-    accepted: dict[str, str] = {}
-    for column in contract.columns:
-        for text in (column.name, *column.aliases):
-            accepted.setdefault(fold_words(text), column.name)
+    accepted = _accepted_headers(contract)
     mapped: dict[str, str] = {}
     unknown: list[str] = []
     for position, text in enumerate(header, start=1):
@@ -305,15 +301,30 @@ def _transcode_cp1258(path: Path) -> Path:
     return target
 
 
-def _csv_header(path: Path) -> tuple[list[str], str]:
+def _csv_header(path: Path, contract: Contract) -> tuple[list[str], str]:
+    """The header and the delimiter that maps most of it to the contract's columns (a sniffer
+    is fooled by a header like 'Có thu phí, lệ phí' in a semicolon file)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
-    try:
-        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    (header,) = list(csv.reader([first], delimiter=delimiter)) or [[]]
-    return [h.strip() for h in header], delimiter
+    accepted = _accepted_headers(contract)
+    best: tuple[int, list[str], str] | None = None
+    for delimiter in (",", ";", "\t", "|"):
+        (header,) = list(csv.reader([first], delimiter=delimiter)) or [[]]
+        header = [h.strip() for h in header]
+        score = sum(1 for h in header if fold_words(h) in accepted)
+        if best is None or score > best[0]:
+            best = (score, header, delimiter)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _accepted_headers(contract: Contract) -> dict[str, str]:
+    """Folded header text -> contract column, for the canonical names and every alias."""
+    accepted: dict[str, str] = {}
+    for column in contract.columns:
+        for text in (column.name, *column.aliases):
+            accepted.setdefault(fold_words(text), column.name)
+    return accepted
 
 
 def _jsonl_header(path: Path) -> list[str]:

@@ -233,6 +233,9 @@ class FileChecker:
         """Type and check one batch: failures recorded, passing rows staged."""
         con = self.con
         self.rows_in += batch.num_rows
+        # duckdb 2.0 refuses register() while the last execute()'s result (an insert's row
+        # count) is unread; a fetched no-op statement completes it.
+        con.execute("select 1").fetchall()
         con.register("_batch", batch)
         try:
             con.execute(
