@@ -122,7 +122,7 @@ CASES: list[Case] = [
     *_required_cases("satisfaction", skip=set()),
     Case("satisfaction", "date_format", _set(0, period_start="March 2024")),
     Case("satisfaction", "whole_number", _set(0, responses="1,5")),
-    Case("satisfaction", "non_negative_counts", _set(0, responses="-1", satisfied_responses="-2")),
+    Case("satisfaction", "counts_non_negative", _set(0, responses="-1", satisfied_responses="-2")),
     Case("satisfaction", "satisfied_within_responses", _set(0, satisfied_responses="130")),
     Case(
         "satisfaction",
@@ -183,7 +183,7 @@ PORTAL_REPORT_CASES: dict[str, tuple[dict[int, int], set[int]]] = {
     "resolved_identity": ({2: 1, 3: 1, 6: 1}, {9}),
     "in_progress_identity": ({2: 1, 3: 1, 10: 1}, {9}),
     "balance_identity": ({2: 1, 3: 1}, {9}),
-    "non_negative_counts": ({7: -10_195, 8: 10_195}, {9}),
+    "counts_non_negative": ({7: -10_195, 8: 10_195}, {9}),
 }
 
 

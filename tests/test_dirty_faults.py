@@ -18,7 +18,10 @@ from pipelines.lib.ingest import ingest_source
 from pipelines.settings import SOURCES
 
 # The manifest names a fault's rule; where the contract is finer-grained the rules it maps to.
-CONTRACT_RULES = {"row_identity": {"received_identity", "balance_identity"}}
+CONTRACT_RULES = {
+    "row_identity": {"received_identity", "balance_identity"},
+    "non_negative_counts": {"counts_non_negative"},
+}
 FILE_LEVEL = {
     "header_unmappable",
     "unknown_province",

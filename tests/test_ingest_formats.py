@@ -123,7 +123,7 @@ def test_windows_1258_is_refused_for_dossiers_and_read_for_satisfaction(tmp_path
     ("source", "file_name", "content", "rule", "words"),
     [
         ("payments", "empty.csv", b"", "non_empty_file", "empty.csv: the file is empty"),
-        ("payments", "p.xlsx", b"PK", "file_format", "p.xlsx: file type .xlsx is not accepted"),
+        ("payments", "p.xlsx", b"PK", "file_readable", "p.xlsx: file type .xlsx is not accepted"),
         (
             "dossiers",
             "no-status.csv",

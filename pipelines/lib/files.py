@@ -30,10 +30,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def looks_like_utf16(head: bytes) -> bool:
+    """A UTF-16 export (Excel's 'Unicode text'): a UTF-16 byte-order mark, or NUL bytes, which
+    neither UTF-8 nor Windows-1258 text has. Windows-1258 would decode it into garbage."""
+    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head
+
+
 def decode_text(data: bytes, path: Path) -> tuple[str, str]:
     """The text of a CSV export and the encoding it was in."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
+    if looks_like_utf16(data[:4096]):
+        raise FileReadError(
+            f"{path.name}: the file is UTF-16 text; re-export it as UTF-8 (CSV UTF-8)",
+            "utf8_encoding",
+        )
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -46,7 +57,7 @@ def decode_text(data: bytes, path: Path) -> tuple[str, str]:
     except UnicodeDecodeError as error:
         raise FileReadError(
             f"{path.name}: byte {error.start} is neither UTF-8 nor Windows-1258 text",
-            "text_encoding",
+            "utf8_encoding",
         ) from error
 
 
@@ -65,7 +76,7 @@ def read_grid(path: Path) -> list[list[str]]:
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
     raise FileReadError(
         f"{path.name}: unsupported file type {suffix or '(none)'}; expected XLSX or CSV",
-        "file_format",
+        "file_readable",
     )
 
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.lib.contracts import Contract
-from pipelines.lib.files import EXCEL_SUFFIXES, FileReadError, read_excel_sheet
+from pipelines.lib.files import EXCEL_SUFFIXES, FileReadError, looks_like_utf16, read_excel_sheet
 from pipelines.lib.vn_text import fold_words
 
 DEFAULT_BATCH_ROWS = 100_000
@@ -162,7 +162,7 @@ def open_tabular(path: Path, contract: Contract, *, batch_rows: int | None = Non
     file_format = FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if file_format is None or file_format not in contract.file_formats:
         raise SchemaRejection(
-            "file_format",
+            "file_readable",
             f"{path.name}: file type {path.suffix or '(none)'} is not accepted for "
             f"{contract.source}; the contract accepts {', '.join(contract.file_formats)}",
         )
@@ -278,8 +278,16 @@ def _check_encoding(path: Path, contract: Contract) -> tuple[str, Path | None]:
             before = handle.read(offset + error.start)
             line = before.count(b"\n") + 1
             bad_at = len(before)
-    if "cp1258" in contract.encodings:
+    with path.open("rb") as handle:
+        utf16 = looks_like_utf16(handle.read(4096))
+    if "cp1258" in contract.encodings and not utf16:
         return "cp1258", _transcode_cp1258(path)
+    if utf16:
+        raise SchemaRejection(
+            "utf8_encoding",
+            f"{path.name}: the file is UTF-16 text; {contract.source} files must be "
+            f"{' or '.join(contract.encodings)}: re-export the file as UTF-8",
+        )
     accepted = " or ".join(contract.encodings)
     raise SchemaRejection(
         "utf8_encoding",
