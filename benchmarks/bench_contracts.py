@@ -55,7 +55,7 @@ def synthetic_dossiers(rows: int, seed: int = 7) -> pl.DataFrame:
             "agency_code": np.where(level == "commune", "17.X04942", "17.S01"),
             "agency_name": np.where(level == "commune", "UBND xã Lâm Sơn", "Sở Tư pháp"),
             "agency_level": level,
-            "commune_code": np.where(level == "commune", "04942", None),
+            "commune_code": np.where(level == "commune", "04942", ""),
             "procedure_code": "1.001234",
             "procedure_field": "Hộ tịch",
             "channel": channel,
@@ -76,7 +76,10 @@ def synthetic_dossiers(rows: int, seed: int = 7) -> pl.DataFrame:
             "paid_online": (fee > 0) & (channel == "online"),
             "fee_amount_vnd": fee,
         }
-    ).with_columns(pl.col("resolved_at").cast(pl.Datetime("us")))
+    ).with_columns(
+        pl.col("resolved_at").cast(pl.Datetime("us")),
+        pl.col("commune_code").replace("", None),
+    )
     faulty = pl.int_range(pl.len()) % 100_000 == 99_999
     return frame.with_columns(
         pl.when(faulty).then(pl.lit("finished")).otherwise(pl.col("status")).alias("status")

@@ -254,3 +254,27 @@ def test_unknown_and_wrong_era_provinces_are_quarantined(tmp_path: Path) -> None
     ]
     assert "'Tỉnh Hà Tây' is not one of the 63 legacy provinces" in quarantined[0][2]
     assert "province code '17' is not one of the 34 current provinces" in quarantined[1][2]
+
+
+def test_a_catalog_with_the_same_rows_under_another_date_is_a_new_snapshot(tmp_path: Path) -> None:
+    """The file name carries the snapshot date, so equal bytes are not a duplicate there."""
+    landing = tmp_path / "landing" / "procedures"
+    write_source_csv(landing / "procedures_2024-01-01.csv", clean_rows("procedures"))
+    (landing / "procedures_2024-03-01.csv").write_bytes(
+        (landing / "procedures_2024-01-01.csv").read_bytes()
+    )
+    (landing / "copy_procedures_2024-03-01.csv").write_bytes(
+        (landing / "procedures_2024-01-01.csv").read_bytes()
+    )
+
+    con = _ingest(tmp_path, "procedures")
+
+    assert [(f, o) for f, o, *_ in _loads(con)] == [
+        ("copy_procedures_2024-03-01.csv", "loaded"),
+        ("procedures_2024-01-01.csv", "loaded"),
+        ("procedures_2024-03-01.csv", "duplicate"),
+    ]
+    snapshots = con.execute(
+        "select snapshot_date::varchar, count(*) from raw.procedures group by 1 order by 1"
+    )
+    assert snapshots.fetchall() == [("2024-01-01", 3), ("2024-03-01", 3)]

@@ -19,7 +19,7 @@ import pyarrow as pa
 from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
 from pipelines.lib.files import FileReadError, file_sha256
-from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, open_tabular
+from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, name_date, open_tabular
 from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.validation.boundary import BoundaryValidator
 from pipelines.lib.validation.rules import FileChecker, era_expression
@@ -201,10 +201,14 @@ def ingest_source(
             [*known, path.name],
         ).fetchone():
             continue
+        # Where the file name carries data (a catalog's snapshot date), the same bytes under a
+        # name with another date are another snapshot, not a duplicate.
+        named_day = name_date(path, contract)
         seen = con.execute(
             "select file_name from audit.loads where source = ? and file_hash = ? "
-            "and contract_version = ? and outcome <> 'duplicate' order by load_seq limit 1",
-            known,
+            "and contract_version = ? and outcome <> 'duplicate' "
+            "and (?::date is null or period_start = ?::date) order by load_seq limit 1",
+            [*known, named_day, named_day],
         ).fetchone()
         con.execute("begin transaction")
         try:
@@ -296,7 +300,7 @@ def _ingest_file(
         con.execute(
             f"insert into {contract.table} by name select {columns}, ? as load_seq, "
             "? as load_id, ? as source_file, ? as file_hash, row_number as source_row_number, "
-            "?::timestamp as loaded_at from _staged order by row_number",
+            "?::timestamp as loaded_at from _staged",
             [load_seq, load_id, path.name, digest, loaded_at],
         )
         con.execute(

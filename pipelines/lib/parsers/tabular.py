@@ -241,6 +241,16 @@ def map_header(
     return mapped, warnings
 
 
+def name_date(path: Path, contract: Contract) -> date | None:
+    """The date a file's name contributes to its rows (None when the contract takes none)."""
+    if contract.snapshot_date != "file_name":
+        return None
+    try:
+        return _snapshot_date_from_name(path)
+    except SchemaRejection:
+        return None
+
+
 def _snapshot_date_from_name(path: Path) -> date:
     match = _ISO_DATE_IN_NAME.search(path.name)
     try:
