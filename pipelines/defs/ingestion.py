@@ -8,6 +8,7 @@ with its file and row numbers (or the header), as audit.quarantine and audit.loa
 import dagster as dg
 import duckdb
 
+from pipelines.defs.partitions import monthly_partitions, period_filter, run_window
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.lib.ingest import PARSERS, IngestSummary, ingest_source
 
@@ -111,6 +112,9 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
         group_name="raw",
         kinds={"duckdb", "python"},
         pool=WAREHOUSE_POOL,
+        # By the month a file's period starts in; a range of months loads in one run.
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         description=f"Files landed in landing/{source}/, parsed and checked against "
         f"data_contracts/{source}.yaml; rejected files and quarantined rows go to audit.",
         check_specs=[
@@ -125,8 +129,11 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
     )
     def _raw_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         landing = warehouse.paths.landing_for(source)
+        window = run_window(context)
         with warehouse.connect() as con:
-            summary = ingest_source(con, source, landing, load_id=context.run_id)
+            summary = ingest_source(
+                con, source, landing, load_id=context.run_id, period_filter=period_filter(window)
+            )
             (total_rows,) = con.execute(f"select count(*) from raw.{source}").fetchone()  # type: ignore[misc]
             quarantined = quarantine_by_rule(con, source, context.run_id)
         for outcome in summary.files:
@@ -140,7 +147,11 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
                 f"{', '.join(map(str, rows))}: {example}"
             )
         return dg.MaterializeResult(
-            metadata={**summary_metadata(summary), "dagster/row_count": total_rows},
+            metadata={
+                **summary_metadata(summary),
+                "months": window.describe() if window else "every month",
+                "dagster/row_count": total_rows,
+            },
             check_results=[contract_check_result(summary, quarantined)],
         )
 

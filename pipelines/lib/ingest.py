@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -181,8 +181,14 @@ def ingest_source(
     load_id: str,
     now: datetime | None = None,
     gx_max_rows: int | str | None = "env",
+    period_filter: Callable[[date | None], bool] | None = None,
 ) -> IngestSummary:
-    """Load every new file of one source's landing folder, each in its own transaction."""
+    """Load every new file of one source's landing folder, each in its own transaction.
+
+    ``period_filter`` (partitioned runs): given a file's period start (None when the file was
+    refused before its period was read, or is a duplicate), False leaves the file unrecorded for
+    the run whose months hold it. A row-level file's period starts at its earliest row date.
+    """
     contract = load_contract(source)
     ensure_schema(con, contract)
     summary = IngestSummary(source)
@@ -210,6 +216,8 @@ def ingest_source(
             "and (?::date is null or period_start = ?::date) order by load_seq limit 1",
             [*known, named_day, named_day],
         ).fetchone()
+        if seen and period_filter is not None and not period_filter(None):
+            continue
         con.execute("begin transaction")
         try:
             if seen:
@@ -217,8 +225,11 @@ def ingest_source(
                 _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
             else:
                 outcome = _ingest_file(
-                    con, source, path, digest, contract, load_id, loaded_at, boundary
+                    con, source, path, digest, contract, load_id, loaded_at, boundary, period_filter
                 )
+            if outcome is None:  # another partition's month
+                con.execute("rollback")
+                continue
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -242,7 +253,8 @@ def _ingest_file(
     load_id: str,
     loaded_at: datetime,
     boundary: BoundaryValidator,
-) -> FileOutcome:
+    period_filter: Callable[[date | None], bool] | None = None,
+) -> FileOutcome | None:
     """Parse, type and check one file in bounded batches; load its good rows, quarantine the rest.
 
     A file that breaks the schema (unreadable, wrong encoding, unmappable header) is rejected
@@ -254,6 +266,8 @@ def _ingest_file(
         try:
             if source in FILE_PARSERS:
                 parsed = FILE_PARSERS[source](path)
+                if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
+                    return None
                 batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
             else:
                 tabular = open_tabular(path, contract)
@@ -265,11 +279,15 @@ def _ingest_file(
             checker.finish()
         except (RejectedFile, SchemaRejection) as error:
             boundary.discard(con, path.name)
+            if period_filter is not None and not period_filter(None):
+                return None
             outcome = FileOutcome(path.name, "rejected", 0, 0, 0, f"[{error.rule}] {error}")
             _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
             return outcome
         except (pl.exceptions.PolarsError, pa.ArrowException, UnicodeDecodeError) as error:
             boundary.discard(con, path.name)
+            if period_filter is not None and not period_filter(None):
+                return None
             detail = " ".join(str(error).split())[:400]
             message = f"[file_readable] {path.name}: not readable as {source} rows: {detail}"
             outcome = FileOutcome(path.name, "rejected", 0, 0, 0, message)
@@ -281,6 +299,9 @@ def _ingest_file(
         rows_in, rows_loaded, rows_quarantined = checker.counts()
         if tabular is not None:
             _describe_rows(con, contract, parsed)
+            if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
+                boundary.discard(con, path.name)
+                return None
         message = "; ".join(parsed.warnings) or None
         if rows_quarantined:
             note = f"{rows_quarantined} row(s) quarantined: " + _quarantine_note(con)
