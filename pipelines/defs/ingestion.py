@@ -146,13 +146,13 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
                 f"{source}/{file_name}: rule {rule} quarantined {count} row(s), rows "
                 f"{', '.join(map(str, rows))}: {example}"
             )
+        metadata = {
+            **summary_metadata(summary),
+            "months": window.describe() if window else "every month",
+            "dagster/row_count": total_rows,
+        }
         return dg.MaterializeResult(
-            metadata={
-                **summary_metadata(summary),
-                "months": window.describe() if window else "every month",
-                "dagster/row_count": total_rows,
-            },
-            check_results=[contract_check_result(summary, quarantined)],
+            metadata=metadata, check_results=[contract_check_result(summary, quarantined)]
         )
 
     return _raw_asset
