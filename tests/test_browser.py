@@ -126,6 +126,18 @@ def _settle(page) -> None:
     page.wait_for_timeout(500)
 
 
+def _wait_or_explain(locator, page, shots: Path, name: str) -> None:
+    """Wait for `locator`; if it never comes, fail with what the page showed instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        locator.wait_for(timeout=45_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(shots / f"{name}_failure.png"), full_page=True)
+        shown = page.locator("[data-testid='stMain']").inner_text()[:3000]
+        pytest.fail(f"{locator} never appeared on {page.url}; the page showed:\n{shown}")
+
+
 def test_overview_renders_in_the_browser(server: str, browser: object, shots: Path) -> None:
     page = _open(browser, f"{server}/?grain=month&period=2025-06-01&basis=reported")
     page.get_by_text("Bản đồ", exact=True).wait_for()
@@ -134,7 +146,10 @@ def test_overview_renders_in_the_browser(server: str, browser: object, shots: Pa
     assert page.get_by_role("heading", name="Tổng quan").is_visible()
     assert page.get_by_text("Chỉ tiêu toàn quốc — Tháng 6/2025").is_visible()
     assert page.get_by_text("Số liệu cập nhật đến: 30/09/2025").is_visible()
-    assert page.locator("[data-testid='stMetric']").count() >= 10
+    # wait for them rather than count at once: a cold first run can still be drawing the grid
+    metrics = page.locator("[data-testid='stMetric']")
+    _wait_or_explain(metrics.nth(9), page, shots, "overview")
+    assert metrics.count() >= 10
     assert page.locator("[data-testid='stException']").count() == 0
     # Plotly draws after its script bundle loads, later than the text on a busy machine.
     page.mouse.wheel(0, 5000)
