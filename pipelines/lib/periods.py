@@ -54,7 +54,12 @@ def parse_period(text: str) -> Period | None:
     key = fold_words(text).replace(" / ", "/")
     key = re.sub(r"\s*/\s*", "/", key)
     if match := _RANGE.search(key):
-        start, end = parse_vn_date(match.group(1)), parse_vn_date(match.group(2))
+        try:
+            start, end = parse_vn_date(match.group(1)), parse_vn_date(match.group(2))
+        except ValueError as error:  # a date that does not exist, such as 30/02
+            raise PeriodFormatError(
+                f"period {text!r} names a date that does not exist: {error}"
+            ) from error
         if end < start:
             raise PeriodFormatError(f"period {text!r} ends before it starts")
         return classify_range(start, end)

@@ -62,7 +62,8 @@ class ReportFormatError(ValueError):
     """The file as a whole cannot be read as a report; the message names the place and the rule.
 
     ``rule`` is the contract rule broken, as audit.loads reports it: ``header_unmappable`` (no
-    header, or headers that cannot be mapped), ``period_readable`` or ``unknown_province``.
+    header, or headers that cannot be mapped), ``period_readable``, ``unknown_province`` or
+    ``no_rows`` (a header and no agency rows).
     """
 
     def __init__(self, message: str, rule: str = "header_unmappable"):
@@ -240,7 +241,8 @@ _SECTION_LEVEL = {
     "xa": "commune",
 }
 _TOTAL = re.compile(r"^(tong cong|tong so|toan tinh|tong|cong toan tinh)\b")
-_SUBTOTAL = re.compile(r"^(cong|tong cong cap|tong cap|cong cap|cong khoi)\b")
+# "Cộng" opens a subtotal row, but "Công an tỉnh" (the provincial police) folds to "cong an".
+_SUBTOTAL = re.compile(r"^(cong(?! an\b)|tong cong cap|tong cap|cong cap|cong khoi)\b")
 _DISTRICT_NAME = re.compile(r"^(ubnd |uy ban nhan dan )?(huyen|thi xa|quan|thanh pho)\b")
 _COMMUNE_NAME = re.compile(r"^(ubnd |uy ban nhan dan )?(xa|phuong|thi tran|dac khu)\b")
 
@@ -370,6 +372,12 @@ def parse_report(path: Path) -> ParsedReport:
                 },
                 "count_errors": "; ".join(count_errors) or None,
             }
+        )
+    if not records:
+        raise ReportFormatError(
+            f"{path.name}: no agency rows below the header ({header_rows}): a report lists every "
+            "agency, with zeros where it received nothing",
+            "no_rows",
         )
     rows = pl.DataFrame(records, schema=PARSED_SCHEMA, orient="row")
     return ParsedReport(

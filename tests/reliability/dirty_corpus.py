@@ -242,10 +242,6 @@ PORTAL_REPORT: list[BadInput] = [
         _csv(lambda: _edit(report(17), {(TITLE_PERIOD, 0):
                                         "Từ ngày 30/02/2021 đến ngày 31/03/2021"})),
         mentions=("30/02/2021",),
-        known_bug="pipelines/lib/periods.py parse_period lets date()'s ValueError escape "
-        "('day is out of range for month'); ingest catches only ReportFormatError, so the "
-        "raw asset and the whole run fail instead of rejecting this one file",
-        crashes_run=True,
     ),
     BadInput(
         "F10", "portal_report", "f10_unknown_province.xlsx", "a province that never was (Sông Bé)",
@@ -284,8 +280,6 @@ PORTAL_REPORT: list[BadInput] = [
     BadInput(
         "F17", "portal_report", "f17_header_only.csv", "a header and no agency rows",
         "reject", ("header_mappable", "no_rows", "file_readable"), _csv(_no_agency_rows),
-        known_bug="pipelines/lib/portal_report.py parse_report accepts a report with a header "
-        "and no agency rows: audit.loads says 'loaded' with 0 rows, nothing tells the province",
     ),
     BadInput(
         "F18", "portal_report", "f18_xlsx_extra_sheet.xlsx", "a second sheet with notes",

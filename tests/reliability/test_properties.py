@@ -163,11 +163,6 @@ def test_any_title_gives_a_period_none_or_a_period_error(text: str) -> None:
         parse_period(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipelines/lib/periods.py: a date that does not exist in a range title ('30/02') "
-    "raises ValueError from datetime.date, not PeriodFormatError",
-)
 def test_an_impossible_date_in_a_range_is_a_period_error() -> None:
     with pytest.raises(PeriodFormatError):
         parse_period("Từ ngày 30/02/2021 đến ngày 31/03/2021")
@@ -177,8 +172,14 @@ def test_an_impossible_date_in_a_range_is_a_period_error() -> None:
 
 SECTIONS = ["I. Cấp tỉnh", "II. Cấp huyện", "III. Cấp xã"]
 LEVEL_NAMES = {
-    # "Công an tỉnh" is left out here: see test_the_provincial_police_row_is_not_a_subtotal.
-    "I. Cấp tỉnh": ["Sở Tư pháp", "Sở Y tế", "Sở Xây dựng", "Sở Nội vụ", "Cục Thuế tỉnh"],
+    "I. Cấp tỉnh": [
+        "Sở Tư pháp",
+        "Sở Y tế",
+        "Công an tỉnh",
+        "Sở Xây dựng",
+        "Sở Nội vụ",
+        "Cục Thuế tỉnh",
+    ],
     "II. Cấp huyện": ["UBND huyện Lạc Sơn", "UBND huyện Mai Châu", "UBND thành phố Hòa Bình"],
     "III. Cấp xã": ["UBND xã Hợp Thịnh", "UBND phường Thái Bình", "UBND thị trấn Mãn Đức"],
 }
@@ -241,12 +242,6 @@ def test_a_written_report_parses_back_to_the_same_numbers(
         assert parsed.total_row["received_online"] == sum(c[1] for _, _, c in rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipelines/lib/portal_report.py: _SUBTOTAL '^(cong|...)' matches the folded name of "
-    "'Công an tỉnh' (provincial police, 'cong an tinh'), so its row is silently dropped as a "
-    "'Cộng' subtotal; found by the round-trip property",
-)
 def test_the_provincial_police_row_is_not_a_subtotal(tmp_path: Path) -> None:
     from pipelines.lib.portal_report import parse_report
 
