@@ -11,7 +11,14 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DATA_CONTRACTS_DIR = PROJECT_ROOT / "data_contracts"
 REFERENCE_DIR = DBT_PROJECT_DIR / "seeds"
 
-SOURCES: tuple[str, ...] = ("portal_report", "dossiers", "payments", "procedures", "satisfaction")
+SOURCES: tuple[str, ...] = (
+    "portal_report",
+    "dossiers",
+    "payments",
+    "procedures",
+    "satisfaction",
+    "satisfaction_responses",
+)
 
 
 @dataclass(frozen=True)

@@ -100,17 +100,34 @@ SATISFACTION_ROWS: list[dict[str, str]] = [
     ]
 ]
 
+# The same survey one row per response (Sở Tư pháp, Hộ tịch, March 2024): 3 of 4 satisfied.
+SATISFACTION_RESPONSE_ROWS: list[dict[str, str]] = [
+    {
+        "response_id": f"DG17.2403.{n:04d}",
+        "province_code": "17",
+        "dossier_id": f"17.2403.{n:06d}",
+        "agency_code": "17.S01",
+        "agency_name": "Sở Tư pháp",
+        "procedure_field": "Hộ tịch",
+        "rated_at": f"2024-03-{n + 10:02d} 15:30:00",
+        "score": score,
+    }
+    for n, score in enumerate(["5", "4", "2", "5"], start=1)
+]
+
 CLEAN_ROWS = {
     "dossiers": DOSSIER_ROWS,
     "payments": PAYMENT_ROWS,
     "procedures": PROCEDURE_ROWS,
     "satisfaction": SATISFACTION_ROWS,
+    "satisfaction_responses": SATISFACTION_RESPONSE_ROWS,
 }
 CLEAN_FILE_NAMES = {
     "dossiers": "17_hoa_binh_2024-03.csv",
     "payments": "17_hoa_binh_2024-03.csv",
     "procedures": "procedures_2024-03-01.csv",
     "satisfaction": "satisfaction_2024-03.csv",
+    "satisfaction_responses": "danh_gia_2024-03.csv",
 }
 
 

@@ -131,6 +131,12 @@ CASES: list[Case] = [
         (2, 3),
     ),
     Case("satisfaction", "province_valid_for_period", _set(0, province_code="99")),
+    *_required_cases("satisfaction_responses", skip=set()),
+    Case("satisfaction_responses", "datetime_format", _set(0, rated_at="March 2024")),
+    Case("satisfaction_responses", "whole_number", _set(0, score="4.5")),
+    Case("satisfaction_responses", "score_on_the_scale", _set(0, score="6")),
+    Case("satisfaction_responses", "unique_response", _copy_key(("response_id",)), (2, 3)),
+    Case("satisfaction_responses", "province_valid_for_period", _set(0, province_code="99")),
 ]
 
 

@@ -170,6 +170,16 @@ SATISFACTION = [
     ("25.Sở", S, "Lý lịch tư pháp", 10, 9),
     ("25.UBN", C, "Đất đai", 10, 7),
 ]
+# The one-row-per-response export (score 1-5; 4 and 5 are satisfied): July repeats the
+# aggregated Sở Tư pháp row (which stays in force: counted once), October has no aggregated row.
+SATISFACTION_RESPONSES = [
+    ("R1", S, "Lý lịch tư pháp", datetime(2025, 7, 3, 9), 5),
+    ("R2", S, "Lý lịch tư pháp", datetime(2025, 7, 4, 9), 1),
+    ("R3", S, "Lý lịch tư pháp", datetime(2025, 10, 2, 9), 5),
+    ("R4", S, "Lý lịch tư pháp", datetime(2025, 10, 3, 9), 4),
+    ("R5", S, "Lý lịch tư pháp", datetime(2025, 10, 4, 9), 3),
+    ("R6", C, "Đất đai", datetime(2025, 10, 31, 23, 59), 4),
+]
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +252,24 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
             ],
             load_seq=103,
         )
+        insert_rows(
+            con,
+            "satisfaction_responses",
+            [
+                {
+                    "response_id": response_id,
+                    "province_code": "25",
+                    "dossier_id": None,
+                    "agency_code": None,
+                    "agency_name": name,
+                    "procedure_field": field,
+                    "rated_at": rated_at,
+                    "score": score,
+                }
+                for response_id, name, field, rated_at, score in SATISFACTION_RESPONSES
+            ],
+            load_seq=104,
+        )
     success, failures, _ = dbt_build(database, root / "target")
     yield success, failures, database
     shutil.rmtree(root, ignore_errors=True)
@@ -306,6 +334,15 @@ def test_each_kpi_formula_on_a_hand_computed_month(sql) -> None:
         "and agency_code = 'current/25/ubnd-phuong-viet-tri'"
     )
     assert flow == (2, 1, 2, 0, 0, "dossiers")  # 5 carried + 7 new; both resolved
+
+
+def test_satisfaction_counts_a_per_response_export_once(sql) -> None:
+    # July: the aggregated rows are in force (the two July responses are not added to them)
+    assert kpis(sql, "month", "2025-07-01", "25")["satisfaction_rate"] == (16, 20, 80.0)
+    # October, responses only: scores 5, 4, 3 and 4 -> 3 satisfied of 4; Đất đai: 1 of 1
+    october = kpis(sql, "month", "2025-10-01", "25")
+    assert october["satisfaction_rate"] == (3, 4, 75.0)
+    assert october["satisfaction_rate_land_construction_investment"] == (1, 1, 100.0)
 
 
 def test_a_composed_quarter_takes_stocks_from_its_first_and_last_month(sql) -> None:

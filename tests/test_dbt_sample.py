@@ -1,8 +1,8 @@
 """dbt on the generator's sample: every model builds and every dbt test passes.
 
 Also holds the helpers the other tests/test_dbt_*.py modules share: the raw tables as the
-ingestion creates them (from data_contracts/ when a source's contract exists, else from the column
-list the dbt sources declare), a loader for the sample files, and one in-process `dbt build`.
+ingestion creates them from data_contracts/, a loader for the sample files (the real ingestion)
+and one `dbt build`.
 """
 
 from __future__ import annotations
@@ -13,94 +13,23 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.settings import DATA_CONTRACTS_DIR, DBT_PROJECT_DIR
+from pipelines.lib.contracts import load_contract
+from pipelines.lib.ingest import LINEAGE_COLUMNS, ensure_schema, ingest_source
+from pipelines.settings import DBT_PROJECT_DIR, SOURCES
 
-LINEAGE = {
-    "load_seq": "bigint",
-    "load_id": "varchar",
-    "source_file": "varchar",
-    "file_hash": "varchar",
-    "source_row_number": "bigint",
-    "loaded_at": "timestamp",
-}
-
-# The raw columns the dbt sources read (dbt_project/models/staging/_sources.yml), as the ingestion
-# engineer's contracts define them; used only where a contract is not on main yet.
-RAW_COLUMNS: dict[str, dict[str, str]] = {
-    "dossiers": {
-        "dossier_id": "varchar",
-        "province_code": "varchar",
-        "province_name": "varchar",
-        "agency_code": "varchar",
-        "agency_name": "varchar",
-        "agency_level": "varchar",
-        "commune_code": "varchar",
-        "procedure_code": "varchar",
-        "procedure_field": "varchar",
-        "channel": "varchar",
-        "online_level": "varchar",
-        "received_at": "timestamp",
-        "due_at": "timestamp",
-        "resolved_at": "timestamp",
-        "status": "varchar",
-        "dossier_digitized": "boolean",
-        "result_digitized": "boolean",
-        "e_result_issued": "boolean",
-        "data_reused": "boolean",
-        "fee_required": "boolean",
-        "paid_online": "boolean",
-        "fee_amount_vnd": "bigint",
-    },
-    "payments": {
-        "transaction_id": "varchar",
-        "dossier_id": "varchar",
-        "province_code": "varchar",
-        "amount_vnd": "bigint",
-        "channel": "varchar",
-        "status": "varchar",
-        "paid_at": "timestamp",
-    },
-    "procedures": {
-        "province_code": "varchar",
-        "procedure_code": "varchar",
-        "procedure_name": "varchar",
-        "procedure_field": "varchar",
-        "authority_level": "varchar",
-        "online_capability": "varchar",
-        "fee_required": "boolean",
-        "online_payment_enabled": "boolean",
-        "national_portal_integrated": "boolean",
-    },
-    "satisfaction": {
-        "province_code": "varchar",
-        "agency_code": "varchar",
-        "agency_name": "varchar",
-        "procedure_field": "varchar",
-        "period_start": "date",
-        "responses": "bigint",
-        "satisfied_responses": "bigint",
-    },
-}
+LINEAGE = tuple(LINEAGE_COLUMNS)
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The raw tables of every source, empty, as the ingestion's ensure_schema makes them."""
-    from pipelines.lib.contracts import load_contract
-    from pipelines.lib.ingest import ensure_schema
-
-    ensure_schema(con, load_contract("portal_report"))
-    for source, columns in RAW_COLUMNS.items():
-        if (DATA_CONTRACTS_DIR / f"{source}.yaml").exists():
-            ensure_schema(con, load_contract(source))
-            continue
-        ddl = ", ".join(f"{name} {kind}" for name, kind in {**columns, **LINEAGE}.items())
-        con.execute(f"create table if not exists raw.{source} ({ddl})")
+    """The raw tables of every source, empty, as the ingestion creates them from the contracts."""
+    for source in SOURCES:
+        ensure_schema(con, load_contract(source))
 
 
 def insert_rows(
@@ -135,37 +64,10 @@ def insert_rows(
 
 
 def load_sample(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
-    """The generator's files into raw tables: reports through the real ingestion, the row
-    sources read straight by DuckDB (Vietnamese headers mapped back) until their parsers land."""
-    from pipelines.lib.ingest import ingest_source
-    from pipelines.sample_data.sinks import VIETNAMESE_DOSSIER_HEADERS
-
+    """The generator's files into raw tables through the real ingestion, every source."""
     create_raw_tables(con)
-    ingest_source(con, "portal_report", landing / "portal_report", load_id="sample")
-    (next_seq,) = con.execute("select coalesce(max(load_seq), 0) + 1 from audit.loads").fetchone()
-    aliases = {vi: en for en, vi in VIETNAMESE_DOSSIER_HEADERS.items()}
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    for source, columns in RAW_COLUMNS.items():
-        for path in sorted((landing / source).glob("*")):
-            if path.suffix == ".parquet":
-                relation = con.read_parquet(str(path))
-            else:
-                relation = con.read_csv(str(path), all_varchar=True, header=True)
-            renames = ", ".join(
-                f'"{name}" as {aliases.get(name, name)}' for name in relation.columns
-            )
-            select = ", ".join(
-                f"try_cast({name} as {kind}) as {name}" for name, kind in columns.items()
-            )
-            con.execute(
-                f"insert into raw.{source} by name "
-                f"select {select}, {next_seq} as load_seq, 'sample' as load_id, "
-                f"'{path.name}' as source_file, 'h{next_seq}' as file_hash, "
-                f"row_number() over () as source_row_number, ?::timestamp as loaded_at "
-                f"from (select {renames} from relation)",
-                [loaded_at],
-            )
-            next_seq += 1
+    for source in SOURCES:
+        ingest_source(con, source, landing / source, load_id="sample")
 
 
 def dbt_build(database: Path, target_dir: Path, *args: str) -> tuple[bool, list, float]:
@@ -225,10 +127,9 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_every_model_builds_and_every_dbt_test_passes_on_the_sample(sample_build) -> None:
-    _, success, failures, seconds, _ = sample_build
+    _, success, failures, _, _ = sample_build
     assert failures == []
     assert success
-    assert seconds < 240
 
 
 def test_reconciliation_finds_the_generators_deliberate_mismatches(sample_build) -> None:

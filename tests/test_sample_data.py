@@ -217,7 +217,10 @@ def test_a_different_seed_gives_different_data(sample: Path, tmp_path: Path) -> 
 
 def test_every_source_is_written_with_all_layouts(manifest: dict) -> None:
     sources = Counter(f["source"] for f in manifest["files"])
-    assert set(sources) == {"portal_report", "dossiers", "payments", "procedures", "satisfaction"}
+    assert set(sources) == {
+        "portal_report", "dossiers", "payments", "procedures", "satisfaction",
+        "satisfaction_responses",
+    }  # fmt: skip
     layouts = {layout_of(f).name for f in clean_files(manifest, "portal_report")}
     assert layouts == set(LAYOUT_BY_NAME)
     formats = {f["format"] for f in clean_files(manifest, "dossiers")}
@@ -552,3 +555,46 @@ def test_reports_parse_with_the_pipeline_parser(sample: Path, manifest: dict) ->
         if fault["rule"] in ("header_unmappable", "unknown_province", "single_sheet"):
             with pytest.raises(ValueError):
                 portal.parse_report(sample / fault["file"])
+
+
+def test_a_per_response_survey_export_stands_for_the_same_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny = SMALL_ARGS | {"provinces": "25", "start": (2025, 6), "end": (2025, 8), "dirty": False}
+    generate(GeneratorConfig(out=tmp_path / "responses", **tiny), report_workers=0)
+    monkeypatch.setattr(generate_module, "RESPONSE_FORM_PROVINCES", set())
+    generate(GeneratorConfig(out=tmp_path / "counts", **tiny), report_workers=0)
+
+    responses = pl.concat(
+        pl.read_csv(path, infer_schema=False)
+        for path in sorted((tmp_path / "responses" / "satisfaction_responses").glob("*.csv"))
+    )
+    assert set(responses["Điểm"].unique()) <= {"1", "2", "3", "4", "5"}
+    assert responses["Mã đánh giá"].is_unique().all()
+    counted = (
+        responses.with_columns(
+            month=pl.col("Thời gian đánh giá").str.to_datetime("%d/%m/%Y %H:%M:%S"),
+            satisfied=pl.col("Điểm").cast(pl.Int64) >= 4,
+        )
+        .group_by("Mã tỉnh", "Mã cơ quan", "Lĩnh vực", pl.col("month").dt.truncate("1mo"))
+        .agg(responses=pl.len(), satisfied=pl.col("satisfied").sum())
+        .select(
+            province_code="Mã tỉnh",
+            agency_code="Mã cơ quan",
+            procedure_field="Lĩnh vực",
+            period_start=pl.col("month").dt.date(),
+            responses=pl.col("responses").cast(pl.Int64),
+            satisfied_responses=pl.col("satisfied").cast(pl.Int64),
+        )
+    )
+    aggregated = pl.concat(
+        pl.read_csv(path, schema_overrides={"province_code": pl.String}, try_parse_dates=True)
+        for path in sorted((tmp_path / "counts" / "satisfaction").glob("*.csv"))
+    )
+    # legacy Vĩnh Phúc (26) before July 2025 and current Phú Thọ (25) after it
+    keys = ["province_code", "agency_code", "procedure_field", "period_start"]
+    before = pl.col("period_start") < date(2025, 7, 1)
+    province = pl.col("province_code")
+    expected = aggregated.filter(((province == "26") & before) | ((province == "25") & ~before))
+    assert expected.height > 0
+    assert counted.sort(keys).to_dicts() == expected.select(counted.columns).sort(keys).to_dicts()

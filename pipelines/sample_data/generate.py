@@ -51,6 +51,7 @@ from pipelines.sample_data.sinks import (
     PAYMENT_COLUMNS,
     PROCEDURE_COLUMNS,
     SATISFACTION_COLUMNS,
+    SATISFACTION_RESPONSE_HEADERS,
     VIETNAMESE_DOSSIER_HEADERS,
     FileFormat,
     TableWriter,
@@ -70,7 +71,17 @@ from pipelines.sample_data.units import CURRENT, LEGACY, Province, build_provinc
 
 DEFAULT_DOSSIERS = 200_000
 BATCH_ROWS = 50_000
-SOURCES = ("portal_report", "dossiers", "payments", "procedures", "satisfaction")
+SOURCES = (
+    "portal_report",
+    "dossiers",
+    "payments",
+    "procedures",
+    "satisfaction",
+    "satisfaction_responses",
+)
+# These provinces export their survey one row per response (scores 1-5) instead of as counts;
+# the counts they stand for are the same, so the marts do not depend on the form.
+RESPONSE_FORM_PROVINCES = {(LEGACY, "26"), (CURRENT, "25")}
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_VERSION = 1
 
@@ -601,6 +612,9 @@ class Run:
                 "satisfied_responses": satisfied[agency_i, field_i, month_i].astype(np.int64),
             }
         ).sort("period_start", "agency_code", "procedure_field")
+        if (province.era, province.code) in RESPONSE_FORM_PROVINCES:
+            self.write_satisfaction_responses(province, frame, rng)
+            return
         for (year,), part in frame.group_by(pl.col("period_start").dt.year(), maintain_order=True):
             writer = self.satisfaction_writers.get(int(year))
             if writer is None:
@@ -609,6 +623,59 @@ class Run:
                 )
                 self.satisfaction_writers[int(year)] = writer
             writer.write(part.select(SATISFACTION_COLUMNS))
+
+    def write_satisfaction_responses(
+        self, province: Province, counts: pl.DataFrame, rng: np.random.Generator
+    ) -> None:
+        """The same counts as one row per response: satisfied ones scored 4-5, the others 1-3,
+        each at a random moment of its month; one CSV per year, Vietnamese headers and dates."""
+        responses = counts["responses"].to_numpy()
+        satisfied = counts["satisfied_responses"].to_numpy()
+        group = np.repeat(np.arange(counts.height), responses)
+        rank_in_group = np.arange(len(group)) - np.repeat(
+            np.cumsum(responses) - responses, responses
+        )
+        is_satisfied = rank_in_group < satisfied[group]
+        scores = np.where(
+            is_satisfied, rng.integers(4, 6, len(group)), rng.integers(1, 4, len(group))
+        )
+        month_start = counts["period_start"].to_numpy().astype("datetime64[s]")[group]
+        days = (
+            counts["period_start"].dt.month_end().to_numpy().astype("datetime64[D]")
+            - counts["period_start"].to_numpy().astype("datetime64[D]")
+        ).astype(np.int64)[group] + 1
+        seconds = (rng.random(len(group)) * days * 86_400).astype(np.int64)
+        rated_at = (month_start + seconds.astype("timedelta64[s]")).astype("datetime64[ms]")
+        frame = pl.DataFrame(
+            {
+                "province_code": counts["province_code"].gather(group),
+                "agency_code": counts["agency_code"].gather(group),
+                "agency_name": counts["agency_name"].gather(group),
+                "procedure_field": counts["procedure_field"].gather(group),
+                "rated_at": rated_at,
+                "score": scores.astype(np.int64),
+            }
+        ).sort("rated_at", "agency_code", "procedure_field")
+        prefix = f"DG{'L' if province.era == LEGACY else 'C'}{province.code}"
+        frame = frame.with_columns(
+            response_id=pl.format("{}.{}", pl.lit(prefix), pl.int_range(1, frame.height + 1)),
+        )
+        for (year,), part in frame.group_by(pl.col("rated_at").dt.year(), maintain_order=True):
+            path = self.out / "satisfaction_responses" / f"danh_gia_{prefix}_{year}.csv"
+            writer = TableWriter(path, FileFormat("csv"), rename=SATISFACTION_RESPONSE_HEADERS)
+            writer.write(
+                part.select(
+                    *SATISFACTION_RESPONSE_HEADERS.keys() - {"rated_at"},
+                    rated_at=pl.col("rated_at").dt.strftime("%d/%m/%Y %H:%M:%S"),
+                ).select(list(SATISFACTION_RESPONSE_HEADERS))
+            )
+            writer.close()
+            self.register(
+                WrittenFile(
+                    "satisfaction_responses", path, "csv", writer.rows, province.code,
+                    province.era, first_month=f"{year}-01", last_month=f"{year}-12",
+                )
+            )  # fmt: skip
 
     def close_satisfaction(self) -> None:
         for year, writer in sorted(self.satisfaction_writers.items()):

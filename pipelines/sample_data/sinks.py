@@ -65,6 +65,16 @@ SATISFACTION_COLUMNS = (
     "responses",
     "satisfied_responses",
 )
+# The one-row-per-response survey export (SOURCES.md §5), with the portal's Vietnamese headers.
+SATISFACTION_RESPONSE_HEADERS: dict[str, str] = {
+    "response_id": "Mã đánh giá",
+    "province_code": "Mã tỉnh",
+    "agency_code": "Mã cơ quan",
+    "agency_name": "Tên cơ quan",
+    "procedure_field": "Lĩnh vực",
+    "rated_at": "Thời gian đánh giá",
+    "score": "Điểm",
+}
 PROCEDURE_COLUMNS = (
     "province_code",
     "procedure_code",

@@ -126,7 +126,7 @@ satisfaction as (
             sum(satisfaction.satisfied_responses) filter (where field_groups.field_group is not null),
             0
         ) as satisfied_land_construction_investment
-    from {{ ref('stg_satisfaction') }} as satisfaction
+    from {{ ref('int_satisfaction_month') }} as satisfaction
     left join {{ ref('ref_procedure_field_groups') }} as field_groups
         on
             satisfaction.procedure_field = field_groups.procedure_field

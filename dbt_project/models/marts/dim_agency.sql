@@ -16,7 +16,7 @@ named as (
     union all
     select agency_code, agency_name, province_code, era, {{ level_from_name('agency_name') }},
         source_agency_code, null, 'satisfaction'
-    from {{ ref('stg_satisfaction') }}
+    from {{ ref('int_satisfaction_month') }}
 
 )
 

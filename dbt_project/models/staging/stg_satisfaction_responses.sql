@@ -1,0 +1,33 @@
+-- Survey responses in force, one row per response (latest loaded version wins).
+with
+
+source_rows as (
+
+    {{ source_or_empty('raw', 'satisfaction_responses', {
+        'response_id': 'varchar', 'province_code': 'varchar', 'dossier_id': 'varchar',
+        'agency_code': 'varchar', 'agency_name': 'varchar', 'procedure_field': 'varchar',
+        'rated_at': 'timestamp', 'score': 'bigint',
+    }) }}
+
+)
+
+select
+    response_id,
+    province_code,
+    {{ era_of('rated_at') }} as era,
+    date_trunc('month', rated_at)::date as period_month,
+    {{ agency_code('province_code', 'rated_at', 'agency_name') }} as agency_code,
+    agency_code as source_agency_code,
+    agency_name,
+    procedure_field,
+    dossier_id,
+    rated_at,
+    score,
+    score >= 4 as is_satisfied,
+    load_seq
+from source_rows
+where rated_at is not null and agency_name is not null
+qualify row_number() over (
+    partition by province_code, response_id
+    order by load_seq desc, source_row_number desc
+) = 1
