@@ -24,30 +24,9 @@ from pathlib import Path
 
 import duckdb
 
-DOSSIER_COLUMNS: tuple[str, ...] = (
-    "dossier_id",
-    "province_code",
-    "province_name",
-    "agency_code",
-    "agency_name",
-    "agency_level",
-    "commune_code",
-    "procedure_code",
-    "procedure_field",
-    "channel",
-    "online_level",
-    "received_at",
-    "due_at",
-    "resolved_at",
-    "status",
-    "dossier_digitized",
-    "result_digitized",
-    "e_result_issued",
-    "data_reused",
-    "fee_required",
-    "paid_online",
-    "fee_amount_vnd",
-)
+# the columns of the generator's dossier exports, the files the floor reads
+from pipelines.sample_data.simulate import DOSSIER_COLUMNS
+
 DOSSIER_TYPES = {
     "dossier_id": "VARCHAR",
     "province_code": "VARCHAR",

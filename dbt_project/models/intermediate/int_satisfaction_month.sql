@@ -39,30 +39,9 @@ counted_responses as (
 
 )
 
-select
-    province_code,
-    era,
-    period_month,
-    agency_code,
-    source_agency_code,
-    agency_name,
-    procedure_field,
-    responses,
-    satisfied_responses,
-    survey_form
-from aggregated
-union all
-select
-    counted_responses.province_code,
-    counted_responses.era,
-    counted_responses.period_month,
-    counted_responses.agency_code,
-    counted_responses.source_agency_code,
-    counted_responses.agency_name,
-    counted_responses.procedure_field,
-    counted_responses.responses,
-    counted_responses.satisfied_responses,
-    counted_responses.survey_form
+select * from aggregated
+union all by name
+select counted_responses.*
 from counted_responses
 anti join aggregated
     on
