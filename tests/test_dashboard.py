@@ -358,7 +358,7 @@ def test_topic_page_distribution_agencies_and_fields(
     )
     assert ranking["Tỉnh, thành phố"].tolist() == [r[0] for r in expected]
     values = [v for _, v in expected if v is not None]
-    assert metric(app, "max")[0] == vi_pct(max(values))
+    assert metric(app, "Cao nhất")[0] == vi_pct(max(values))
     bottom = next(
         d.value
         for d in app.dataframe

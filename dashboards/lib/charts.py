@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from dashboards.lib.i18n import fmt_pct, t
+from dashboards.lib.i18n import fmt_pct, language, t
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 COLORSCALE = "RdYlGn"
@@ -67,6 +67,8 @@ def trend_lines(
         title=title,
         yaxis_title=y_title or t("value_pct"),
         xaxis_title=None,
+        # Plotly names months in English; Vietnamese readers get "01/2025"
+        xaxis={"tickformat": "%m/%Y" if language() == "vi" else "%b %Y"},
         height=360,
         legend={"orientation": "h", "y": -0.2},
     )

@@ -47,9 +47,9 @@ def render_topic(title_key: str, kpi_codes: Sequence[str]) -> None:
     else:
         stats = st.columns(4)
         stats[0].metric(t("province"), len(ranking))
-        stats[1].metric("min", fmt_pct(with_values["value_pct"].min()))
-        stats[2].metric("median", fmt_pct(with_values["value_pct"].median()))
-        stats[3].metric("max", fmt_pct(with_values["value_pct"].max()))
+        stats[1].metric(t("lowest"), fmt_pct(with_values["value_pct"].min()))
+        stats[2].metric(t("median"), fmt_pct(with_values["value_pct"].median()))
+        stats[3].metric(t("highest"), fmt_pct(with_values["value_pct"].max()))
         left, right = st.columns(2)
         with left:
             chart(
