@@ -309,7 +309,10 @@ def test_data_status_shows_loads_failures_quarantine_and_reconciliation(served: 
     app = open_page("data_status")
     loads = frame_by_column(app, "Số ngày từ cuối kỳ")
     assert loads["Nguồn"].tolist() == ["dossiers", "payments", "portal_report"]
-    assert loads["Số ngày từ cuối kỳ"].tolist() == ["30", "0", "92"]
+    # legacy Hoà Bình's data ends with June 2025, when it merged: it is not "92 days behind"
+    assert loads["Số ngày từ cuối kỳ"].tolist() == ["30", "0", "—"]
+    assert loads["Tỉnh, thành phố"].tolist()[2] == "Tỉnh Hoà Bình (cũ)"
+    assert loads["Kết quả"].tolist() == ["Đã nạp, có dòng bị cách ly", "Đã nạp", "Đã nạp"]
     rejected = frame_by_column(app, "Thông báo")
     assert "Số hồ sơ ABC" in rejected["Thông báo"].iloc[0]
     assert metric(app, "Dòng bị cách ly")[0] == "3"

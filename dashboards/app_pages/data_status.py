@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.lib import queries
-from dashboards.lib.i18n import fmt_date, fmt_number, t
+from dashboards.lib.i18n import fmt_date, fmt_number, label, t
 from dashboards.lib.layout import formatted, page, table
 
 if not page("page_status"):
@@ -33,14 +33,21 @@ loads = queries.last_loads()
 if loads.empty:
     st.info(t("none_found"))
 else:
+    suffix = {"legacy": t("legacy_suffix"), "current": ""}
+    named = loads.assign(
+        province_name=[
+            name + suffix[era] if isinstance(name, str) else "—"
+            for name, era in zip(loads["province_name"], loads["era"], strict=True)
+        ]
+    )
     table(
         formatted(
-            loads,
+            named,
             {
                 "source": (t("source"), str),
-                "province_name": (t("province"), lambda v: v if isinstance(v, str) else "—"),
+                "province_name": (t("province"), str),
                 "file_name": (t("file"), str),
-                "outcome": (t("outcome"), str),
+                "outcome": (t("outcome"), lambda v: label("outcome", v)),
                 "loaded_at": (t("last_loaded_at"), fmt_date),
                 "latest_period_end": (
                     t("latest_period"),

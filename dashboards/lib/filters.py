@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import queries
-from dashboards.lib.i18n import fmt_period, kpi_name, label, language, t
+from dashboards.lib.i18n import fmt_period, kpi_name, label, t
 
 LEVELS = ("all", "province", "district", "commune")
 GRAINS = ("month", "quarter", "year")
@@ -155,7 +155,7 @@ def province_filter(
     if not include_legacy:
         frame = frame[frame["era"] == "current"]
     frame = frame.set_index("province_key")
-    legacy_suffix = " (cũ)" if language() == "vi" else " (legacy)"
+    legacy_suffix = t("legacy_suffix")
     names = {
         key: row.short_name + (legacy_suffix if row.era == "legacy" else "")
         for key, row in frame.iterrows()

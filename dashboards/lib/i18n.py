@@ -158,6 +158,14 @@ _TEXT: dict[str, dict[str, str]] = {
     "rule": {"vi": "Quy tắc", "en": "Rule"},
     "rows": {"vi": "Số dòng", "en": "Rows"},
     "outcome": {"vi": "Kết quả", "en": "Outcome"},
+    "outcome_loaded": {"vi": "Đã nạp", "en": "Loaded"},
+    "outcome_loaded_with_quarantine": {
+        "vi": "Đã nạp, có dòng bị cách ly",
+        "en": "Loaded, some rows quarantined",
+    },
+    "outcome_rejected": {"vi": "Bị từ chối", "en": "Rejected"},
+    "outcome_duplicate": {"vi": "Trùng tệp đã nạp", "en": "Duplicate of a loaded file"},
+    "legacy_suffix": {"vi": " (cũ)", "en": " (legacy)"},
     "data_loaded_until": {"vi": "Dữ liệu đến ngày", "en": "Data loaded until"},
     # sql
     "sql_intro": {

@@ -311,25 +311,35 @@ def publish_info() -> pd.DataFrame:
 
 
 def last_loads() -> pd.DataFrame:
-    """The latest load per source and province, and how old its newest period is."""
+    """The latest load per source and province, and how old its newest period is.
+
+    A code names two provinces across the 2025 restructuring (80 was Long An, is Tây Ninh), so a
+    province is its code and era; a legacy province has no "days behind": its data ends 30/6/2025.
+    """
     return _q(
         """
-        with ranked as (
-            select *, row_number() over (
-                partition by source, coalesce(province_code, '')
-                order by loaded_at desc, load_seq desc) as recency,
-                max(period_end) over (partition by source, coalesce(province_code, ''))
-                    as latest_period_end
+        with loads as (
+            select *,
+                case when period_start < date '2025-07-01' then 'legacy' else 'current' end
+                    as era
             from audit.loads
             where outcome <> 'rejected'
+        ),
+        ranked as (
+            select *, row_number() over (
+                partition by source, coalesce(province_code, ''), era
+                order by loaded_at desc, load_seq desc) as recency,
+                max(period_end) over (partition by source, coalesce(province_code, ''), era)
+                    as latest_period_end
+            from loads
         )
-        select source, province_code, province_name, file_name, outcome, loaded_at,
+        select source, province_code, province_name, era, file_name, outcome, loaded_at,
                latest_period_end,
-               date_diff('day', latest_period_end,
-                         (select data_loaded_until from meta.publish)) as days_behind
+               case when era = 'current' then date_diff('day', latest_period_end,
+                         (select data_loaded_until from meta.publish)) end as days_behind
         from ranked
         where recency = 1
-        order by source, province_name
+        order by source, era = 'legacy', province_name
         """
     )
 
