@@ -72,3 +72,49 @@ def test_an_unchanged_warehouse_is_not_republished(tmp_path: Path) -> None:
     assert not again.published and again.reason == "nothing changed since the last publish"
     assert serving.stat().st_mtime_ns == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "w.duckdb"]
+
+
+def _kpi_warehouse(path: Path) -> Path:
+    """fct_kpi rows in a scrambled order: roll-ups, per-field and per-agency rows, two periods."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema audit")
+        con.execute(
+            """
+            create table marts.fct_kpi as
+            select kpi as kpi_code, grain as period_grain, ps::date as period_start,
+                   (ps::date + 30) as period_end,
+                   'current' as unit_basis, prov as province_code, 'all' as level,
+                   agency as agency_code, field as procedure_field, n as numerator
+            from (values
+              ('b', 'month', '2025-08-01', '02', 'A1', null, 5),
+              ('a', 'month', '2025-09-01', 'VN', null, null, 1),
+              ('a', 'month', '2025-08-01', '01', null, 'f1', 2),
+              ('b', 'month', '2025-08-01', '01', null, null, 3),
+              ('a', 'quarter', '2025-07-01', 'VN', null, null, 4),
+              ('a', 'month', '2025-08-01', 'VN', null, null, 6),
+              ('a', 'month', '2025-09-01', '01', 'A2', 'f2', 7)
+            ) t(kpi, grain, ps, prov, agency, field, n)
+            """
+        )
+        con.execute(
+            "create table audit.loads as select 1 as load_seq, 'f' as source, 'f.csv' as "
+            "file_name, 'h' as file_hash, 'loaded' as outcome, '1' as contract_version, "
+            "'L' as load_id, now()::timestamp as loaded_at, 1 as rows_loaded"
+        )
+    return path
+
+
+def test_fct_kpi_is_written_in_the_order_the_pages_filter_on(tmp_path: Path) -> None:
+    """Roll-ups first, then per-field, then per-agency rows; each by period, province, KPI."""
+    warehouse = _kpi_warehouse(tmp_path / "w.duckdb")
+    serving = tmp_path / "serving.duckdb"
+
+    publish(warehouse, serving)
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        numerators = [n for (n,) in con.execute("select numerator from marts.fct_kpi").fetchall()]
+        published = con.execute("select * from marts.fct_kpi order by all").fetchall()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        built = con.execute("select * from marts.fct_kpi order by all").fetchall()
+    assert numerators == [3, 6, 1, 4, 2, 5, 7]
+    assert published == built  # the same rows, only their order changed
