@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.lib.publish import write_report_periods
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "dbt_project" / "seeds"
 
@@ -594,6 +596,7 @@ def build_serving_db(path: Path) -> Path:
             "['run-a', 'run-b'] as load_ids, ['portal_report', 'dossiers', 'payments'] as sources",
             [PUBLISHED_AT],
         )
+        write_report_periods(con)  # as publish writes it
         tables = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
             "where table_schema in ('marts', 'audit') order by 1"

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dashboards.lib import db
@@ -63,3 +64,25 @@ def test_missing_serving_db_is_reported(tmp_path: Path, monkeypatch: pytest.Monk
     db.READER.close()
     with pytest.raises(db.ServingDatabaseMissing):
         db.query_uncached("select 1")
+
+
+def test_report_periods_come_from_the_published_list_or_else_from_fct_kpi(serving: Path) -> None:
+    """Publish writes meta.report_periods; a file published before it existed still works."""
+    from dashboards.lib import queries
+
+    listed = queries.report_periods()  # through the cache, as the pages call it
+    scanned = db.query_uncached(
+        "select distinct period_grain, period_start, period_end from marts.fct_kpi "
+        "order by period_start desc, period_grain, period_end"
+    )
+    assert len(scanned) > 1
+    pd.testing.assert_frame_equal(listed, scanned)
+
+    older = serving.with_name(".serving-older.duckdb.tmp")
+    shutil.copy(serving, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("drop table meta.report_periods")
+    os.replace(older, serving)
+    time.sleep(0.01)
+    os.utime(serving)  # a new version for the cache key whatever the clock's resolution
+    pd.testing.assert_frame_equal(queries.report_periods(), scanned)

@@ -118,3 +118,21 @@ def test_fct_kpi_is_written_in_the_order_the_pages_filter_on(tmp_path: Path) -> 
         built = con.execute("select * from marts.fct_kpi order by all").fetchall()
     assert numerators == [3, 6, 1, 4, 2, 5, 7]
     assert published == built  # the same rows, only their order changed
+
+
+def test_the_periods_of_fct_kpi_are_published_as_a_small_table(tmp_path: Path) -> None:
+    serving = tmp_path / "serving.duckdb"
+    publish(_kpi_warehouse(tmp_path / "w.duckdb"), serving)
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        periods = con.execute("select * from meta.report_periods").fetchall()
+        every = con.execute(
+            "select distinct period_grain, period_start, period_end from marts.fct_kpi "
+            "order by period_start desc, period_grain, period_end"
+        ).fetchall()
+    assert periods == every and len(periods) == 3
+
+    publish(_warehouse(tmp_path / "w2.duckdb", 1), serving)  # fct_kpi without period columns
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = con.execute("select table_name from duckdb_tables() where schema_name = 'meta'")
+        assert "report_periods" not in {name for (name,) in tables.fetchall()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import duckdb
 import pandas as pd
 
 from dashboards.lib import db
@@ -42,17 +43,27 @@ def kpi_catalog() -> pd.DataFrame:
 def report_periods() -> pd.DataFrame:
     """Every (grain, start, end) that fct_kpi holds, newest first.
 
-    Read from the nation's rows: every period of any province rolls up to one, and scanning those
-    few rows instead of all of fct_kpi keeps this query, which every page runs, fast at scale.
+    Every page runs this, so publish writes the list to meta.report_periods (a few dozen rows)
+    and it is read from there. A serving file published before that table existed is read from
+    the nation's rows of fct_kpi: every period of any province rolls up to one.
     """
-    return _q(
-        """
-        select distinct period_grain, period_start, period_end
-        from marts.fct_kpi
-        where province_code = 'VN' and level = 'all' and agency_code is null
-        order by period_start desc, period_grain
-        """
-    )
+    try:
+        return _q(
+            """
+            select period_grain, period_start, period_end
+            from meta.report_periods
+            order by period_start desc, period_grain, period_end
+            """
+        )
+    except duckdb.CatalogException:
+        return _q(
+            """
+            select distinct period_grain, period_start, period_end
+            from marts.fct_kpi
+            where province_code = 'VN' and level = 'all' and agency_code is null
+            order by period_start desc, period_grain, period_end
+            """
+        )
 
 
 def provinces() -> pd.DataFrame:

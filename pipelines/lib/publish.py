@@ -83,6 +83,7 @@ def publish(
                 )
             table_rows = _copy_tables(con)
             _write_metadata(con, fingerprint, table_rows, manifest_path, run_id, partitions)
+            write_report_periods(con)
             con.execute("detach wh")
             con.execute("checkpoint")
         os.replace(staging_file, serving_db)
@@ -143,6 +144,32 @@ def _order_by(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
     if any(term.split()[0] not in columns for term in terms):
         return ""
     return f" order by {', '.join(terms)}"
+
+
+PERIOD_COLUMNS = ("period_grain", "period_start", "period_end")
+
+
+def write_report_periods(con: duckdb.DuckDBPyConnection) -> None:
+    """``meta.report_periods``: every (grain, start, end) of marts.fct_kpi, newest first.
+
+    Every page lists the periods; read from this table of a few dozen rows instead of a scan of
+    fct_kpi. Not written when fct_kpi lacks the columns (the dashboard then reads fct_kpi).
+    """
+    present = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'marts' and table_name = 'fct_kpi'"
+        ).fetchall()
+    }
+    if not set(PERIOD_COLUMNS) <= present:
+        return
+    columns = ", ".join(PERIOD_COLUMNS)
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"create table meta.report_periods as select distinct {columns} from marts.fct_kpi "
+        "order by period_start desc, period_grain, period_end"
+    )
 
 
 def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
