@@ -86,3 +86,15 @@ def test_report_periods_come_from_the_published_list_or_else_from_fct_kpi(servin
     time.sleep(0.01)
     os.utime(serving)  # a new version for the cache key whatever the clock's resolution
     pd.testing.assert_frame_equal(queries.report_periods(), scanned)
+
+
+def test_the_per_file_cache_follows_a_new_published_file(serving: Path) -> None:
+    """Catalogues are cached for the life of the file, not a TTL: a publish is a new key."""
+    sql = "select run_id from meta.publish"
+    assert db.query_for_file(sql).iloc[0, 0] == "run-b"
+    staging = serving.with_name(".serving-new.duckdb.tmp")
+    shutil.copy(serving, staging)
+    with duckdb.connect(str(staging)) as con:
+        con.execute("update meta.publish set run_id = 'run-c'")
+    os.replace(staging, serving)
+    assert db.query_for_file(sql).iloc[0, 0] == "run-c"

@@ -48,12 +48,16 @@ def serving_path() -> Path:
     return data_paths().serving_db
 
 
-def _serving_version() -> float:
-    """Changes whenever the pipeline publishes, so cached results follow a new file at once."""
+def _serving_version() -> tuple[int, int]:
+    """Changes whenever the pipeline publishes, so cached results follow a new file at once.
+
+    A publish renames a new file over the old one: a new inode, and a new modification time.
+    """
     path = serving_path()
     if not path.exists():
         raise ServingDatabaseMissing(str(path))
-    return path.stat().st_mtime
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -143,13 +147,25 @@ def _run(sql: str, params: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=2_000)
-def _query(sql: str, params: tuple, version: float) -> pd.DataFrame:
+def _query(sql: str, params: tuple, version: tuple[int, int]) -> pd.DataFrame:
     del version  # part of the cache key only
     return _run(sql, params)
 
 
 def query(sql: str, params: tuple = ()) -> pd.DataFrame:
     return _query(sql, params, _serving_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def _query_for_file(sql: str, params: tuple, version: tuple[int, int]) -> pd.DataFrame:
+    del version  # part of the cache key only
+    return _run(sql, params)
+
+
+def query_for_file(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """For the few small results every page reads (catalogues, the period list, the publish
+    time): cached for the life of the serving file instead of a TTL. A new file is a new key."""
+    return _query_for_file(sql, params, _serving_version())
 
 
 def query_uncached(sql: str, params: tuple = ()) -> pd.DataFrame:
@@ -159,7 +175,7 @@ def query_uncached(sql: str, params: tuple = ()) -> pd.DataFrame:
 
 def data_as_of() -> tuple[datetime | None, object]:
     """When the serving DB was published and up to which date it holds data."""
-    frame = query("select published_at, data_loaded_until from meta.publish")
+    frame = query_for_file("select published_at, data_loaded_until from meta.publish")
     if frame.empty:
         return None, None
     row = frame.iloc[0]

@@ -18,23 +18,30 @@ from dashboards.lib import db
 ROLLUP = "agency_code is null and procedure_field is null"
 
 _run: Callable[[str, tuple], pd.DataFrame] = db.query
+_run_for_file: Callable[[str, tuple], pd.DataFrame] = db.query_for_file
 
 
 def use_uncached(enabled: bool = True) -> None:
     """Bypass Streamlit's cache (the benchmark measures the database, not the cache)."""
-    global _run
+    global _run, _run_for_file
     _run = db.query_uncached if enabled else db.query
+    _run_for_file = db.query_uncached if enabled else db.query_for_file
 
 
 def _q(sql: str, params: tuple = ()) -> pd.DataFrame:
     return _run(sql, params)
 
 
+def _q_for_file(sql: str, params: tuple = ()) -> pd.DataFrame:
+    """Small catalogues every page reads: cached until a new serving file is published."""
+    return _run_for_file(sql, params)
+
+
 # ----------------------------------------------------------------------------- catalogues
 
 
 def kpi_catalog() -> pd.DataFrame:
-    return _q(
+    return _q_for_file(
         "select kpi_code, name_vi, name_en, direction, definition, index_group "
         "from marts.dim_kpi order by kpi_code"
     )
@@ -48,7 +55,7 @@ def report_periods() -> pd.DataFrame:
     the nation's rows of fct_kpi: every period of any province rolls up to one.
     """
     try:
-        return _q(
+        return _q_for_file(
             """
             select period_grain, period_start, period_end
             from meta.report_periods
@@ -56,7 +63,7 @@ def report_periods() -> pd.DataFrame:
             """
         )
     except duckdb.CatalogException:
-        return _q(
+        return _q_for_file(
             """
             select distinct period_grain, period_start, period_end
             from marts.fct_kpi
@@ -68,7 +75,7 @@ def report_periods() -> pd.DataFrame:
 
 def provinces() -> pd.DataFrame:
     """Both eras of dim_province: current ones first, then legacy, by name."""
-    return _q(
+    return _q_for_file(
         """
         select province_key, province_code, province_name, short_name, era, valid_from,
                valid_to, successor_code, successor_name
