@@ -5,11 +5,12 @@
     .venv/bin/python benchmarks/bench_pages.py --fixture               # the small test fixture
 
 Each page's query functions (dashboards/lib/queries.py, the exact SQL the pages run) are called
-with Streamlit's cache bypassed, so every call opens a fresh read-only connection and runs the
-query, as a cold cache miss does in the app. A page's time is the sum of its queries (the page
-runs them one after another). The parameters are taken from the DB: the latest month, the
-province with the most agency rows, its legacy era month for the legacy views. Target: each
-page's queries under 100 ms at the 95th percentile.
+with Streamlit's caches bypassed (the TTL cache and the per-file cache of the catalogues), so
+every call runs its query on a cursor of the app's shared read-only reader (dashboards/lib/db.py)
+as a cache miss does in the app; the reader opens the file once, as the app does. A page's time
+is the sum of its queries (the page runs them one after another). The parameters are taken from
+the DB: the latest month, the province with the most agency rows, its legacy era month for the
+legacy views. Target: each page's queries under 100 ms at the 95th percentile.
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ def _parameters(path: Path) -> dict[str, str]:
     }
 
 
+def _data_as_of_uncached() -> object:
+    db._query_for_file.clear()  # data_as_of reads through the per-file cache: time the query
+    return db.data_as_of()
+
+
 def page_queries(p: dict[str, str]) -> dict[str, list[Query]]:
     """What each page runs on a first visit with its default filters."""
     month, province = p["month"], p["province"]
@@ -68,7 +74,7 @@ def page_queries(p: dict[str, str]) -> dict[str, list[Query]]:
         else (f"{int(month[:4]) - 1}-12-01")
     )
     common: list[Query] = [
-        ("data_as_of", db.data_as_of),
+        ("data_as_of", _data_as_of_uncached),
         ("report_periods", queries.report_periods),
         ("kpi_catalog", queries.kpi_catalog),
     ]
@@ -120,7 +126,7 @@ def page_queries(p: dict[str, str]) -> dict[str, list[Query]]:
         ],
         "topic (digitization, payment, online)": topic,
         "service_index": [
-            ("data_as_of", db.data_as_of),
+            ("data_as_of", _data_as_of_uncached),
             ("index_months", lambda: queries.index_months("current")),
             ("index_ranking", lambda: queries.index_ranking(p["index_month"], "current")),
             ("index_not_computed", lambda: queries.index_not_computed(
@@ -131,7 +137,7 @@ def page_queries(p: dict[str, str]) -> dict[str, list[Query]]:
             ("index_trend", lambda: queries.index_trend(province, "current")),
         ],
         "data_status": [
-            ("data_as_of", db.data_as_of),
+            ("data_as_of", _data_as_of_uncached),
             ("publish_info", queries.publish_info),
             ("last_loads", queries.last_loads),
             ("rejected_loads", queries.rejected_loads),
@@ -141,7 +147,7 @@ def page_queries(p: dict[str, str]) -> dict[str, list[Query]]:
             ("reconciliation_findings", queries.reconciliation_findings),
         ],
         "sql (schema browser)": [
-            ("data_as_of", db.data_as_of),
+            ("data_as_of", _data_as_of_uncached),
             ("schema_tables", queries.schema_tables),
             ("schema_columns(fct_kpi)", lambda: queries.schema_columns("marts.fct_kpi")),
         ],
@@ -169,6 +175,12 @@ def run(path: Path, runs: int, warmup: int) -> dict:
     }
     with duckdb.connect(str(path), read_only=True, config=dict(db.LOCKED_CONFIG)) as con:
         report["fct_kpi_rows"] = con.execute("select count(*) from marts.fct_kpi").fetchone()[0]
+        report["report_periods_table"] = bool(
+            con.execute(
+                "select count(*) from duckdb_tables() "
+                "where schema_name = 'meta' and table_name = 'report_periods'"
+            ).fetchone()[0]
+        )
     for page, calls in pages.items():
         per_query: dict[str, list[float]] = {name: [] for name, _ in calls}
         totals: list[float] = []
