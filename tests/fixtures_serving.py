@@ -596,7 +596,6 @@ def build_serving_db(path: Path) -> Path:
             "['run-a', 'run-b'] as load_ids, ['portal_report', 'dossiers', 'payments'] as sources",
             [PUBLISHED_AT],
         )
-        write_report_periods(con)  # as publish writes it
         tables = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
             "where table_schema in ('marts', 'audit') order by 1"
@@ -618,6 +617,7 @@ def build_serving_db(path: Path) -> Path:
             "'Cột ' || column_name from information_schema.columns "
             "where table_schema in ('marts', 'audit')"
         )
+        write_report_periods(con)  # as publish writes it
     return path
 
 

@@ -130,7 +130,11 @@ def test_the_periods_of_fct_kpi_are_published_as_a_small_table(tmp_path: Path) -
             "select distinct period_grain, period_start, period_end from marts.fct_kpi "
             "order by period_start desc, period_grain, period_end"
         ).fetchall()
+        documented = con.execute(
+            "select row_count from meta.tables where table_name = 'meta.report_periods'"
+        ).fetchall()
     assert periods == every and len(periods) == 3
+    assert documented == [(3,)]
 
     publish(_warehouse(tmp_path / "w2.duckdb", 1), serving)  # fct_kpi without period columns
     with duckdb.connect(str(serving), read_only=True) as con:

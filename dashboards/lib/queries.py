@@ -159,6 +159,7 @@ def province_kpis(
         from marts.fct_kpi
         where province_code = ? and period_grain = ? and period_start = ?::date
           and unit_basis = ? and level = ? and {ROLLUP}
+        order by kpi_code
         """,
         (province_code, grain, start, basis, level),
     )

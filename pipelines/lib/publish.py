@@ -170,6 +170,16 @@ def write_report_periods(con: duckdb.DuckDBPyConnection) -> None:
         f"create table meta.report_periods as select distinct {columns} from marts.fct_kpi "
         "order by period_start desc, period_grain, period_end"
     )
+    documented = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'meta' and table_name = 'tables'"
+    ).fetchone()
+    if documented and documented[0]:  # for the analysts' schema browser
+        con.execute(
+            "insert into meta.tables select 'meta.report_periods', count(*), "
+            "'Every (period_grain, period_start, period_end) of marts.fct_kpi, newest first "
+            "(written on publish)' from meta.report_periods"
+        )
 
 
 def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
