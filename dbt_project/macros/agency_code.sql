@@ -3,8 +3,16 @@
     The era is part of it because province codes were reused after the July 2025 merger.
 -#}
 {% macro agency_code(province_code, period_start, agency_name) -%}
+    {{ agency_code_in_era(era_of(period_start), province_code, agency_name) }}
+{%- endmacro %}
+
+{#-
+    The same code from an era already computed ('legacy' / 'current'). A model with many rows per
+    agency builds it once per distinct (era, province, name) and joins (see stg_dossiers).
+-#}
+{% macro agency_code_in_era(era, province_code, agency_name) -%}
     (
-        case when {{ period_start }} >= date '2025-07-01' then 'current' else 'legacy' end
+        {{ era }}
         || '/' || {{ province_code }} || '/'
         || trim(
             regexp_replace(

@@ -1,6 +1,8 @@
 -- Dossier records in force: the latest loaded version of each dossier (province + dossier id).
 -- The era and the agency code follow the month the dossier was received in; the agency code is
 -- built from the name exactly as for report rows, so both sources name the same agency alike.
+-- A table (dbt_project.yml): the dedup and the name folding run once per build, not once per
+-- reader; the folding runs once per distinct (era, province, agency name), not per dossier.
 with
 
 source_rows as (
@@ -44,47 +46,74 @@ latest as (
         paid_online,
         fee_amount_vnd,
         load_seq,
-        source_file
+        source_file,
+        {{ era_of('received_at') }} as era
     from source_rows
     where dossier_id is not null and received_at is not null
     qualify row_number() over (
         partition by province_code, dossier_id order by load_seq desc, source_row_number desc
     ) = 1
 
+),
+
+agencies as (
+
+    select
+        era,
+        province_code,
+        agency_name,
+        {{ agency_code_in_era('era', 'province_code', 'agency_name') }} as agency_code
+    from (
+        select distinct
+            era,
+            province_code,
+            agency_name
+        from latest
+    ) as agency_names
+
 )
 
 select
-    dossier_id,
-    province_code,
-    province_name,
-    {{ era_of('received_at') }} as era,
-    {{ agency_code('province_code', 'received_at', 'agency_name') }} as agency_code,
-    agency_code as source_agency_code,
-    agency_name,
-    agency_level as level,
-    commune_code,
-    procedure_code,
-    procedure_field,
-    channel,
-    coalesce(online_level, 'none') as online_level,
-    received_at,
-    due_at,
-    resolved_at,
-    status,
-    date_trunc('month', received_at)::date as received_month,
-    case when status <> 'processing' then date_trunc('month', resolved_at)::date end as closed_month,
+    latest.dossier_id,
+    latest.province_code,
+    latest.province_name,
+    latest.era,
+    agencies.agency_code,
+    latest.agency_code as source_agency_code,
+    latest.agency_name,
+    latest.agency_level as level,
+    latest.commune_code,
+    latest.procedure_code,
+    latest.procedure_field,
+    latest.channel,
+    coalesce(latest.online_level, 'none') as online_level,
+    latest.received_at,
+    latest.due_at,
+    latest.resolved_at,
+    latest.status,
+    date_trunc('month', latest.received_at)::date as received_month,
     case
-        when status = 'resolved' and resolved_at::date < due_at::date then 'early'
-        when status = 'resolved' and resolved_at::date = due_at::date then 'on_time'
-        when status = 'resolved' then 'late'
+        when latest.status <> 'processing' then date_trunc('month', latest.resolved_at)::date
+    end as closed_month,
+    case
+        when latest.status = 'resolved' and latest.resolved_at::date < latest.due_at::date
+            then 'early'
+        when latest.status = 'resolved' and latest.resolved_at::date = latest.due_at::date
+            then 'on_time'
+        when latest.status = 'resolved' then 'late'
     end as resolution_class,
-    coalesce(dossier_digitized, false) as dossier_digitized,
-    coalesce(result_digitized, false) as result_digitized,
-    coalesce(e_result_issued, false) as e_result_issued,
-    coalesce(data_reused, false) as data_reused,
-    coalesce(fee_required, false) as fee_required,
-    coalesce(paid_online, false) as paid_online,
-    coalesce(fee_amount_vnd, 0) as fee_amount_vnd,
-    load_seq,
-    source_file
+    coalesce(latest.dossier_digitized, false) as dossier_digitized,
+    coalesce(latest.result_digitized, false) as result_digitized,
+    coalesce(latest.e_result_issued, false) as e_result_issued,
+    coalesce(latest.data_reused, false) as data_reused,
+    coalesce(latest.fee_required, false) as fee_required,
+    coalesce(latest.paid_online, false) as paid_online,
+    coalesce(latest.fee_amount_vnd, 0) as fee_amount_vnd,
+    latest.load_seq,
+    latest.source_file
 from latest
+left join agencies
+    on
+        latest.era = agencies.era
+        and latest.province_code = agencies.province_code
+        and latest.agency_name = agencies.agency_name
