@@ -74,6 +74,11 @@ def report_run(paths: DataPaths, instance, run_id: str, success: bool) -> int:
     published = publish_outcome(instance, run_id)
     if published:
         print(f"pipeline: serving.duckdb {published}")
+    elif success:
+        print(
+            "pipeline: serving.duckdb up to date: nothing new since the last publish "
+            "(dbt build, mart checks and publish skipped)"
+        )
     months = f" over {report.partitions}" if report.partitions else ""
     if success:
         print(f"pipeline: run {run_id} succeeded{months}")

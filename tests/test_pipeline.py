@@ -69,6 +69,41 @@ def test_a_second_run_with_nothing_new_changes_nothing(data_dir: DataPaths) -> N
     assert query_serving(data_dir, "select count(*) from audit.loads") == [(1,)]
 
 
+def _materialized(result) -> set[str]:
+    return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
+
+
+def _skipped_steps(result) -> set[str]:
+    return {
+        event.step_key for event in result.all_events if event.event_type_value == "STEP_SKIPPED"
+    }
+
+
+def test_a_run_with_nothing_new_skips_dbt_and_the_publish(data_dir: DataPaths) -> None:
+    from pipelines.defs.dbt import FORCE_BUILD_TAG
+    from pipelines.lib.ingest import PARSERS
+
+    write_csv(data_dir.landing_for("portal_report") / "hb.csv", hoa_binh_q1_2023_rows())
+    first = run_pipeline_job()
+    assert first.success and {"marts/fct_kpi", "serving/serving_db"} <= _materialized(first)
+    first_bytes = data_dir.serving_db.read_bytes()
+
+    second = run_pipeline_job()
+
+    # Only the ingestion ran (and found nothing): no model, no mart check, no publish.
+    assert second.success
+    assert _materialized(second) == {f"raw/{source}" for source in PARSERS}
+    assert {"serving__serving_db", "marts__fct_dossier_flow_report_rows_counted_once"} <= (
+        _skipped_steps(second)
+    )
+    assert data_dir.serving_db.read_bytes() == first_bytes
+
+    # Forced, dbt builds again; the publisher still finds nothing to replace.
+    forced = run_pipeline_job(tags={FORCE_BUILD_TAG: "true"})
+    assert forced.success and "marts/fct_kpi" in _materialized(forced)
+    assert data_dir.serving_db.read_bytes() == first_bytes
+
+
 def test_a_rejected_file_is_audited_and_the_good_data_still_publishes(data_dir: DataPaths) -> None:
     landing = data_dir.landing_for("portal_report")
     write_csv(landing / "good.csv", hoa_binh_q1_2023_rows())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.publish import publish
+from pipelines.lib.publish import publish, unchanged_since_publish
 
 
 def _warehouse(path: Path, value: int) -> Path:
@@ -140,3 +140,29 @@ def test_the_periods_of_fct_kpi_are_published_as_a_small_table(tmp_path: Path) -
     with duckdb.connect(str(serving), read_only=True) as con:
         tables = con.execute("select table_name from duckdb_tables() where schema_name = 'meta'")
         assert "report_periods" not in {name for (name,) in tables.fetchall()}
+
+
+def test_an_unchanged_warehouse_is_recognised_before_dbt_runs(tmp_path: Path) -> None:
+    """The pipeline skips dbt and the publish when the warehouse's fingerprint equals the serving
+    DB's; a new load, rows written to raw outside the loader, a changed dbt project or a missing
+    serving DB each mean a build."""
+    warehouse, serving = _warehouse(tmp_path / "w.duckdb", 1), tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw; create table raw.dossiers as select 1 as load_seq")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"nodes": {"model.cchc.a": {"checksum": {"checksum": "1"}}}}')
+    assert unchanged_since_publish(warehouse, serving, manifest) is None  # nothing published
+    published = publish(warehouse, serving, manifest_path=manifest)
+
+    assert unchanged_since_publish(warehouse, serving, manifest) == published.fingerprint
+
+    manifest.write_text('{"nodes": {"model.cchc.a": {"checksum": {"checksum": "2"}}}}')
+    assert unchanged_since_publish(warehouse, serving, manifest) is None
+    manifest.write_text('{"nodes": {"model.cchc.a": {"checksum": {"checksum": "1"}}}}')
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into raw.dossiers values (2)")
+    assert unchanged_since_publish(warehouse, serving, manifest) is None
+    assert publish(warehouse, serving, manifest_path=manifest).published
+    assert unchanged_since_publish(warehouse, serving, manifest) is not None
+    _warehouse(warehouse, 2)  # a new file load (another hash in audit.loads)
+    assert unchanged_since_publish(warehouse, serving, manifest) is None

@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: sources link to the raw assets, tests become asset checks."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pipelines.lib.dbt_failures import (
     prune_target_dirs,
     reuse_partial_parse,
 )
+from pipelines.lib.publish import unchanged_since_publish
 from pipelines.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -37,6 +39,22 @@ if manifest_is_stale(DBT_PROJECT_DIR, dbt_project.manifest_path):
         cwd=DBT_PROJECT_DIR,
         check=True,
     )
+
+# A run tag that makes the dbt asset build even when nothing is new (see `nothing_new`).
+FORCE_BUILD_TAG = "cchc/force_dbt_build"
+
+
+class _SkippedBuildChecks(logging.Filter):
+    """Drops Dagster's warning that a dbt test "emitted no result" and the publish "will proceed
+    without gating on it", logged when the dbt step yields nothing: the publish does not proceed
+    then (Dagster skips it, its model inputs missing), and the step's log says why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "emitted no result in step 'cchc_dbt_assets'" not in message
+
+
+logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedBuildChecks())
 
 # Each dbt invocation writes its artifacts to a folder of its own under the data folder (not in
 # dbt_project/target); only the most recent few are kept.
@@ -99,6 +117,10 @@ def cchc_dbt_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     paths = warehouse.paths
+    if nothing_new(context, paths.warehouse_db, paths.serving_db):
+        # No output: Dagster records no materialization of any model and skips what depends on
+        # them (the mart check, the publish), so the UI shows exactly what ran.
+        return
     # dbt's profile reads the warehouse path from the environment of its subprocess.
     os.environ["CCHC_WAREHOUSE_DB"] = str(paths.warehouse_db)
     target_root = paths.root / "dbt_target"
@@ -120,6 +142,28 @@ def cchc_dbt_assets(
         # Models and tests that did pass are recorded above; what failed stops the run here,
         # so nothing downstream (the publish) runs.
         raise failure
+
+
+def nothing_new(context: dg.AssetExecutionContext, warehouse_db: Path, serving_db: Path) -> bool:
+    """True when this run would rebuild exactly what serving.duckdb already holds: no file was
+    loaded (nor raw written otherwise) and the dbt project is the one of the last publish.
+
+    Only a run of every dbt asset skips (the pipeline job, the sensor, the schedules); a run of
+    some models picked in the UI, or one tagged ``cchc/force_dbt_build``, always builds.
+    """
+    if context.run.tags.get(FORCE_BUILD_TAG, "").lower() in {"1", "true", "yes"}:
+        return False
+    if set(context.selected_asset_keys) != set(context.assets_def.keys):
+        return False
+    fingerprint = unchanged_since_publish(warehouse_db, serving_db, dbt_project.manifest_path)
+    if fingerprint is None:
+        return False
+    context.log.info(
+        "dbt build skipped, and with it the mart checks and the publish: no file loaded and the "
+        f"dbt project unchanged since the last publish (fingerprint {fingerprint[:12]}); "
+        f"serving.duckdb is up to date. Tag a run {FORCE_BUILD_TAG}=true to build anyway."
+    )
+    return True
 
 
 def _failure(invocation: Any, warehouse: WarehouseResource) -> dg.Failure:
