@@ -339,3 +339,21 @@ def test_the_manifest_is_rebuilt_only_when_a_dbt_file_is_newer(tmp_path: Path) -
     assert not manifest_is_stale(tmp_path, manifest)
     model.write_text("select 2")
     assert manifest_is_stale(tmp_path, manifest)
+
+
+def test_the_dbt_resource_starts_without_a_dbt_version_subprocess(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    import dagster_dbt.core.resource
+
+    from pipelines.defs.resources import build_resources
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"subprocess at resource set-up: {args}")
+
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_subprocess)
+    dbt = build_resources()["dbt"]
+    assert str(dbt._cli_version) == importlib.metadata.version("dbt-core")
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None
