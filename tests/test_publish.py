@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.lib.publish import publish, unchanged_since_publish
 
@@ -166,3 +167,19 @@ def test_an_unchanged_warehouse_is_recognised_before_dbt_runs(tmp_path: Path) ->
     assert unchanged_since_publish(warehouse, serving, manifest) is not None
     _warehouse(warehouse, 2)  # a new file load (another hash in audit.loads)
     assert unchanged_since_publish(warehouse, serving, manifest) is None
+
+
+def test_a_new_serving_layout_republishes_an_unchanged_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.lib import publish as publish_module
+
+    warehouse, serving = _warehouse(tmp_path / "w.duckdb", 1), tmp_path / "serving.duckdb"
+    publish(warehouse, serving)
+    assert unchanged_since_publish(warehouse, serving, None) is not None
+
+    monkeypatch.setattr(
+        publish_module, "SERVING_LAYOUT_VERSION", publish_module.SERVING_LAYOUT_VERSION + 1
+    )
+    assert unchanged_since_publish(warehouse, serving, None) is None
+    assert publish(warehouse, serving).published

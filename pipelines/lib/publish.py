@@ -20,6 +20,9 @@ from pathlib import Path
 import duckdb
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
+# The serving file's layout (table order, meta tables). Part of the fingerprint: a new layout
+# republishes on the next run even when no file arrived. Raise it when the copy step changes.
+SERVING_LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,12 @@ class PublishResult:
 
 
 def warehouse_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path | None) -> str:
-    """What the marts were built from: every file load and the dbt project's compiled state.
+    """What the marts were built from: every file load, the raw row counts, the dbt project's
+    compiled state and the serving layout's version.
 
     Equal fingerprints mean an unchanged warehouse, so a run with nothing new publishes nothing.
     """
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"serving layout {SERVING_LAYOUT_VERSION}".encode())
     for row in con.execute(
         "select source, file_name, file_hash, outcome, contract_version from wh.audit.loads "
         "order by load_seq"
