@@ -198,6 +198,38 @@ def ingest_source(
         "create or replace temp table _failures_all "
         "(file_name varchar, row_number bigint, rule varchar)"
     )
+    # The work tables and macros once per source, outside the files' transactions.
+    checker = FileChecker(con, contract)
+    try:
+        _ingest_files(
+            con, source, landing_dir, contract, checker, summary, boundary,
+            load_id=load_id, loaded_at=loaded_at, period_filter=period_filter,
+        )  # fmt: skip
+    finally:
+        checker.drop()
+    boundary.flush(con)
+    for outcome in summary.files:
+        outcome.boundary_results = boundary.results_for(outcome.file_name)
+    summary.boundary = boundary
+    con.execute("drop table if exists _failures_all")
+    refresh_current_views(con, contract)
+    return summary
+
+
+def _ingest_files(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    landing_dir: Path,
+    contract: Contract,
+    checker: FileChecker,
+    summary: IngestSummary,
+    boundary: BoundaryValidator,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    period_filter: Callable[[date | None], bool] | None,
+) -> None:
+    """Each new file of the folder in its own transaction, appended to ``summary``."""
     for path in landed_files(landing_dir):
         digest = file_sha256(path)
         known = [source, digest, contract.version]
@@ -225,23 +257,27 @@ def ingest_source(
                 _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
             else:
                 outcome = _ingest_file(
-                    con, source, path, digest, contract, load_id, loaded_at, boundary, period_filter
+                    con,
+                    source,
+                    path,
+                    digest,
+                    contract,
+                    load_id,
+                    loaded_at,
+                    boundary,
+                    checker,
+                    period_filter,
                 )
             if outcome is None:  # another partition's month
                 con.execute("rollback")
+                checker.forget_typed()
                 continue
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
+            checker.forget_typed()
             raise
         summary.files.append(outcome)
-    boundary.flush(con)
-    for outcome in summary.files:
-        outcome.boundary_results = boundary.results_for(outcome.file_name)
-    summary.boundary = boundary
-    con.execute("drop table if exists _failures_all")
-    refresh_current_views(con, contract)
-    return summary
 
 
 def _ingest_file(
@@ -253,6 +289,7 @@ def _ingest_file(
     load_id: str,
     loaded_at: datetime,
     boundary: BoundaryValidator,
+    checker: FileChecker,
     period_filter: Callable[[date | None], bool] | None = None,
 ) -> FileOutcome | None:
     """Parse, type and check one file in bounded batches; load its good rows, quarantine the rest.
@@ -260,87 +297,82 @@ def _ingest_file(
     A file that breaks the schema (unreadable, wrong encoding, unmappable header) is rejected
     whole and nothing of it is loaded; otherwise rows_in = rows_loaded + rows_quarantined.
     """
-    checker = FileChecker(con, contract)
+    checker.start_file()
     tabular: TabularFile | None = None
     try:
-        try:
-            if source in FILE_PARSERS:
-                parsed = FILE_PARSERS[source](path)
-                if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
-                    return None
-                batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
-            else:
-                tabular = open_tabular(path, contract)
-                parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))
-                batches = tabular.batches()
-            for batch in batches:
-                checker.add_batch(batch)
-                boundary.add(con, path.name, checker)
-            checker.finish()
-        except (RejectedFile, SchemaRejection) as error:
-            boundary.discard(con, path.name)
-            if period_filter is not None and not period_filter(None):
-                return None
-            outcome = FileOutcome(path.name, "rejected", 0, 0, 0, f"[{error.rule}] {error}")
-            _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
-            return outcome
-        except (pl.exceptions.PolarsError, pa.ArrowException, UnicodeDecodeError) as error:
-            boundary.discard(con, path.name)
-            if period_filter is not None and not period_filter(None):
-                return None
-            detail = " ".join(str(error).split())[:400]
-            message = f"[file_readable] {path.name}: not readable as {source} rows: {detail}"
-            outcome = FileOutcome(path.name, "rejected", 0, 0, 0, message)
-            _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
-            return outcome
-        finally:
-            if tabular is not None:
-                tabular.close()
-        rows_in, rows_loaded, rows_quarantined = checker.counts()
-        if tabular is not None:
-            _describe_rows(con, contract, parsed)
+        if source in FILE_PARSERS:
+            parsed = FILE_PARSERS[source](path)
             if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
-                boundary.discard(con, path.name)
                 return None
-        message = "; ".join(parsed.warnings) or None
-        if rows_quarantined:
-            note = f"{rows_quarantined} row(s) quarantined: " + _quarantine_note(con)
-            message = f"{note}; {message}" if message else note
-        outcome = FileOutcome(
-            path.name,
-            "loaded_with_quarantine" if rows_quarantined else "loaded",
-            rows_in,
-            rows_loaded,
-            rows_quarantined,
-            message,
-        )
-        load_seq = _record_load(
-            con, source, path, digest, contract, load_id, loaded_at, outcome, parsed
-        )
-        columns = ", ".join(f'"{c}"' for c in contract.column_names)
-        con.execute(
-            f"insert into {contract.table} by name select {columns}, ? as load_seq, "
-            "? as load_id, ? as source_file, ? as file_hash, row_number as source_row_number, "
-            "?::timestamp as loaded_at from _staged",
-            [load_seq, load_id, path.name, digest, loaded_at],
-        )
-        con.execute(
-            """
-            insert into audit.quarantine by name
-            select ? as load_id, ? as source, ? as file_name, ? as file_hash, row_number, rule,
-                ? || ' row ' || row_number || ': rule ' || rule || ' failed — ' || message
-                    as message,
-                original_values, ?::timestamp as loaded_at
-            from _failures order by row_number, rule
-            """,
-            [load_id, source, path.name, digest, path.name, loaded_at],
-        )
-        con.execute(
-            "insert into _failures_all select ?, row_number, rule from _failures", [path.name]
-        )
+            batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
+        else:
+            tabular = open_tabular(path, contract)
+            parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))
+            batches = tabular.batches()
+        for batch in batches:
+            checker.add_batch(batch)
+            boundary.add(con, path.name, checker)
+        checker.finish()
+    except (RejectedFile, SchemaRejection) as error:
+        boundary.discard(con, path.name)
+        if period_filter is not None and not period_filter(None):
+            return None
+        outcome = FileOutcome(path.name, "rejected", 0, 0, 0, f"[{error.rule}] {error}")
+        _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
+        return outcome
+    except (pl.exceptions.PolarsError, pa.ArrowException, UnicodeDecodeError) as error:
+        boundary.discard(con, path.name)
+        if period_filter is not None and not period_filter(None):
+            return None
+        detail = " ".join(str(error).split())[:400]
+        message = f"[file_readable] {path.name}: not readable as {source} rows: {detail}"
+        outcome = FileOutcome(path.name, "rejected", 0, 0, 0, message)
+        _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
         return outcome
     finally:
-        checker.drop()
+        if tabular is not None:
+            tabular.close()
+    rows_in, rows_loaded, rows_quarantined = checker.counts()
+    if tabular is not None:
+        _describe_rows(con, contract, parsed)
+        if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
+            boundary.discard(con, path.name)
+            return None
+    message = "; ".join(parsed.warnings) or None
+    if rows_quarantined:
+        note = f"{rows_quarantined} row(s) quarantined: " + _quarantine_note(con)
+        message = f"{note}; {message}" if message else note
+    outcome = FileOutcome(
+        path.name,
+        "loaded_with_quarantine" if rows_quarantined else "loaded",
+        rows_in,
+        rows_loaded,
+        rows_quarantined,
+        message,
+    )
+    load_seq = _record_load(
+        con, source, path, digest, contract, load_id, loaded_at, outcome, parsed
+    )
+    columns = ", ".join(f'"{c}"' for c in contract.column_names)
+    con.execute(
+        f"insert into {contract.table} by name select {columns}, ? as load_seq, "
+        "? as load_id, ? as source_file, ? as file_hash, row_number as source_row_number, "
+        "?::timestamp as loaded_at from _staged",
+        [load_seq, load_id, path.name, digest, loaded_at],
+    )
+    con.execute(
+        """
+        insert into audit.quarantine by name
+        select ? as load_id, ? as source, ? as file_name, ? as file_hash, row_number, rule,
+            ? || ' row ' || row_number || ': rule ' || rule || ' failed — ' || message
+                as message,
+            original_values, ?::timestamp as loaded_at
+        from _failures order by row_number, rule
+        """,
+        [load_id, source, path.name, digest, path.name, loaded_at],
+    )
+    con.execute("insert into _failures_all select ?, row_number, rule from _failures", [path.name])
+    return outcome
 
 
 def _quarantine_note(con: duckdb.DuckDBPyConnection, rows_shown: int = 5) -> str:

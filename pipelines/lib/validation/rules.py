@@ -214,13 +214,22 @@ def province_verdict(code: str | None, name: str | None, era: str) -> str | None
 
 
 class FileChecker:
-    """Checks one file's batches; holds its passing rows in ``_staged`` until the file is done."""
+    """Checks one file's batches; holds its passing rows in ``_staged`` until the file is done.
+
+    One checker serves every file of a source on one connection: the macros and the work tables
+    are created once (``__init__``, outside any file's transaction) and emptied per file
+    (``start_file``), so a file's transaction holds no catalog change but the rare ``_typed``
+    re-creation when the incoming columns differ from the previous batch's.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, contract: Contract):
         self.con = con
         self.contract = contract
         self.rows_in = 0
         self._verdicts: dict[tuple[str | None, str | None, str], str | None] = {}
+        # The SELECT list _typed was last created with; None = (re-)create on the next batch.
+        self._typed_shape: str | None = None
+        self._rules: dict[str, tuple[str, str] | None] = {}
         con.execute(MACROS)
         columns = ", ".join(f"{quote(c.name)} {c.physical_type}" for c in contract.columns)
         con.execute(f"create or replace temp table _staged (row_number bigint, {columns})")
@@ -233,8 +242,44 @@ class FileChecker:
             "(rule varchar, code varchar, name varchar, era varchar, message varchar)"
         )
 
+    def start_file(self) -> None:
+        """Empty the work tables for the next file (no DDL)."""
+        self.rows_in = 0
+        self._verdicts.clear()
+        for table in ("_staged", "_failures", "_province_verdicts"):
+            self.con.execute(f"delete from {table}")
+
+    def forget_typed(self) -> None:
+        """After a rollback: _typed may have been created in the rolled-back transaction."""
+        self._typed_shape = None
+
+    def _rule_sql(self, schema: pa.Schema) -> tuple[str, str] | None:
+        """For this schema's row checks: a predicate true when a row of _typed breaks any of
+        them, and one SQL list of the rules it breaks, each as {rule, message} (a message is
+        computed only for a broken rule); None when there is no row check."""
+        key = schema.to_string()
+        if key not in self._rules:
+            checks = row_checks(self.contract, schema)
+            if not checks:
+                self._rules[key] = None
+            else:
+                broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks)
+                items = ", ".join(
+                    f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
+                    f"'message': ({c.message})::varchar}} end"
+                    for c in checks
+                )
+                listed = f"list_filter([{items}], lambda x: x is not null)"
+                self._rules[key] = (broken, listed)
+        return self._rules[key]
+
     def add_batch(self, batch: pa.Table) -> None:
-        """Type and check one batch: failures recorded, passing rows staged."""
+        """Type and check one batch: failures recorded, passing rows staged.
+
+        Every row check runs in one scan: a cheap OR of the checks finds the failing rows (none,
+        mostly, and then nothing else is planned or run), and only those rows get the list of
+        rules they break, unnested into ``_failures``.
+        """
         con = self.con
         self.rows_in += batch.num_rows
         # duckdb 2.0 refuses register() while the last execute()'s result (an insert's row
@@ -242,29 +287,46 @@ class FileChecker:
         con.execute("select 1").fetchall()
         con.register("_batch", batch)
         try:
-            con.execute(
-                "create or replace temp table _typed as select "
-                f"{typed_select(self.contract, batch.schema)} from _batch"
-            )
-            checks = row_checks(self.contract, batch.schema)
-            selects = [
-                f"select row_number, {sql_text(c.rule)} as rule, {c.message} as message "
-                f"from _typed where {c.condition}"
-                for c in checks
-            ]
-            selects += self._province_selects()
-            if selects:
-                con.execute(
-                    "insert into _failures select f.row_number, f.rule, f.message, to_json(b) "
-                    f"from ({' union all '.join(selects)}) f join _batch b using (row_number)"
-                )
+            shape = typed_select(self.contract, batch.schema)
+            if shape == self._typed_shape:
+                con.execute("delete from _typed").fetchall()
+                con.execute(f"insert into _typed select {shape} from _batch").fetchall()
+            else:
+                con.execute(f"create or replace temp table _typed as select {shape} from _batch")
+                self._typed_shape = shape
+            failed = 0
+            rules = self._rule_sql(batch.schema)
+            if rules is not None:
+                broken, listed = rules
+                (failing,) = con.execute(  # type: ignore[misc]
+                    f"select count(*) from _typed where {broken}"
+                ).fetchone()
+                if failing:
+                    failed += self._insert_failures(
+                        "select row_number, broken.rule, broken.message from ("
+                        "select row_number, unnest(failed) as broken from ("
+                        f"select row_number, {listed} as failed from _typed where {broken}))"
+                    )
+            for select in self._province_selects():
+                failed += self._insert_failures(select)
             columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
-            con.execute(
-                f"insert into _staged select {columns} from _typed t where not exists "
-                "(select 1 from _failures f where f.row_number = t.row_number)"
-            )
+            if failed:
+                con.execute(
+                    f"insert into _staged select {columns} from _typed t where not exists "
+                    "(select 1 from _failures f where f.row_number = t.row_number)"
+                )
+            else:
+                con.execute(f"insert into _staged select {columns} from _typed")
         finally:
             con.unregister("_batch")
+
+    def _insert_failures(self, select: str) -> int:
+        """Failures (row_number, rule, message) of the batch, with the row's original values."""
+        (inserted,) = self.con.execute(  # type: ignore[misc]
+            "insert into _failures select f.row_number, f.rule, f.message, to_json(b) "
+            f"from ({select}) f join _batch b using (row_number)"
+        ).fetchone()
+        return int(inserted)
 
     def _province_selects(self) -> list[str]:
         selects = []
