@@ -278,3 +278,56 @@ def test_a_catalog_with_the_same_rows_under_another_date_is_a_new_snapshot(tmp_p
         "select snapshot_date::varchar, count(*) from raw.procedures group by 1 order by 1"
     )
     assert snapshots.fetchall() == [("2024-01-01", 3), ("2024-03-01", 3)]
+
+
+def test_one_checker_serves_every_file_and_a_rolled_back_file_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """The checker's work tables live for the whole source and are emptied per file: no row or
+    failure of one file reaches the next, and a file rolled back (another partition's month)
+    then loaded later gives the same warehouse as a clean load."""
+
+    def write(landing: Path) -> None:
+        _write_all_formats(landing)
+        rows = clean_rows("dossiers")
+        rows[1]["status"] = "done"
+        rows[2]["dossier_id"] = rows[0]["dossier_id"]
+        write_source_csv(landing / "d.csv", rows)
+        write_source_csv(landing / "a2.csv", clean_rows("dossiers"))  # a.csv's columns
+
+    def state(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], ...]:
+        raw = con.execute(
+            "select * exclude (load_seq, load_id, loaded_at) from raw.dossiers order by all"
+        ).fetchall()
+        loads = con.execute(
+            "select file_name, outcome, rows_in, rows_loaded, rows_quarantined, message "
+            "from audit.loads order by file_name"
+        ).fetchall()
+        quarantine = con.execute(
+            "select file_name, row_number, rule, message from audit.quarantine order by all"
+        ).fetchall()
+        return raw, loads, quarantine
+
+    clean = tmp_path / "clean"
+    write(clean / "landing" / "dossiers")
+    expected = state(_ingest(clean, "dossiers", gx_max_rows="all"))
+    assert [row[:5] for row in expected[1]] == [
+        ("a.csv", "loaded", 4, 4, 0),
+        ("a2.csv", "loaded", 4, 4, 0),
+        ("b.parquet", "loaded", 4, 4, 0),
+        ("c.jsonl", "loaded", 4, 4, 0),
+        ("d.csv", "loaded_with_quarantine", 4, 1, 3),
+    ]
+
+    staged = tmp_path / "staged"
+    write(staged / "landing" / "dossiers")
+    calls: list[object] = []
+
+    def refuse_a_and_d(start: object) -> bool:  # a.csv is the first to create _typed
+        calls.append(start)
+        return len(calls) not in (1, 5)
+
+    con = _ingest(staged, "dossiers", gx_max_rows="all", period_filter=refuse_a_and_d)
+    assert [row[0] for row in state(con)[1]] == ["a2.csv", "b.parquet", "c.jsonl"]
+    ingest_source(con, "dossiers", staged / "landing" / "dossiers", load_id="run-2")
+    assert state(con) == expected
