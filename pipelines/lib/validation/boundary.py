@@ -161,7 +161,7 @@ class BoundaryValidator:
 
     def add(self, con: duckdb.DuckDBPyConnection, file_name: str, checker: FileChecker) -> None:
         """Pool the batch just typed (``_typed``) within the budget; validate a full pool."""
-        (rows,) = con.execute("select count(*) from _typed").fetchone()  # type: ignore[misc]
+        rows = checker.batch_rows
         self.rows_seen += rows
         room = self._room()
         if room == 0:

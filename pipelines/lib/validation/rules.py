@@ -226,6 +226,7 @@ class FileChecker:
         self.con = con
         self.contract = contract
         self.rows_in = 0
+        self.batch_rows = 0  # rows of the batch in _typed
         self._verdicts: dict[tuple[str | None, str | None, str], str | None] = {}
         # The SELECT list _typed was last created with; None = (re-)create on the next batch.
         self._typed_shape: str | None = None
@@ -282,6 +283,7 @@ class FileChecker:
         """
         con = self.con
         self.rows_in += batch.num_rows
+        self.batch_rows = batch.num_rows
         # duckdb 2.0 refuses register() while the last execute()'s result (an insert's row
         # count) is unread; a fetched no-op statement completes it.
         con.execute("select 1").fetchall()
