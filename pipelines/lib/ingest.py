@@ -202,8 +202,9 @@ def ingest_source(
         "create or replace temp table _failures_all "
         "(file_name varchar, row_number bigint, rule varchar)"
     )
-    # The work tables and macros once per source, outside the files' transactions.
-    checker = FileChecker(con, contract)
+    # The checker's work tables and macros: once per source (made before the first new file,
+    # outside the files' transactions), none when nothing is new.
+    checkers: list[FileChecker] = []
     # Per-file commits must not each checkpoint a growing database file: raise the WAL size
     # that triggers one for the load, and put the setting back afterwards.
     (threshold,) = con.execute(  # type: ignore[misc]
@@ -212,12 +213,13 @@ def ingest_source(
     con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
     try:
         _ingest_files(
-            con, source, landing_dir, contract, checker, summary, boundary,
+            con, source, landing_dir, contract, checkers, summary, boundary,
             load_id=load_id, loaded_at=loaded_at, period_filter=period_filter,
         )  # fmt: skip
     finally:
         con.execute(f"set checkpoint_threshold = '{threshold}'")
-        checker.drop()
+        for checker in checkers:
+            checker.drop()
     boundary.flush(con)
     for outcome in summary.files:
         outcome.boundary_results = boundary.results_for(outcome.file_name)
@@ -232,7 +234,7 @@ def _ingest_files(
     source: str,
     landing_dir: Path,
     contract: Contract,
-    checker: FileChecker,
+    checkers: list[FileChecker],
     summary: IngestSummary,
     boundary: BoundaryValidator,
     *,
@@ -240,7 +242,8 @@ def _ingest_files(
     loaded_at: datetime,
     period_filter: Callable[[date | None], bool] | None,
 ) -> None:
-    """Each new file of the folder in its own transaction, appended to ``summary``."""
+    """Each new file of the folder in its own transaction, appended to ``summary``; the one
+    FileChecker of the source is made on the first new file and kept in ``checkers``."""
     for path in landed_files(landing_dir):
         digest = file_sha256(path)
         known = [source, digest, contract.version]
@@ -261,6 +264,8 @@ def _ingest_files(
         ).fetchone()
         if seen and period_filter is not None and not period_filter(None):
             continue
+        if not seen and not checkers:
+            checkers.append(FileChecker(con, contract))
         con.execute("begin transaction")
         try:
             if seen:
@@ -276,17 +281,19 @@ def _ingest_files(
                     load_id,
                     loaded_at,
                     boundary,
-                    checker,
+                    checkers[0],
                     period_filter,
                 )
             if outcome is None:  # another partition's month
                 con.execute("rollback")
-                checker.forget_typed()
+                for checker in checkers:
+                    checker.forget_typed()
                 continue
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
-            checker.forget_typed()
+            for checker in checkers:
+                checker.forget_typed()
             raise
         summary.files.append(outcome)
 
