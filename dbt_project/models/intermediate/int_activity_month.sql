@@ -137,15 +137,35 @@ satisfaction as (
 
 activity_months as (
 
-    select distinct province_code, era, month_start from received
+    select distinct
+        province_code,
+        era,
+        month_start
+    from received
     union
-    select distinct province_code, era, month_start from resolved
+    select distinct
+        province_code,
+        era,
+        month_start
+    from resolved
     union
-    select distinct province_code, era, month_start from payments
+    select distinct
+        province_code,
+        era,
+        month_start
+    from payments
     union
-    select distinct province_code, era, month_start from satisfaction
+    select distinct
+        province_code,
+        era,
+        month_start
+    from satisfaction
     union
-    select distinct province_code, era, month_start from {{ ref('int_flow_month') }}
+    select distinct
+        province_code,
+        era,
+        month_start
+    from {{ ref('int_flow_month') }}
 
 ),
 
@@ -178,7 +198,11 @@ snapshot_in_force as (
         activity_months.month_start,
         max(snapshots.snapshot_date) as snapshot_date
     from activity_months
-    inner join (select distinct province_code, era, snapshot_date from catalog_snapshots) as snapshots
+    inner join (select distinct
+        province_code,
+        era,
+        snapshot_date
+    from catalog_snapshots) as snapshots
         on
             activity_months.province_code = snapshots.province_code
             and activity_months.era = snapshots.era
@@ -236,9 +260,9 @@ summed as (
         max(agency_name) as agency_name,
         level,
         procedure_field,
-        {% for name in columns if name not in ('payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator') %}
+    {% for name in columns if name not in ('payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator') %}
         coalesce(sum({{ name }}), 0)::bigint as {{ name }}{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from unioned
     group by province_code, era, month_start, agency_code, level, procedure_field
 
@@ -247,7 +271,11 @@ summed as (
 payment_source as (
 
     -- online_payment_rate counts transactions where the province-month has any, else dossiers
-    select province_code, era, month_start, sum(payment_transactions) > 0 as has_transactions
+    select
+        province_code,
+        era,
+        month_start,
+        sum(payment_transactions) > 0 as has_transactions
     from summed
     group by all
 
@@ -263,7 +291,7 @@ select
     summed.level,
     summed.procedure_field,
     {% for name in columns if name not in ('payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator') %}
-    summed.{{ name }},
+        summed.{{ name }},
     {%- endfor %}
     case
         when payment_source.has_transactions then summed.payment_transactions

@@ -111,7 +111,7 @@ open_at_end as (
         on
             months.province_code = dossiers.province_code
             and months.era = dossiers.era
-            and dossiers.received_month <= months.month_start
+            and months.month_start >= dossiers.received_month
             and coalesce(dossiers.closed_month, date '2999-12-01') > months.month_start
     group by all
 
@@ -133,7 +133,7 @@ carried as (
         on
             months.province_code = dossiers.province_code
             and months.era = dossiers.era
-            and dossiers.received_month < months.month_start
+            and months.month_start > dossiers.received_month
             and coalesce(dossiers.closed_month, date '2999-12-01') >= months.month_start
     group by all
 
@@ -142,25 +142,79 @@ carried as (
 events as (
 
     select
-        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
-        0 as carried_over, received_online, received_direct_postal,
-        0 as resolved_early, 0 as resolved_on_time, 0 as resolved_late,
-        0 as in_progress_within_due, 0 as in_progress_overdue, 0 as returned_withdrawn
+        province_code,
+        era,
+        month_start,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        0 as carried_over,
+        received_online,
+        received_direct_postal,
+        0 as resolved_early,
+        0 as resolved_on_time,
+        0 as resolved_late,
+        0 as in_progress_within_due,
+        0 as in_progress_overdue,
+        0 as returned_withdrawn
     from received
     union all
     select
-        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
-        0, 0, 0, resolved_early, resolved_on_time, resolved_late, 0, 0, returned_withdrawn
+        province_code,
+        era,
+        month_start,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        0,
+        0,
+        0,
+        resolved_early,
+        resolved_on_time,
+        resolved_late,
+        0,
+        0,
+        returned_withdrawn
     from closed
     union all
     select
-        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
-        0, 0, 0, 0, 0, 0, in_progress_within_due, in_progress_overdue, 0
+        province_code,
+        era,
+        month_start,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        in_progress_within_due,
+        in_progress_overdue,
+        0
     from open_at_end
     union all
     select
-        province_code, era, month_start, agency_code, agency_name, level, procedure_field,
-        carried_over, 0, 0, 0, 0, 0, 0, 0, 0
+        province_code,
+        era,
+        month_start,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        carried_over,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0
     from carried
 
 )

@@ -31,7 +31,10 @@ reported as (
 
 reported_months as (
 
-    select distinct province_code, era, month_start
+    select distinct
+        province_code,
+        era,
+        month_start
     from reported
 
 ),

@@ -72,11 +72,19 @@ reports as (
 
 quarter_keys as (
 
-    select province_code, era, quarter_start, count(distinct month_start) as months_present
+    select
+        province_code,
+        era,
+        quarter_start,
+        count(distinct month_start) as months_present
     from months
     group by all
     union all
-    select province_code, era, period_start, 0
+    select
+        province_code,
+        era,
+        period_start,
+        0
     from reports
     where period_grain = 'quarter'
 
@@ -152,7 +160,7 @@ quarters as (
         3,
         true,
         {% for column in columns %}reports.{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from reports
     inner join quarter_choice
         on
@@ -192,7 +200,13 @@ year_keys as (
     from quarter_summary
     group by all
     union all
-    select province_code, era, period_start, 0, 0, true
+    select
+        province_code,
+        era,
+        period_start,
+        0,
+        0,
+        true
     from reports
     where period_grain = 'year'
 
@@ -279,7 +293,7 @@ years as (
         12,
         true,
         {% for column in columns %}reports.{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from reports
     inner join year_choice
         on
@@ -307,7 +321,7 @@ month_rows as (
         1 as months_covered,
         true as is_complete,
         {% for column in columns %}{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from months
 
 ),
@@ -328,7 +342,7 @@ other_reports as (
         datediff('month', period_start, period_end + 1) as months_covered,
         true as is_complete,
         {% for column in columns %}{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from reports
     where period_grain in ('half_year', 'range')
 

@@ -25,7 +25,7 @@ activity_months as (
         level,
         procedure_field,
         {% for column in activity %}{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from {{ ref('int_activity_month') }}
 
 ),
@@ -56,11 +56,16 @@ activity_periods as (
         'month' as period_grain,
         month_start as period_start,
         month_end as period_end,
-        province_code, era, agency_code, agency_name, level, procedure_field,
+        province_code,
+        era,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
         1 as months_covered,
         true as is_complete,
         {% for column in activity %}{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from activity_months
 
     union all
@@ -69,7 +74,12 @@ activity_periods as (
         'quarter',
         quarter_start,
         (quarter_start + interval 3 month - interval 1 day)::date,
-        province_code, era, agency_code, agency_name, level, procedure_field,
+        province_code,
+        era,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
         max(months_in_quarter),
         max(months_in_quarter) = 3,
         {{ compose_counts(activity) | replace('is_first', 'first_in_quarter') | replace('is_last', 'last_in_quarter') }}
@@ -85,7 +95,12 @@ activity_periods as (
             (year_start + interval 1 year - interval 1 day)::date,
             case when era = 'legacy' then date '2025-06-30' else date '2999-12-31' end
         ),
-        province_code, era, agency_code, agency_name, level, procedure_field,
+        province_code,
+        era,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
         max(months_in_year),
         max(months_in_year) = max(case when year(year_start) = 2025 then 6 else 12 end),
         {{ compose_counts(activity) | replace('is_first', 'first_in_year') | replace('is_last', 'last_in_year') }}
@@ -97,10 +112,20 @@ activity_periods as (
 flow_periods as (
 
     select
-        period_grain, period_start, period_end, province_code, era, agency_code, agency_name,
-        level, procedure_field, built_from, months_covered, is_complete,
+        period_grain,
+        period_start,
+        period_end,
+        province_code,
+        era,
+        agency_code,
+        agency_name,
+        level,
+        procedure_field,
+        built_from,
+        months_covered,
+        is_complete,
         {% for column in flows %}{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from {{ ref('int_flow_periods') }}
 
 ),
@@ -121,7 +146,7 @@ reported as (
         max(months_covered) as months_covered,
         coalesce(bool_and(is_complete), true) as is_complete,
         {% for column in all_columns %}coalesce(sum({{ column }}), 0)::bigint as {{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from (
         select * from flow_periods
         union all by name
@@ -165,9 +190,18 @@ current_marked as (
 coverage as (
 
     -- months covered by a successor's period: its predecessors' part plus its own part
-    select current_code, period_grain, nominal_start, sum(months_covered) as months_covered
+    select
+        current_code,
+        period_grain,
+        nominal_start,
+        sum(months_covered) as months_covered
     from (
-        select current_code, period_grain, nominal_start, period_start, max(months_covered) as months_covered
+        select
+            current_code,
+            period_grain,
+            nominal_start,
+            period_start,
+            max(months_covered) as months_covered
         from mapped
         group by all
     ) as parts
@@ -213,7 +247,7 @@ select
     months_covered,
     is_complete,
     {% for column in all_columns %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+{% endfor %}
 from reported
 
 union all
@@ -233,5 +267,5 @@ select
     months_covered,
     is_complete,
     {% for column in all_columns %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+{% endfor %}
 from current_basis

@@ -6,16 +6,37 @@ with
 
 named as (
 
-    select agency_code, agency_name, province_code, era, level, null::varchar as source_agency_code,
-        null::varchar as commune_code, 'portal_report' as seen_in
+    select
+        agency_code,
+        agency_name,
+        province_code,
+        era,
+        level,
+        null::varchar as source_agency_code,
+        null::varchar as commune_code,
+        'portal_report' as seen_in
     from {{ ref('stg_portal_report') }}
     union all
-    select agency_code, agency_name, province_code, era, level, source_agency_code, commune_code,
+    select
+        agency_code,
+        agency_name,
+        province_code,
+        era,
+        level,
+        source_agency_code,
+        commune_code,
         'dossiers'
     from {{ ref('stg_dossiers') }}
     union all
-    select agency_code, agency_name, province_code, era, {{ level_from_name('agency_name') }},
-        source_agency_code, null, 'satisfaction'
+    select
+        agency_code,
+        agency_name,
+        province_code,
+        era,
+        {{ level_from_name('agency_name') }},
+        source_agency_code,
+        null,
+        'satisfaction'
     from {{ ref('int_satisfaction_month') }}
 
 )

@@ -2,17 +2,17 @@
 {%- set kpis = kpi_definitions() %}
 
 {% for kpi in kpis %}
-select
-    '{{ kpi.code }}' as kpi_code,
-    '{{ kpi.name_vi }}' as name_vi,
-    '{{ kpi.name_en }}' as name_en,
-    'percent' as unit,
-    '{{ kpi.direction }}' as direction,
-    '{{ kpi.definition | replace("'", "''") }}' as definition,
-    '{{ kpi.numerator }}' as numerator_expression,
-    '{{ kpi.denominator }}' as denominator_expression,
-    '{{ kpi.source }}' as source,
-    {% if kpi.index_group %}'{{ kpi.index_group }}'{% else %}null{% endif %}::varchar as index_group,
-    'shared/domain/KPIS.md' as reference
-{{ "union all" if not loop.last }}
+    select
+        '{{ kpi.code }}' as kpi_code,
+        '{{ kpi.name_vi }}' as name_vi,
+        '{{ kpi.name_en }}' as name_en,
+        'percent' as unit,
+        '{{ kpi.direction }}' as direction,
+        '{{ kpi.definition | replace("'", "''") }}' as definition,
+        '{{ kpi.numerator }}' as numerator_expression,
+        '{{ kpi.denominator }}' as denominator_expression,
+        '{{ kpi.source }}' as source,
+        {% if kpi.index_group %}'{{ kpi.index_group }}'{% else %}null{% endif %}::varchar as index_group,
+        'shared/domain/KPIS.md' as reference
+    {{ "union all" if not loop.last }}
 {% endfor %}

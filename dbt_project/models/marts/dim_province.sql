@@ -4,7 +4,13 @@ with
 
 crosswalk as (
 
-    select legacy_code, legacy_name, legacy_type, current_code, current_name, current_type,
+    select
+        legacy_code,
+        legacy_name,
+        legacy_type,
+        current_code,
+        current_name,
+        current_type,
         current_dvcqg_code
     from {{ ref('ref_province_crosswalk') }}
 

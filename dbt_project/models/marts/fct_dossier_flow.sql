@@ -58,14 +58,22 @@ from_dossiers as (
 
 used_months as (
 
-    select distinct count_source, province_code, era, month_start
+    select distinct
+        count_source,
+        province_code,
+        era,
+        month_start
     from {{ ref('int_flow_month') }}
 
 ),
 
 used_reports as (
 
-    select distinct period_grain, period_start, province_code, era
+    select distinct
+        period_grain,
+        period_start,
+        province_code,
+        era
     from {{ ref('int_flow_periods') }}
     where built_from = 'report'
 

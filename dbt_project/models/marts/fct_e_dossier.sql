@@ -18,5 +18,6 @@ select
 from {{ ref('int_activity_month') }} as activity
 left join {{ ref('dim_province') }} as provinces
     on activity.province_code = provinces.province_code and activity.era = provinces.era
-where activity.catalog_procedures = 0
+where
+    activity.catalog_procedures = 0
     and (activity.dossiers_received > 0)

@@ -25,7 +25,7 @@ counts as (
         months_covered,
         is_complete,
         {% for column in columns %}{{ column }}{{ "," if not loop.last }}
-        {% endfor %}
+    {% endfor %}
     from {{ ref('int_kpi_counts') }}
 
 ),
@@ -41,33 +41,33 @@ counts as (
 } %}
 
 {% for grain, spec in grains.items() %}
-{{ grain }} as (
+    {{ grain }} as (
 
-    select
-        unit_basis,
-        period_grain,
-        period_start,
-        period_end,
-        {{ spec.province }} as province_code,
-        {{ "'all'" if spec.province == "'VN'" else "era" }} as era,
-        {{ spec.level }} as level,
-        {{ spec.agency }} as agency_code,
-        {{ spec.field }} as procedure_field,
-        max(months_covered) as months_covered,
-        bool_and(is_complete) as is_complete,
-        {{ sum_counts(columns.keys() | list) }}
-    from counts
-    where {{ spec.where }}
-    group by all
+        select
+            unit_basis,
+            period_grain,
+            period_start,
+            period_end,
+            {{ spec.province }} as province_code,
+            {{ "'all'" if spec.province == "'VN'" else "era" }} as era,
+            {{ spec.level }} as level,
+            {{ spec.agency }} as agency_code,
+            {{ spec.field }} as procedure_field,
+            max(months_covered) as months_covered,
+            bool_and(is_complete) as is_complete,
+            {{ sum_counts(columns.keys() | list) }}
+        from counts
+        where {{ spec.where }}
+        group by all
 
-),
+    ),
 {% endfor %}
 
 rolled as (
 
     {% for grain in grains %}
-    select * from {{ grain }}
-    {{ "union all" if not loop.last }}
+        select * from {{ grain }}
+        {{ "union all" if not loop.last }}
     {% endfor %}
 
 ),
@@ -75,43 +75,49 @@ rolled as (
 kpis as (
 
     {% for kpi in kpis %}
-    select
-        '{{ kpi.code }}' as kpi_code,
-        unit_basis,
-        period_grain,
-        period_start,
-        period_end,
-        province_code,
-        era,
-        level,
-        agency_code,
-        procedure_field,
-        months_covered,
-        is_complete,
-        {%- if kpi.present == 'flow_rows' %}
-        case
-            when flow_report_rows > 0 and flow_dossier_rows > 0 then 'portal_report+dossiers'
-            when flow_report_rows > 0 then 'portal_report'
-            else 'dossiers'
-        end as count_source,
-        {%- else %}
-        '{{ kpi.source }}' as count_source,
-        {%- endif %}
-        ({{ kpi.numerator }})::bigint as numerator,
-        ({{ kpi.denominator }})::bigint as denominator
-    from rolled
-    where {{ kpi.present }} > 0
-    {{ "union all" if not loop.last }}
+        select
+            '{{ kpi.code }}' as kpi_code,
+            unit_basis,
+            period_grain,
+            period_start,
+            period_end,
+            province_code,
+            era,
+            level,
+            agency_code,
+            procedure_field,
+            months_covered,
+            is_complete,
+            {%- if kpi.present == 'flow_rows' %}
+                case
+                    when flow_report_rows > 0 and flow_dossier_rows > 0 then 'portal_report+dossiers'
+                    when flow_report_rows > 0 then 'portal_report'
+                    else 'dossiers'
+                end as count_source,
+            {%- else %}
+                '{{ kpi.source }}' as count_source,
+            {%- endif %}
+            ({{ kpi.numerator }})::bigint as numerator,
+            ({{ kpi.denominator }})::bigint as denominator
+        from rolled
+        where {{ kpi.present }} > 0
+        {{ "union all" if not loop.last }}
     {% endfor %}
 
 ),
 
 provinces as (
 
-    select province_code, era, province_name
+    select
+        province_code,
+        era,
+        province_name
     from {{ ref('dim_province') }}
     union all
-    select 'VN', 'all', 'Toàn quốc'
+    select
+        'VN',
+        'all',
+        'Toàn quốc'
 
 )
 

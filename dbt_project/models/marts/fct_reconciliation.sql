@@ -60,7 +60,12 @@ dossier_months as (
 
 report_periods as (
 
-    select distinct period_grain, period_start, period_end, province_code, era
+    select distinct
+        period_grain,
+        period_start,
+        period_end,
+        province_code,
+        era
     from reports
 
 ),
@@ -75,7 +80,11 @@ covered_periods as (
         report_periods.province_code,
         report_periods.era
     from report_periods
-    inner join (select distinct province_code, era, month_start from dossier_months) as months
+    inner join (select distinct
+        province_code,
+        era,
+        month_start
+    from dossier_months) as months
         on
             report_periods.province_code = months.province_code
             and report_periods.era = months.era
@@ -131,39 +140,39 @@ dossier_periods as (
 
 {%- for side in ['reports', 'dossier_periods'] %}
 
-{{ side }}_buckets as (
+    {{ side }}_buckets as (
 
-    select
-        period_grain,
-        period_start,
-        period_end,
-        province_code,
-        era,
-        agency_code,
-        agency_name,
-        carried_over + received_online + received_direct_postal as received_total,
-        carried_over,
-        received_online,
-        received_direct_postal,
-        resolved_early + resolved_on_time + resolved_late as resolved_total,
-        resolved_early,
-        resolved_on_time,
-        resolved_late,
-        in_progress_within_due + in_progress_overdue as in_progress_total,
-        in_progress_within_due,
-        in_progress_overdue,
-        returned_withdrawn
-    from {{ side }}
+        select
+            period_grain,
+            period_start,
+            period_end,
+            province_code,
+            era,
+            agency_code,
+            agency_name,
+            carried_over + received_online + received_direct_postal as received_total,
+            carried_over,
+            received_online,
+            received_direct_postal,
+            resolved_early + resolved_on_time + resolved_late as resolved_total,
+            resolved_early,
+            resolved_on_time,
+            resolved_late,
+            in_progress_within_due + in_progress_overdue as in_progress_total,
+            in_progress_within_due,
+            in_progress_overdue,
+            returned_withdrawn
+        from {{ side }}
 
-),
+    ),
 
-{{ side }}_long as (
+    {{ side }}_long as (
 
-    unpivot {{ side }}_buckets
-    on {{ buckets | join(', ') }}
-    into name bucket value bucket_value
+        unpivot {{ side }}_buckets
+        on {{ buckets | join(', ') }}
+        into name bucket value bucket_value
 
-),
+    ),
 {%- endfor %}
 
 compared as (

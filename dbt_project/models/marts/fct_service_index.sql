@@ -46,7 +46,12 @@ monthly as (
 
 units as (
 
-    select distinct unit_basis, period_start, province_code, province_name, era
+    select distinct
+        unit_basis,
+        period_start,
+        province_code,
+        province_name,
+        era
     from monthly
 
 ),
@@ -132,8 +137,9 @@ totals as (
         round(sum(points), 4) as points,
         case
             when not bool_and(computed)
-                then 'groups not computed: '
-                || string_agg(case when not computed then group_code end, ', ' order by group_code)
+                then
+                    'groups not computed: '
+                    || string_agg(case when not computed then group_code end, ', ' order by group_code)
         end as not_computed_reason,
         sum(case when computed then max_points end) as computed_max_points
     from groups

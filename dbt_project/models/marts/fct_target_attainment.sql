@@ -97,12 +97,12 @@ matched as (
             and targets.plan_year = actuals.plan_year
             and (
                 -- a commune's own plan: that commune agency's KPI
-                (units.agency_code is not null and actuals.agency_code = units.agency_code)
+                (units.agency_code is not null and units.agency_code = actuals.agency_code)
                 -- a province's plan: the whole province, or one level of it
                 or (
                     units.agency_code is null
                     and actuals.agency_code is null
-                    and actuals.level = targets.applies_to_level
+                    and targets.applies_to_level = actuals.level
                 )
             )
 
