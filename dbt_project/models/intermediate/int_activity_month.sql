@@ -3,6 +3,8 @@
 -- transactions (by paid month), satisfaction, and the procedure catalog in force at the month's
 -- end (level rows with no agency: the catalog is the province's, by authority level).
 {%- set columns = activity_columns() %}
+{#- payment-rate columns are computed per transaction, not summed like the others -#}
+{%- set payment_rate_columns = ['payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator'] %}
 
 with
 
@@ -123,7 +125,8 @@ satisfaction as (
         coalesce(sum(satisfaction.responses) filter (where field_groups.field_group is not null), 0)
             as responses_land_construction_investment,
         coalesce(
-            sum(satisfaction.satisfied_responses) filter (where field_groups.field_group is not null),
+            sum(satisfaction.satisfied_responses)
+            filter (where field_groups.field_group is not null),
             0
         ) as satisfied_land_construction_investment
     from {{ ref('int_satisfaction_month') }} as satisfaction
@@ -178,7 +181,8 @@ catalog_snapshots as (
         level,
         procedure_field,
         count(*) as catalog_procedures,
-        count(*) filter (where online_capability in ('partial', 'full')) as catalog_procedures_online,
+        count(*) filter (where online_capability in ('partial', 'full'))
+            as catalog_procedures_online,
         count(*) filter (where online_capability = 'full') as catalog_procedures_full_online,
         count(*) filter (where fee_required) as catalog_procedures_fee,
         count(*) filter (where fee_required and online_payment_enabled)
@@ -186,6 +190,16 @@ catalog_snapshots as (
         count(*) filter (where national_portal_integrated) as catalog_procedures_integrated
     from {{ ref('stg_procedures') }}
     group by all
+
+),
+
+snapshot_dates as (
+
+    select distinct
+        province_code,
+        era,
+        snapshot_date
+    from catalog_snapshots
 
 ),
 
@@ -198,11 +212,7 @@ snapshot_in_force as (
         activity_months.month_start,
         max(snapshots.snapshot_date) as snapshot_date
     from activity_months
-    inner join (select distinct
-        province_code,
-        era,
-        snapshot_date
-    from catalog_snapshots) as snapshots
+    inner join snapshot_dates as snapshots
         on
             activity_months.province_code = snapshots.province_code
             and activity_months.era = snapshots.era
@@ -260,7 +270,7 @@ summed as (
         max(agency_name) as agency_name,
         level,
         procedure_field,
-    {% for name in columns if name not in ('payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator') %}
+    {% for name in columns if name not in payment_rate_columns %}
         coalesce(sum({{ name }}), 0)::bigint as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}
     from unioned
@@ -290,7 +300,7 @@ select
     summed.agency_name,
     summed.level,
     summed.procedure_field,
-    {% for name in columns if name not in ('payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator') %}
+    {% for name in columns if name not in payment_rate_columns %}
         summed.{{ name }},
     {%- endfor %}
     case

@@ -159,8 +159,7 @@ quarters as (
         'report',
         3,
         true,
-        {% for column in columns %}reports.{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        reports.{{ columns | join(', reports.') }}
     from reports
     inner join quarter_choice
         on
@@ -292,8 +291,7 @@ years as (
         'report',
         12,
         true,
-        {% for column in columns %}reports.{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        reports.{{ columns | join(', reports.') }}
     from reports
     inner join year_choice
         on
@@ -320,8 +318,7 @@ month_rows as (
         'month' as built_from,
         1 as months_covered,
         true as is_complete,
-        {% for column in columns %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        {{ columns | join(', ') }}
     from months
 
 ),
@@ -341,8 +338,7 @@ other_reports as (
         'report' as built_from,
         datediff('month', period_start, period_end + 1) as months_covered,
         true as is_complete,
-        {% for column in columns %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        {{ columns | join(', ') }}
     from reports
     where period_grain in ('half_year', 'range')
 

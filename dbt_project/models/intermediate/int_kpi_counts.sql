@@ -24,8 +24,7 @@ activity_months as (
         agency_name,
         level,
         procedure_field,
-        {% for column in activity %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        {{ activity | join(', ') }}
     from {{ ref('int_activity_month') }}
 
 ),
@@ -64,8 +63,7 @@ activity_periods as (
         procedure_field,
         1 as months_covered,
         true as is_complete,
-        {% for column in activity %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        {{ activity | join(', ') }}
     from activity_months
 
     union all
@@ -82,7 +80,8 @@ activity_periods as (
         procedure_field,
         max(months_in_quarter),
         max(months_in_quarter) = 3,
-        {{ compose_counts(activity) | replace('is_first', 'first_in_quarter') | replace('is_last', 'last_in_quarter') }}
+        {{ compose_counts(activity)
+            | replace('is_first', 'first_in_quarter') | replace('is_last', 'last_in_quarter') }}
     from activity_marked
     group by all
 
@@ -103,7 +102,8 @@ activity_periods as (
         procedure_field,
         max(months_in_year),
         max(months_in_year) = max(case when year(year_start) = 2025 then 6 else 12 end),
-        {{ compose_counts(activity) | replace('is_first', 'first_in_year') | replace('is_last', 'last_in_year') }}
+        {{ compose_counts(activity)
+            | replace('is_first', 'first_in_year') | replace('is_last', 'last_in_year') }}
     from activity_marked
     group by all
 
@@ -124,8 +124,7 @@ flow_periods as (
         built_from,
         months_covered,
         is_complete,
-        {% for column in flows %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        {{ flows | join(', ') }}
     from {{ ref('int_flow_periods') }}
 
 ),
@@ -145,14 +144,17 @@ reported as (
         max(built_from) as flow_built_from,
         max(months_covered) as months_covered,
         coalesce(bool_and(is_complete), true) as is_complete,
-        {% for column in all_columns %}coalesce(sum({{ column }}), 0)::bigint as {{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+    {% for column in all_columns %}
+        coalesce(sum({{ column }}), 0)::bigint as {{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
     from (
         select * from flow_periods
         union all by name
         select * from activity_periods
     ) as unioned
-    group by period_grain, period_start, period_end, province_code, era, agency_code, level, procedure_field
+    group by
+        period_grain, period_start, period_end, province_code, era, agency_code, level,
+        procedure_field
 
 ),
 
@@ -167,7 +169,9 @@ mapped as (
         end as nominal_start,
         case
             when reported.period_grain = 'year'
-                then (date_trunc('year', reported.period_start) + interval 1 year - interval 1 day)::date
+                then
+                    (date_trunc('year', reported.period_start) + interval 1 year - interval 1 day)
+                    ::date
             else reported.period_end
         end as nominal_end
     from reported
@@ -213,21 +217,25 @@ current_basis as (
 
     select
         'current' as unit_basis,
-        period_grain,
-        nominal_start as period_start,
-        nominal_end as period_end,
-        current_code as province_code,
+        current_marked.period_grain,
+        current_marked.nominal_start as period_start,
+        current_marked.nominal_end as period_end,
+        current_marked.current_code as province_code,
         'current' as era,
-        agency_code,
-        max(agency_name) as agency_name,
-        level,
-        procedure_field,
-        max(flow_built_from) as flow_built_from,
+        current_marked.agency_code,
+        max(current_marked.agency_name) as agency_name,
+        current_marked.level,
+        current_marked.procedure_field,
+        max(current_marked.flow_built_from) as flow_built_from,
         max(coverage.months_covered) as months_covered,
         bool_and(current_marked.is_complete) as is_complete,
         {{ compose_counts(all_columns) }}
     from current_marked
-    inner join coverage using (current_code, period_grain, nominal_start)
+    inner join coverage
+        on
+            current_marked.current_code = coverage.current_code
+            and current_marked.period_grain = coverage.period_grain
+            and current_marked.nominal_start = coverage.nominal_start
     group by all
 
 )
@@ -246,8 +254,7 @@ select
     flow_built_from,
     months_covered,
     is_complete,
-    {% for column in all_columns %}{{ column }}{{ "," if not loop.last }}
-{% endfor %}
+    {{ all_columns | join(', ') }}
 from reported
 
 union all
@@ -266,6 +273,5 @@ select
     flow_built_from,
     months_covered,
     is_complete,
-    {% for column in all_columns %}{{ column }}{{ "," if not loop.last }}
-{% endfor %}
+    {{ all_columns | join(', ') }}
 from current_basis

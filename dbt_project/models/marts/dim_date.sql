@@ -4,7 +4,9 @@ with
 
 days as (
 
-    select unnest(generate_series(date '2020-01-01', date '2030-12-31', interval 1 day))::date as date_day
+    select
+        unnest(generate_series(date '2020-01-01', date '2030-12-31', interval 1 day))::date
+            as date_day
 
 )
 
@@ -19,7 +21,8 @@ select
     (date_trunc('quarter', date_day) + interval 3 month - interval 1 day)::date as quarter_end,
     date_trunc('year', date_day)::date as year_start,
     'Tháng ' || month(date_day) || '/' || year(date_day) as month_label_vi,
-    'Quý ' || ['I', 'II', 'III', 'IV'][quarter(date_day)] || '/' || year(date_day) as quarter_label_vi,
+    'Quý ' || ['I', 'II', 'III', 'IV'][quarter(date_day)] || '/' || year(date_day)
+        as quarter_label_vi,
     strftime(date_day, '%Y-%m') as month_label,
     {{ era_of('date_day') }} as era,
     isodow(date_day) >= 6 as is_weekend

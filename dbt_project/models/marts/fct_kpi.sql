@@ -24,8 +24,7 @@ counts as (
         procedure_field,
         months_covered,
         is_complete,
-        {% for column in columns %}{{ column }}{{ "," if not loop.last }}
-    {% endfor %}
+        {{ columns | join(', ') }}
     from {{ ref('int_kpi_counts') }}
 
 ),
@@ -90,7 +89,8 @@ kpis as (
             is_complete,
             {%- if kpi.present == 'flow_rows' %}
                 case
-                    when flow_report_rows > 0 and flow_dossier_rows > 0 then 'portal_report+dossiers'
+                    when flow_report_rows > 0 and flow_dossier_rows > 0
+                        then 'portal_report+dossiers'
                     when flow_report_rows > 0 then 'portal_report'
                     else 'dossiers'
                 end as count_source,

@@ -70,6 +70,16 @@ report_periods as (
 
 ),
 
+dossier_province_months as (
+
+    select distinct
+        province_code,
+        era,
+        month_start
+    from dossier_months
+
+),
+
 covered_periods as (
 
     -- report periods whose every month has dossier records
@@ -80,11 +90,7 @@ covered_periods as (
         report_periods.province_code,
         report_periods.era
     from report_periods
-    inner join (select distinct
-        province_code,
-        era,
-        month_start
-    from dossier_months) as months
+    inner join dossier_province_months as months
         on
             report_periods.province_code = months.province_code
             and report_periods.era = months.era
@@ -106,7 +112,11 @@ dossier_periods as (
         dossier_months.agency_code,
         max(dossier_months.agency_name) as agency_name,
         sum(
-            case when dossier_months.month_start = covered_periods.period_start then dossier_months.carried_over else 0 end
+            case
+                when dossier_months.month_start = covered_periods.period_start
+                    then dossier_months.carried_over
+                else 0
+            end
         ) as carried_over,
         sum(dossier_months.received_online) as received_online,
         sum(dossier_months.received_direct_postal) as received_direct_postal,
@@ -133,7 +143,8 @@ dossier_periods as (
         on
             covered_periods.province_code = dossier_months.province_code
             and covered_periods.era = dossier_months.era
-            and dossier_months.month_start between covered_periods.period_start and covered_periods.period_end
+            and dossier_months.month_start
+            between covered_periods.period_start and covered_periods.period_end
     group by all
 
 ),
@@ -175,6 +186,20 @@ dossier_periods as (
     ),
 {%- endfor %}
 
+reports_in_covered_periods as (
+
+    select reports_long.*
+    from reports_long
+    inner join covered_periods
+        on
+            reports_long.period_grain = covered_periods.period_grain
+            and reports_long.period_start = covered_periods.period_start
+            and reports_long.period_end = covered_periods.period_end
+            and reports_long.province_code = covered_periods.province_code
+            and reports_long.era = covered_periods.era
+
+),
+
 compared as (
 
     select
@@ -188,11 +213,7 @@ compared as (
         coalesce(reported.bucket, dossiers.bucket) as bucket,
         reported.bucket_value as report_value,
         dossiers.bucket_value as dossier_value
-    from (
-        select reports_long.*
-        from reports_long
-        inner join covered_periods using (period_grain, period_start, period_end, province_code, era)
-    ) as reported
+    from reports_in_covered_periods as reported
     full outer join dossier_periods_long as dossiers
         on
             reported.period_grain = dossiers.period_grain

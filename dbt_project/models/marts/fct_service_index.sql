@@ -139,7 +139,9 @@ totals as (
             when not bool_and(computed)
                 then
                     'groups not computed: '
-                    || string_agg(case when not computed then group_code end, ', ' order by group_code)
+                    || string_agg(
+                        case when not computed then group_code end, ', ' order by group_code
+                    )
         end as not_computed_reason,
         sum(case when computed then max_points end) as computed_max_points
     from groups

@@ -38,7 +38,11 @@ units as (
         note,
         case
             when agency_name is not null
-                then {{ agency_code('province_code', "case when era = 'current' then date '2025-07-01' else date '2025-06-30' end", 'agency_name') }}
+                then {{ agency_code(
+                    'province_code',
+                    "case when era = 'current' then date '2025-07-01' else date '2025-06-30' end",
+                    'agency_name',
+                ) }}
         end as agency_code
     from {{ ref('ref_plan_units') }}
 
