@@ -600,3 +600,17 @@ def test_a_per_response_survey_export_stands_for_the_same_counts(
     expected = aggregated.filter(((province == "26") & before) | ((province == "25") & ~before))
     assert expected.height > 0
     assert counted.sort(keys).to_dicts() == expected.select(counted.columns).sort(keys).to_dicts()
+
+    # A later run over another window (the next month's export) never reuses a response id: a
+    # reused id would replace an earlier month's response on load.
+    monkeypatch.undo()
+    generate(
+        GeneratorConfig(out=tmp_path / "next", **(tiny | {"start": (2025, 9), "end": (2025, 9)})),
+        report_workers=0,
+    )
+    next_ids = pl.concat(
+        pl.read_csv(path, infer_schema=False).select("Mã đánh giá")
+        for path in sorted((tmp_path / "next" / "satisfaction_responses").glob("*.csv"))
+    )["Mã đánh giá"]
+    assert next_ids.len() > 0
+    assert not set(next_ids) & set(responses["Mã đánh giá"])

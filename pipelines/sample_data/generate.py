@@ -657,8 +657,17 @@ class Run:
             }
         ).sort("rated_at", "agency_code", "procedure_field")
         prefix = f"DG{'L' if province.era == LEGACY else 'C'}{province.code}"
+        # 'DGC17.2403.000123': like a dossier id, the month and the number within it, so that runs
+        # over different windows never give two responses the same id.
         frame = frame.with_columns(
-            response_id=pl.format("{}.{}", pl.lit(prefix), pl.int_range(1, frame.height + 1)),
+            response_id=pl.concat_str(
+                pl.lit(prefix + "."),
+                pl.col("rated_at").dt.strftime("%y%m"),
+                pl.lit("."),
+                (pl.int_range(1, pl.len() + 1).over(pl.col("rated_at").dt.strftime("%y%m")))
+                .cast(pl.String)
+                .str.zfill(6),
+            ),
         )
         for (year,), part in frame.group_by(pl.col("rated_at").dt.year(), maintain_order=True):
             path = self.out / "satisfaction_responses" / f"danh_gia_{prefix}_{year}.csv"
