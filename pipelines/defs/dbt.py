@@ -25,6 +25,7 @@ from pipelines.lib.dbt_failures import (
     prune_target_dirs,
     reuse_partial_parse,
 )
+from pipelines.lib.dbt_state import needs_full_refresh, project_digest, record_build
 from pipelines.lib.publish import unchanged_since_publish
 from pipelines.settings import DBT_PROJECT_DIR
 
@@ -131,11 +132,25 @@ def cchc_dbt_assets(
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
         context.log.info(f"dbt vars for this run's months: {dbt_vars}")
+    digest = project_digest(dbt_project.manifest_path)
+    with warehouse.connect() as con:
+        full_refresh = needs_full_refresh(con, digest)
+    if full_refresh:
+        # The incremental staging models hold rows built by another dbt project (or none yet).
+        args.append("--full-refresh")
+        context.log.info(
+            "dbt build with --full-refresh: the dbt project differs from the one of the last "
+            "build (or there was none), so the incremental models start again from raw"
+        )
     invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
     # Events are held until dbt exits: dagster-dbt's own row counting opens the database inside
     # this process and keeps it open, which would lock out the publisher that runs next.
     events = list(invocation.stream())
     failure = None if invocation.is_successful() else _failure(invocation, warehouse)
+    if failure is None and context.selected_asset_keys == set(context.assets_def.keys):
+        # Only a build of the whole project brings every incremental model to this digest.
+        with warehouse.connect() as con:
+            record_build(con, digest, full_refresh=full_refresh)
     yield from with_row_counts(context, events, warehouse)
     prune_target_dirs(target_root, keep=KEEP_TARGET_DIRS)
     if failure is not None:

@@ -1,8 +1,10 @@
 -- Dossier records in force: the latest loaded version of each dossier (province + dossier id).
 -- The era and the agency code follow the month the dossier was received in; the agency code is
 -- built from the name exactly as for report rows, so both sources name the same agency alike.
--- A table (dbt_project.yml): the dedup and the name folding run once per build, not once per
--- reader; the folding runs once per distinct (era, province, agency name), not per dossier.
+-- Incremental (dbt_project.yml): a build reads only the raw rows loaded since the last one (a
+-- higher load_seq) and replaces the versions of the dossiers they carry, so its cost follows the
+-- new data, not the history. Every column depends on the dossier's own row only, which is what
+-- makes that exact. The folding runs once per distinct (era, province, agency name).
 with
 
 source_rows as (
@@ -16,7 +18,7 @@ source_rows as (
         'dossier_digitized': 'boolean', 'result_digitized': 'boolean',
         'e_result_issued': 'boolean', 'data_reused': 'boolean', 'fee_required': 'boolean',
         'paid_online': 'boolean', 'fee_amount_vnd': 'bigint',
-    }) }}
+    }, where=loaded_after_this()) }}
 
 ),
 

@@ -1,0 +1,58 @@
+"""When an incremental dbt build is exact, and when it must start again from raw.
+
+The staging models of the large sources (``stg_dossiers``, ``stg_payments``) are incremental: a
+build reads only the raw rows loaded since the last one. That is exact only while the models are
+the ones that built the rows already held. dbt does not notice a changed model (or macro, seed,
+adapter) by itself, so the pipeline records the dbt project's digest after each successful build
+and asks for ``--full-refresh`` whenever the project it is about to build differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+STATE_TABLE = "meta.dbt_project_builds"
+
+
+def project_digest(manifest_path: Path) -> str:
+    """Every node's checksum (models, tests, seeds) and every macro's SQL, adapter's included."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    digest = hashlib.sha256()
+    for unique_id, node in sorted(manifest.get("nodes", {}).items()):
+        checksum = node.get("checksum", {}).get("checksum")
+        config = json.dumps(node.get("config", {}), sort_keys=True, default=str)
+        digest.update(f"{unique_id}:{checksum}:{config}\n".encode())
+    for unique_id, macro in sorted(manifest.get("macros", {}).items()):
+        digest.update(f"{unique_id}:{macro.get('macro_sql', '')}\n".encode())
+    return digest.hexdigest()
+
+
+def last_built_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        row = con.execute(
+            f"select project_digest from {STATE_TABLE} order by built_at desc, rowid desc limit 1"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
+
+
+def needs_full_refresh(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
+    """True unless the last successful build was of this very project."""
+    return last_built_digest(con) != digest
+
+
+def record_build(con: duckdb.DuckDBPyConnection, digest: str, *, full_refresh: bool) -> None:
+    schema = STATE_TABLE.split(".")[0]
+    con.execute(f"create schema if not exists {schema}")
+    con.execute(
+        f"create table if not exists {STATE_TABLE} ("
+        "built_at timestamp, project_digest varchar, full_refresh boolean)"
+    )
+    con.execute(
+        f"insert into {STATE_TABLE} values (current_localtimestamp(), ?, ?)", [digest, full_refresh]
+    )

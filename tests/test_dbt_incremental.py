@@ -1,0 +1,148 @@
+"""Incremental staging gives the warehouse a clean load of the same files gives.
+
+Three real pipeline runs land one export in pieces, in the hard order: payments before their
+dossiers, then the dossiers, then corrected re-exports (dossiers moved to another agency, payment
+amounts fixed). The second and third runs build ``stg_dossiers`` and ``stg_payments``
+incrementally; a single clean run of all the files must give the same staging rows and marts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.lib.dbt_state import STATE_TABLE, needs_full_refresh, record_build
+from pipelines.sample_data.generate import GeneratorConfig, generate
+from pipelines.settings import DataPaths
+from tests.conftest import run_pipeline_job
+
+# Every column but load_seq / dossier_load_seq: the sequence numbers depend on how many files
+# each run loaded, not on the data.
+STAGING_COLUMNS = {
+    "staging.stg_dossiers": "* exclude (load_seq)",
+    "staging.stg_payments": "* exclude (load_seq, dossier_load_seq)",
+}
+
+
+def _split_export(generated: Path) -> list[dict[str, pl.DataFrame | Path]]:
+    """The landing files of each run, in order: {relative path: frame to write, or file to copy}."""
+    (dossier_file,) = (generated / "dossiers").glob("*.parquet")
+    (payment_file,) = (generated / "payments").glob("*.csv")
+    dossiers = pl.read_parquet(dossier_file)
+    payments = pl.read_csv(payment_file, infer_schema=False)
+    january = pl.col("received_at").dt.month() == 1
+
+    paid = dossiers.filter(january, pl.col("dossier_id").is_in(payments["dossier_id"].implode()))
+    moving = paid.filter(pl.col("agency_name") == "Sở Tài chính").head(40)
+    target = dossiers.filter(pl.col("agency_name") == "Sở Y tế").row(0, named=True)
+    assert moving.height == 40, "the sample lost the dossiers this test corrects"
+    moved = moving.with_columns(
+        agency_name=pl.lit(target["agency_name"]), agency_code=pl.lit(target["agency_code"])
+    )
+    fixed_payments = payments.filter(
+        pl.col("dossier_id").is_in(moving["dossier_id"].implode())
+    ).with_columns(amount_vnd=(pl.col("amount_vnd").cast(pl.Int64) + 5_000).cast(pl.String))
+
+    others = [
+        p
+        for p in generated.rglob("*")
+        if p.is_file() and p.parent.name not in {"dossiers", "payments"} and p.name[0] != "_"
+    ]
+    return [
+        {  # payments of both months, dossiers of January only
+            "dossiers/a_january.parquet": dossiers.filter(january),
+            "payments/a_payments.csv": payments,
+            **{f"{p.parent.name}/{p.name}": p for p in others},
+        },
+        {"dossiers/b_february.parquet": dossiers.filter(~january)},
+        {"dossiers/c_correction.parquet": moved, "payments/c_correction.csv": fixed_payments},
+    ]
+
+
+def _land(paths: DataPaths, files: dict[str, pl.DataFrame | Path]) -> None:
+    for relative, content in files.items():
+        target = paths.landing / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        elif target.suffix == ".parquet":
+            content.write_parquet(target)
+        else:
+            content.write_csv(target)
+
+
+def _content(paths: DataPaths) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of the sorted rows of every staging and marts table."""
+    with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
+        tables = [
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select schema_name, table_name from duckdb_tables() "
+                "where schema_name in ('staging', 'marts') order by all"
+            ).fetchall()
+        ]
+        content = {}
+        for table in tables:
+            rows = con.execute(
+                f"select {STAGING_COLUMNS.get(table, '*')} from {table} order by all"
+            ).fetchall()
+            content[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
+        return content
+
+
+def _builds(paths: DataPaths) -> list[bool]:
+    with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
+        return [r[0] for r in con.execute(f"select full_refresh from {STATE_TABLE}").fetchall()]
+
+
+def test_incremental_runs_equal_a_clean_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generated = tmp_path / "generated"
+    config = GeneratorConfig(
+        out=generated, start=(2026, 1), end=(2026, 2), dossiers=3000, provinces="1"
+    )
+    generate(config, report_workers=0)
+    runs = _split_export(generated)
+
+    incremental = DataPaths(tmp_path / "incremental").ensure()
+    monkeypatch.setenv("CCHC_DATA_DIR", str(incremental.root))
+    monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+    for files in runs:
+        _land(incremental, files)
+        assert run_pipeline_job().success
+    # The first build starts from raw; the next two read only what their run loaded.
+    assert _builds(incremental) == [True, False, False]
+
+    clean = DataPaths(tmp_path / "clean").ensure()
+    monkeypatch.setenv("CCHC_DATA_DIR", str(clean.root))
+    for files in runs:
+        _land(clean, files)
+    assert run_pipeline_job().success
+
+    after_increments, clean_load = _content(incremental), _content(clean)
+    assert after_increments.keys() == clean_load.keys()
+    differing = [t for t in clean_load if after_increments[t] != clean_load[t]]
+    assert not differing, f"incremental runs and a clean load differ in {differing}"
+    with duckdb.connect(str(incremental.warehouse_db), read_only=True) as con:
+        (moved,) = con.execute(
+            "select count(*) from staging.stg_payments p join staging.stg_dossiers d "
+            "using (province_code, dossier_id) where d.source_file = 'c_correction.parquet' "
+            "and p.agency_code = d.agency_code and p.agency_code like '%so-y-te'"
+        ).fetchone()  # type: ignore[misc]
+    assert moved >= 40  # the corrected dossiers' payments follow them to their new agency
+
+
+def test_a_changed_dbt_project_asks_for_a_full_refresh(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert needs_full_refresh(con, "project-a")  # never built
+        record_build(con, "project-a", full_refresh=True)
+        assert not needs_full_refresh(con, "project-a")
+        assert needs_full_refresh(con, "project-b")
+        record_build(con, "project-b", full_refresh=True)
+        assert not needs_full_refresh(con, "project-b")
