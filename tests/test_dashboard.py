@@ -257,6 +257,19 @@ def test_scorecard_of_a_current_province_carries_its_legacy_history(served: Path
     satisfaction = card[card["Chỉ tiêu"] == "Mức độ hài lòng"].iloc[0]
     assert satisfaction["Đánh giá"] == "⚪ Chưa có số liệu"
     assert [m.value for m in app.metric][:3] == ["1", "1", "1"]  # met, not met, no data
+    assert not [i for i in app.info if "chưa đặt chỉ tiêu" in i.value]
+
+
+def test_scorecard_says_where_targets_exist_when_none_apply(served: Path) -> None:
+    # Phú Thọ's 2025 plan sets targets for the whole province and for communes, not for the
+    # provincial departments.
+    app = open_page(
+        "scorecard", province="current-25", grain="month", period="2025-08-01", level="province"
+    )
+    (notice,) = [i.value for i in app.info if "chưa đặt chỉ tiêu" in i.value]
+    assert "Phú Thọ năm 2025 (Cấp tỉnh (sở, ngành))" in notice
+    assert notice.endswith("Các kế hoạch đã có chỉ tiêu: Hoà Bình (2025), Phú Thọ (2025).")
+    assert set(frame_by_column(app, "Đánh giá")["Đánh giá"]) == {"Không có chỉ tiêu"}
 
 
 def test_scorecard_level_filter_trend_and_bottom_agencies(served: Path) -> None:

@@ -91,6 +91,19 @@ shown = formatted(
     },
 )
 table(shown, card, "scorecard")
+if this_year.empty:
+    # Most provinces' plans are not in the warehouse yet: say where targets exist instead of
+    # leaving an unexplained empty column.
+    plans = queries.plans_with_targets()
+    st.info(
+        t(
+            "no_targets_here",
+            unit=province["short_name"],
+            year=period.start.year,
+            level=label("level", level),
+            plans=", ".join(f"{p.plan_unit} ({p.plan_year})" for p in plans.itertuples()) or "—",
+        )
+    )
 
 if not targets.empty:
     with st.expander(f"{t('target')} — {t('plan_year')}", expanded=False):

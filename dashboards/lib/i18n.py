@@ -111,6 +111,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "en": "Figures before July 2025 add up the legacy provinces merged into this "
         "one, each dossier counted once.",
     },
+    "no_targets_here": {
+        "vi": "Kế hoạch chưa đặt chỉ tiêu cho {unit} năm {year} ({level}); cột chỉ tiêu để trống. "
+        "Các kế hoạch đã có chỉ tiêu: {plans}.",
+        "en": "No plan sets targets for {unit} in {year} ({level}), so the target column is "
+        "empty. Plans with targets: {plans}.",
+    },
     "all_kpis": {"vi": "Tất cả chỉ tiêu", "en": "All indicators"},
     # topic pages
     "distribution": {"vi": "Phân bố giữa các tỉnh", "en": "Distribution across provinces"},

@@ -182,6 +182,18 @@ def target_attainment(province_codes: tuple[str, ...], eras: tuple[str, ...]) ->
     )
 
 
+def plans_with_targets() -> pd.DataFrame:
+    """Every plan unit and year that has targets, newest first (a handful of rows)."""
+    return _q_for_file(
+        """
+        select plan_unit, plan_year, count(*) as targets
+        from marts.fct_target_attainment
+        group by plan_unit, plan_year
+        order by plan_year desc, plan_unit
+        """
+    )
+
+
 def kpi_trend(
     kpi_code: str, province_code: str, basis: str, level: str, grain: str = "month"
 ) -> pd.DataFrame:
