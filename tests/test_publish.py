@@ -159,6 +159,12 @@ def test_an_unchanged_warehouse_is_recognised_before_dbt_runs(tmp_path: Path) ->
 
     manifest.write_text('{"nodes": {"model.cchc.a": {"checksum": {"checksum": "2"}}}}')
     assert unchanged_since_publish(warehouse, serving, manifest) is None
+    # a changed macro (a KPI definition) changes the marts as much as a changed model
+    manifest.write_text(
+        '{"nodes": {"model.cchc.a": {"checksum": {"checksum": "1"}}},'
+        ' "macros": {"macro.cchc.kpi": {"macro_sql": "x / y"}}}'
+    )
+    assert unchanged_since_publish(warehouse, serving, manifest) is None
     manifest.write_text('{"nodes": {"model.cchc.a": {"checksum": {"checksum": "1"}}}}')
     with duckdb.connect(str(warehouse)) as con:
         con.execute("insert into raw.dossiers values (2)")

@@ -147,7 +147,7 @@ def cchc_dbt_assets(
     # this process and keeps it open, which would lock out the publisher that runs next.
     events = list(invocation.stream())
     failure = None if invocation.is_successful() else _failure(invocation, warehouse)
-    if failure is None and context.selected_asset_keys == set(context.assets_def.keys):
+    if failure is None and builds_whole_project(context):
         # Only a build of the whole project brings every incremental model to this digest.
         with warehouse.connect() as con:
             record_build(con, digest, full_refresh=full_refresh)
@@ -159,6 +159,11 @@ def cchc_dbt_assets(
         raise failure
 
 
+def builds_whole_project(context: dg.AssetExecutionContext) -> bool:
+    """False for a run of some models picked in the UI."""
+    return set(context.selected_asset_keys) == set(context.assets_def.keys)
+
+
 def nothing_new(context: dg.AssetExecutionContext, warehouse_db: Path, serving_db: Path) -> bool:
     """True when this run would rebuild exactly what serving.duckdb already holds: no file was
     loaded (nor raw written otherwise) and the dbt project is the one of the last publish.
@@ -168,7 +173,7 @@ def nothing_new(context: dg.AssetExecutionContext, warehouse_db: Path, serving_d
     """
     if context.run.tags.get(FORCE_BUILD_TAG, "").lower() in {"1", "true", "yes"}:
         return False
-    if set(context.selected_asset_keys) != set(context.assets_def.keys):
+    if not builds_whole_project(context):
         return False
     fingerprint = unchanged_since_publish(warehouse_db, serving_db, dbt_project.manifest_path)
     if fingerprint is None:

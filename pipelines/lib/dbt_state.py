@@ -19,7 +19,8 @@ STATE_TABLE = "meta.dbt_project_builds"
 
 
 def project_digest(manifest_path: Path) -> str:
-    """Every node's checksum (models, tests, seeds) and every macro's SQL, adapter's included."""
+    """Every node's checksum (models, tests, seeds) and config, and every macro's SQL (the
+    adapter's included): what decides the rows a build writes."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     digest = hashlib.sha256()
     for unique_id, node in sorted(manifest.get("nodes", {}).items()):

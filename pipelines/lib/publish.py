@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.dbt_state import project_digest
+
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
 # The serving file's layout (table order, meta tables). Part of the fingerprint: a new layout
 # republishes on the next run even when no file arrived. Raise it when the copy step changes.
@@ -47,10 +49,8 @@ def warehouse_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path | 
         digest.update(json.dumps(row, default=str).encode())
     digest.update(json.dumps(raw_row_counts(con)).encode())
     if manifest_path and manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        for unique_id in sorted(manifest.get("nodes", {})):
-            node = manifest["nodes"][unique_id]
-            digest.update(f"{unique_id}:{node.get('checksum', {}).get('checksum')}".encode())
+        # Macros too: a changed KPI definition (macros/kpi_definitions.sql) changes the marts.
+        digest.update(project_digest(manifest_path).encode())
     return digest.hexdigest()
 
 
