@@ -22,6 +22,20 @@
     }) }}
 {% endmacro %}
 
+{#- The report's buckets (the national form's columns): the flow columns but the row counters. -#}
+{% macro report_buckets() %}
+    {{ return(flow_columns().keys()
+        | reject('in', ['flow_rows', 'flow_report_rows', 'flow_dossier_rows']) | list) }}
+{% endmacro %}
+
+{#- What identifies a row of counts: the period and the unit (agency, level, field). -#}
+{% macro unit_period_keys() %}
+    {{ return([
+        'period_grain', 'period_start', 'period_end', 'province_code', 'era', 'agency_code',
+        'agency_name', 'level', 'procedure_field',
+    ]) }}
+{% endmacro %}
+
 {% macro activity_columns() %}
     {{ return({
         'dossier_events': 'flow',

@@ -141,81 +141,14 @@ carried as (
 
 events as (
 
-    select
-        province_code,
-        era,
-        month_start,
-        agency_code,
-        agency_name,
-        level,
-        procedure_field,
-        0 as carried_over,
-        received_online,
-        received_direct_postal,
-        0 as resolved_early,
-        0 as resolved_on_time,
-        0 as resolved_late,
-        0 as in_progress_within_due,
-        0 as in_progress_overdue,
-        0 as returned_withdrawn
-    from received
-    union all
-    select
-        province_code,
-        era,
-        month_start,
-        agency_code,
-        agency_name,
-        level,
-        procedure_field,
-        0,
-        0,
-        0,
-        resolved_early,
-        resolved_on_time,
-        resolved_late,
-        0,
-        0,
-        returned_withdrawn
-    from closed
-    union all
-    select
-        province_code,
-        era,
-        month_start,
-        agency_code,
-        agency_name,
-        level,
-        procedure_field,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        in_progress_within_due,
-        in_progress_overdue,
-        0
-    from open_at_end
-    union all
-    select
-        province_code,
-        era,
-        month_start,
-        agency_code,
-        agency_name,
-        level,
-        procedure_field,
-        carried_over,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0
-    from carried
+    -- each CTE carries its own buckets; a bucket it lacks is null here and 0 below
+    select * from received
+    union all by name
+    select * from closed
+    union all by name
+    select * from open_at_end
+    union all by name
+    select * from carried
 
 )
 
@@ -229,15 +162,9 @@ select
     events.agency_name,
     events.level,
     events.procedure_field,
-    sum(events.carried_over)::bigint as carried_over,
-    sum(events.received_online)::bigint as received_online,
-    sum(events.received_direct_postal)::bigint as received_direct_postal,
-    sum(events.resolved_early)::bigint as resolved_early,
-    sum(events.resolved_on_time)::bigint as resolved_on_time,
-    sum(events.resolved_late)::bigint as resolved_late,
-    sum(events.in_progress_within_due)::bigint as in_progress_within_due,
-    sum(events.in_progress_overdue)::bigint as in_progress_overdue,
-    sum(events.returned_withdrawn)::bigint as returned_withdrawn
+{%- for bucket in report_buckets() %}
+    coalesce(sum(events.{{ bucket }}), 0)::bigint as {{ bucket }}{{ "," if not loop.last }}
+{%- endfor %}
 from events
 inner join bounds
     on

@@ -326,15 +326,7 @@ month_rows as (
 other_reports as (
 
     select
-        period_grain,
-        period_start,
-        period_end,
-        province_code,
-        era,
-        agency_code,
-        agency_name,
-        level,
-        procedure_field,
+        {{ unit_period_keys() | join(', ') }},
         'report' as built_from,
         datediff('month', period_start, period_end + 1) as months_covered,
         true as is_complete,

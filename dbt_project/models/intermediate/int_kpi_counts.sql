@@ -8,6 +8,8 @@
 {%- set flows = flow_columns() %}
 {%- set activity = activity_columns() %}
 {%- set all_columns = all_count_columns() %}
+{%- set output_columns = unit_period_keys()
+    + ['flow_built_from', 'months_covered', 'is_complete'] + all_columns | list %}
 
 with
 
@@ -112,15 +114,7 @@ activity_periods as (
 flow_periods as (
 
     select
-        period_grain,
-        period_start,
-        period_end,
-        province_code,
-        era,
-        agency_code,
-        agency_name,
-        level,
-        procedure_field,
+        {{ unit_period_keys() | join(', ') }},
         built_from,
         months_covered,
         is_complete,
@@ -242,36 +236,12 @@ current_basis as (
 
 select
     'reported' as unit_basis,
-    period_grain,
-    period_start,
-    period_end,
-    province_code,
-    era,
-    agency_code,
-    agency_name,
-    level,
-    procedure_field,
-    flow_built_from,
-    months_covered,
-    is_complete,
-    {{ all_columns | join(', ') }}
+    {{ output_columns | join(', ') }}
 from reported
 
 union all
 
 select
     unit_basis,
-    period_grain,
-    period_start,
-    period_end,
-    province_code,
-    era,
-    agency_code,
-    agency_name,
-    level,
-    procedure_field,
-    flow_built_from,
-    months_covered,
-    is_complete,
-    {{ all_columns | join(', ') }}
+    {{ output_columns | join(', ') }}
 from current_basis

@@ -23,15 +23,7 @@ reports as (
         era,
         agency_code,
         agency_name,
-        carried_over,
-        received_online,
-        received_direct_postal,
-        resolved_early,
-        resolved_on_time,
-        resolved_late,
-        in_progress_within_due,
-        in_progress_overdue,
-        returned_withdrawn
+        {{ report_buckets() | join(', ') }}
     from {{ ref('int_flow_reported') }}
 
 ),
@@ -44,15 +36,9 @@ dossier_months as (
         month_start,
         agency_code,
         max(agency_name) as agency_name,
-        sum(carried_over) as carried_over,
-        sum(received_online) as received_online,
-        sum(received_direct_postal) as received_direct_postal,
-        sum(resolved_early) as resolved_early,
-        sum(resolved_on_time) as resolved_on_time,
-        sum(resolved_late) as resolved_late,
-        sum(in_progress_within_due) as in_progress_within_due,
-        sum(in_progress_overdue) as in_progress_overdue,
-        sum(returned_withdrawn) as returned_withdrawn
+    {%- for bucket in report_buckets() %}
+        sum({{ bucket }}) as {{ bucket }}{{ "," if not loop.last }}
+    {%- endfor %}
     from {{ ref('int_flow_from_dossiers') }}
     group by province_code, era, month_start, agency_code
 

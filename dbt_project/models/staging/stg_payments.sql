@@ -3,28 +3,24 @@
 -- Incremental (dbt_project.yml): a build reads the payment rows loaded since the last one, and
 -- restates the payments it already holds whose dossier got a new version since (a dossier that
 -- arrives after its payment, or a corrected one), so the enrichment never goes stale.
+{%- set raw_columns = {
+    'transaction_id': 'varchar', 'dossier_id': 'varchar', 'province_code': 'varchar',
+    'amount_vnd': 'bigint', 'channel': 'varchar', 'status': 'varchar', 'paid_at': 'timestamp',
+} %}
+{%- set payment_columns = raw_columns.keys() | list + ['load_seq'] %}
+
 with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'payments', {
-        'transaction_id': 'varchar', 'dossier_id': 'varchar', 'province_code': 'varchar',
-        'amount_vnd': 'bigint', 'channel': 'varchar', 'status': 'varchar', 'paid_at': 'timestamp',
-    }, where=loaded_after_this()) }}
+    {{ source_or_empty('raw', 'payments', raw_columns, where=loaded_after_this()) }}
 
 ),
 
 new_versions as (
 
     select
-        transaction_id,
-        dossier_id,
-        province_code,
-        amount_vnd,
-        channel,
-        status,
-        paid_at,
-        load_seq
+        {{ payment_columns | join(', ') }}
     from source_rows
     where transaction_id is not null and paid_at is not null
     qualify row_number() over (
@@ -45,14 +41,7 @@ new_versions as (
     restated as (
 
         select
-            held.transaction_id,
-            held.dossier_id,
-            held.province_code,
-            held.amount_vnd,
-            held.channel,
-            held.status,
-            held.paid_at,
-            held.load_seq
+            held.{{ payment_columns | join(', held.') }}
         from {{ this }} as held
         inner join {{ ref('stg_dossiers') }} as dossiers
             on held.province_code = dossiers.province_code and held.dossier_id = dossiers.dossier_id
@@ -72,26 +61,12 @@ new_versions as (
 latest as (
 
     select
-        transaction_id,
-        dossier_id,
-        province_code,
-        amount_vnd,
-        channel,
-        status,
-        paid_at,
-        load_seq
+        {{ payment_columns | join(', ') }}
     from new_versions
     {%- if is_incremental() %}
         union all
         select
-            transaction_id,
-            dossier_id,
-            province_code,
-            amount_vnd,
-            channel,
-            status,
-            paid_at,
-            load_seq
+            {{ payment_columns | join(', ') }}
         from restated
     {%- endif %}
 
