@@ -55,12 +55,6 @@ class BadInput:
     data_rows: int | None = None  # rows the file holds (quarantine cases): none may be lost
     bad_rows: int | None = None  # of which quarantined
     mentions: tuple[str, ...] = ()  # words the message must contain (the place: header, row ...)
-    # A known product bug (reported, not ours to fix): the case is an expected failure until
-    # the fix lands, then xfail(strict) turns it red so the marker is removed.
-    known_bug: str | None = None
-    # The fault takes the whole ingestion down instead of rejecting one file: it cannot share
-    # a pipeline run with the other cases, so it is checked at the parser.
-    crashes_run: bool = False
 
 
 def period_of(case_number: int) -> str:
