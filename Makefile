@@ -17,6 +17,8 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 SAMPLE_ARGS ?=
 PORT ?= 8501
+DAGSTER_PORT ?= 3000
+DAGSTER_HOST ?= 127.0.0.1
 
 .PHONY: help install demo test pipeline backfill dashboard dagster sample manifest lint docs clean
 
@@ -51,7 +53,7 @@ dashboard: install ## serve Streamlit on the last published data
 
 dagster: install ## the Dagster UI on http://localhost:3000 (landing sensor and schedules on)
 	$(PY) -m pipelines.cli paths >/dev/null
-	.venv/bin/dagster dev -m pipelines.definitions -p 3000
+	.venv/bin/dagster dev -m pipelines.definitions -h $(DAGSTER_HOST) -p $(DAGSTER_PORT)
 
 demo: install ## sample data → pipeline → dashboard on http://localhost:$(PORT)
 	$(MAKE) --no-print-directory sample

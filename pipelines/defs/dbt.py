@@ -30,11 +30,12 @@ from pipelines.lib.publish import unchanged_since_publish
 from pipelines.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+# No `dbt_project.prepare_if_dev()`: under `dagster dev` its preparer runs `dbt` from PATH, and a
+# fresh shell (venv not activated, as `make dagster` runs it) has none, so the code location
+# failed to load with no assets. The check below parses with the venv's own dbt instead.
 if manifest_is_stale(DBT_PROJECT_DIR, dbt_project.manifest_path):
     # `make` builds the manifest when dbt files change; this covers a fresh clone, a bare
     # `pytest` or `dagster dev` after a pull. A check of file times, a parse only when needed.
-    # The preparer's own resource looks for `dbt` on PATH, which a bare venv python lacks.
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "parse", "--quiet", "--profiles-dir", "."],
         cwd=DBT_PROJECT_DIR,
