@@ -85,7 +85,9 @@ def _wait_for_location(ui: DagsterUI, process: subprocess.Popen, timeout: float)
         except (OSError, AssertionError, KeyError) as error:
             last_error = error
         time.sleep(1.0)
-    pytest.fail(f"no loaded code location after {timeout:.0f} s ({last_error}):\n{ui.log.read_text()}")
+    pytest.fail(
+        f"no loaded code location after {timeout:.0f} s ({last_error}):\n{ui.log.read_text()}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +171,11 @@ def test_make_dagster_from_a_fresh_shell_serves_every_definition(dagster_ui: Dag
 def _launch_a_real_run(ui: DagsterUI) -> str:
     """One small real run in the UI's own instance (the procedure catalog of one month, from an
     empty landing folder), the way `dagster asset materialize` records it."""
-    env = {**os.environ, "CCHC_DATA_DIR": str(ui.data_dir), "DAGSTER_HOME": str(ui.data_dir / "dagster_home")}
+    env = {
+        **os.environ,
+        "CCHC_DATA_DIR": str(ui.data_dir),
+        "DAGSTER_HOME": str(ui.data_dir / "dagster_home"),
+    }
     env.pop("CCHC_WAREHOUSE_DB", None)
     subprocess.run(
         [
@@ -219,7 +225,12 @@ def test_dagster_ui_pages_open_in_the_browser(
             page.screenshot(path=str(shots / f"{name}_failure.png"), full_page=True)
             raise
         body = page.locator("body").inner_text()
-        for failure in ("Empty graph", "Unexpected GraphQL error", "PythonError", "Something went wrong"):
+        for failure in (
+            "Empty graph",
+            "Unexpected GraphQL error",
+            "PythonError",
+            "Something went wrong",
+        ):
             assert failure not in body, f"{path} shows {failure!r}"
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         page.close()
