@@ -1,0 +1,223 @@
+"""Reports as provinces print them: the official form Biểu 06/VPCP/KSTT, field sections with
+subtotals, and the footer under every real report, on hand-written files with hand-computed
+counts (tests/official_form_files.py), through the parser, the loader and a real pipeline run."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.lib.ingest import ingest_source
+from pipelines.lib.portal_report import COUNT_COLUMNS, parse_report
+from pipelines.settings import DataPaths
+from tests.conftest import query_serving, run_pipeline_job
+from tests.official_form_files import (
+    FIELD_GROUPED_LEVELS,
+    PHU_THO_AGENCY_COUNTS,
+    PHU_THO_LEVEL_COUNTS,
+    field_grouped_rows,
+    write_official_form,
+    write_quarterly_with_signatures,
+)
+from tests.report_files import HOA_BINH_TOTALS, hoa_binh_q1_2023_rows, write_csv, write_xlsx
+
+
+def _load(landing: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ingest_source(con, "portal_report", landing, load_id="run")
+    return con
+
+
+def _level_sums(rows: pl.DataFrame, columns: list[str]) -> dict[str, dict[str, int]]:
+    sums = rows.group_by("level").agg(pl.col(c).sum() for c in columns)
+    out = {row.pop("level"): row for row in sums.to_dicts()}
+    out["all"] = rows.select(pl.col(c).sum() for c in columns).to_dicts()[0]
+    return out
+
+
+def test_the_official_form_with_its_footer_gives_the_hand_computed_counts(tmp_path: Path) -> None:
+    report = parse_report(write_official_form(tmp_path / "bieu06_phu_tho_2026-09.xlsx"))
+    assert (report.province_code, report.province_name) == ("25", "Tỉnh Phú Thọ")
+    # The period is the 'Kỳ báo cáo' line, not the circular's date in the corner cell.
+    assert (report.period.grain, report.period.start, report.period.end) == (
+        "month",
+        date(2026, 9, 1),
+        date(2026, 9, 30),
+    )
+    assert report.header_row_numbers == (5, 6, 7)
+    # Four agency rows: the section rows' subtotals, the total row and the footer are not rows.
+    by_agency = {row["agency_name"]: row for row in report.rows.to_dicts()}
+    assert list(by_agency) == list(PHU_THO_AGENCY_COUNTS)
+    for agency, expected in PHU_THO_AGENCY_COUNTS.items():
+        assert {c: by_agency[agency][c] for c in COUNT_COLUMNS} == expected, agency
+    assert report.rows["level"].to_list() == ["province", "province", "commune", "commune"]
+    assert report.rows["section"].to_list() == ["Cấp tỉnh", "Cấp tỉnh", "Cấp xã", "Cấp xã"]
+    assert report.rows["row_number"].to_list() == [10, 11, 14, 15]
+    columns = list(PHU_THO_LEVEL_COUNTS["all"])
+    assert _level_sums(report.rows, columns) == PHU_THO_LEVEL_COUNTS
+    assert report.total_row is not None
+    assert {c: report.total_row[c] for c in columns} == PHU_THO_LEVEL_COUNTS["all"]
+    assert report.warnings == []  # the section subtotals agree with their rows
+
+
+def test_the_official_form_loads_plainly_loaded_nothing_quarantined(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    write_official_form(landing / "bieu06_phu_tho_2026-09.xlsx")
+    con = _load(landing, tmp_path)
+    assert con.execute(
+        "select outcome, rows_in, rows_loaded, rows_quarantined, province_code, message "
+        "from audit.loads"
+    ).fetchall() == [("loaded", 4, 4, 0, "25", None)]
+    assert con.execute("select count(*) from audit.quarantine").fetchone() == (0,)
+    loaded = con.execute(
+        "select level, sum(received_total), sum(resolved_late), sum(in_progress_overdue) "
+        "from raw.portal_report group by level order by level"
+    ).fetchall()
+    assert loaded == [
+        ("commune", 310, 3, 2),
+        ("province", 270, 11, 6),
+    ]
+
+
+def test_a_quarterly_report_with_a_signature_block_loads_plainly(tmp_path: Path) -> None:
+    """The block under the table ('Người lập biểu', '(Ký, ghi rõ họ tên)', names, a title in a
+    count column) ends the table: not loaded, not quarantined, no warning."""
+    landing = tmp_path / "landing"
+    write_quarterly_with_signatures(landing / "hoa_binh_2023-q1.xlsx", hoa_binh_q1_2023_rows())
+    write_csv(
+        landing / "hoa_binh_2023-q1_signed.csv",
+        [
+            *hoa_binh_q1_2023_rows(),
+            ["", "Hòa Bình, ngày 05 tháng 4 năm 2023"],
+            ["", "NGƯỜI LẬP BIỂU", "", "", "", "", "", "", "", "", "THỦ TRƯỞNG ĐƠN VỊ"],
+            ["", "(Ký, ghi rõ họ tên)"],
+            ["", "Lê Văn Nam"],
+        ],
+    )
+    con = _load(landing, tmp_path)
+    assert con.execute(
+        "select file_name, outcome, rows_in, rows_loaded, rows_quarantined, message "
+        "from audit.loads order by file_name"
+    ).fetchall() == [
+        ("hoa_binh_2023-q1.xlsx", "loaded", 4, 4, 0, None),
+        ("hoa_binh_2023-q1_signed.csv", "loaded", 4, 4, 0, None),
+    ]
+    assert con.execute("select count(*) from audit.quarantine").fetchone() == (0,)
+    sums = con.execute(
+        "select "
+        + ", ".join(f"sum({c})::bigint" for c in HOA_BINH_TOTALS)
+        + " from raw.portal_report where source_file = 'hoa_binh_2023-q1.xlsx'"
+    ).fetchone()
+    assert dict(zip(HOA_BINH_TOTALS, sums, strict=True)) == HOA_BINH_TOTALS
+
+
+def test_field_sections_with_subtotals_are_not_counted_twice(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "theo_linh_vuc.xlsx", field_grouped_rows(), merge_header=False)
+    report = parse_report(path)
+    assert report.rows["agency_name"].to_list() == [
+        "Sở Tư pháp",
+        "UBND xã Hợp Thịnh",
+        "Sở Tài nguyên và Môi trường",
+        "UBND huyện Lạc Sơn",
+        "3. Lĩnh vực Y tế",  # a field row with figures and nothing under it: data itself
+    ]
+    assert report.rows["section"].to_list() == [
+        "1. Lĩnh vực Hộ tịch, chứng thực",
+        "1. Lĩnh vực Hộ tịch, chứng thực",
+        "2. Lĩnh vực Đất đai",
+        "2. Lĩnh vực Đất đai",
+        None,
+    ]
+    columns = ["received_total", "resolved_total", "resolved_late", "in_progress_overdue"]
+    by_level = report.rows.group_by("level").agg(
+        *(pl.col(c).sum() for c in columns), pl.len().alias("rows")
+    )
+    assert {r.pop("level"): tuple(r.values()) for r in by_level.to_dicts()} == FIELD_GROUPED_LEVELS
+    assert report.total_row is not None
+    assert report.total_row["received_total"] == int(report.rows["received_total"].sum()) == 225
+    assert report.warnings == []
+    landing = tmp_path / "landing"
+    write_csv(landing / "theo_linh_vuc.csv", field_grouped_rows())
+    con = _load(landing, tmp_path)
+    assert con.execute(
+        "select outcome, rows_loaded, rows_quarantined, message from audit.loads"
+    ).fetchall() == [("loaded", 5, 0, None)]
+
+
+def test_a_wrong_section_subtotal_is_named_and_never_loaded(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "sai_cong.csv", field_grouped_rows(subtotal_error=7))
+    report = parse_report(path)
+    assert int(report.rows["received_total"].sum()) == 225  # the subtotal is not a row
+    (finding,) = report.warnings
+    assert finding.startswith("row 6 ('1. Lĩnh vực Hộ tịch, chứng thực'): subtotal differs")
+    assert "received_total (92 vs 85)" in finding
+
+
+def _kpi(paths: DataPaths, where: str) -> list[tuple]:
+    return query_serving(
+        paths,
+        "select coalesce(agency_code, level), kpi_code, numerator, denominator from marts.fct_kpi "
+        "where province_code = '25' and period_grain = 'month' and unit_basis = 'reported' "
+        "and period_start = date '2026-09-01' and procedure_field is null "
+        "and kpi_code in ('on_time_rate', 'overdue_open_rate', 'online_dossier_rate') "
+        f"and {where} order by 1, 2",
+    )
+
+
+def _expected_kpis(counts: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """KPIS.md's definitions, by hand."""
+    return {
+        "on_time_rate": (
+            counts["resolved_early"] + counts["resolved_on_time"],
+            counts["resolved_total"],
+        ),
+        "overdue_open_rate": (counts["in_progress_overdue"], counts["in_progress_total"]),
+        "online_dossier_rate": (
+            counts["received_online"],
+            counts["received_online"] + counts["received_direct_postal"],
+        ),
+    }
+
+
+def test_the_official_form_reaches_the_marts_with_the_hand_computed_counts(
+    data_dir: DataPaths,
+) -> None:
+    write_official_form(data_dir.landing_for("portal_report") / "bieu06_phu_tho_2026-09.xlsx")
+    assert run_pipeline_job().success
+    assert query_serving(
+        data_dir, "select outcome, rows_loaded, rows_quarantined, message from audit.loads"
+    ) == [("loaded", 4, 0, None)]
+    assert query_serving(data_dir, "select count(*) from audit.quarantine") == [(0,)]
+    # Agency grain: the flow mart's report rows, one per agency, as on the sheet.
+    flow = query_serving(
+        data_dir,
+        f"select agency_name, {', '.join(COUNT_COLUMNS)} from marts.fct_dossier_flow "
+        "where count_source = 'portal_report' and province_code = '25' order by agency_name",
+    )
+    assert {row[0]: dict(zip(COUNT_COLUMNS, row[1:], strict=True)) for row in flow} == (
+        PHU_THO_AGENCY_COUNTS
+    )
+    agency_codes = dict(
+        query_serving(
+            data_dir,
+            "select agency_name, agency_code from marts.fct_dossier_flow "
+            "where count_source = 'portal_report'",
+        )
+    )
+    by_agency = _kpi(data_dir, "agency_code is not null")
+    expected_agency = sorted(
+        (agency_codes[name], kpi, *value)
+        for name, counts in PHU_THO_AGENCY_COUNTS.items()
+        for kpi, value in _expected_kpis(counts).items()
+    )
+    assert by_agency == expected_agency
+    # Level and province grain: the subtotal rows of the sheet are not counted again.
+    rollups = _kpi(data_dir, "agency_code is null")
+    assert rollups == sorted(
+        (level, kpi, *value)
+        for level, counts in PHU_THO_LEVEL_COUNTS.items()
+        for kpi, value in _expected_kpis(counts).items()
+    )
