@@ -4,6 +4,8 @@ counts (tests/official_form_files.py), through the parser, the loader and a real
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -221,3 +223,97 @@ def test_the_official_form_reaches_the_marts_with_the_hand_computed_counts(
         for level, counts in PHU_THO_LEVEL_COUNTS.items()
         for kpi, value in _expected_kpis(counts).items()
     )
+
+
+# --- the generator's prints of the same figures ---------------------------------------------------
+
+VARIANT_LAYOUTS = {"bieu06_official_form", "grouped_by_field_subtotals"}
+DOSSIER_TO_CONTRACT = {
+    "carried": "carried_over", "online": "received_online",
+    "direct_postal": "received_direct_postal", "early": "resolved_early",
+    "on_time": "resolved_on_time", "late": "resolved_late",
+    "within_due": "in_progress_within_due", "overdue": "in_progress_overdue",
+    "returned_withdrawn": "returned_withdrawn",
+}  # fmt: skip
+_LEVEL_BY_NAME = (
+    ("district", r"^UBND (huyện|thị xã|thành phố|quận) "),
+    ("commune", r"^UBND (xã|phường|thị trấn|đặc khu) "),
+)
+
+
+def _level_of(name: pl.Expr) -> pl.Expr:
+    """The agency's level from its name (departments and boards are province level)."""
+    level = pl.lit("province")
+    for value, pattern in reversed(_LEVEL_BY_NAME):
+        level = pl.when(name.str.contains(pattern)).then(pl.lit(value)).otherwise(level)
+    return level
+
+
+def test_generated_official_and_field_reports_load_plainly_with_the_right_level_counts(
+    tmp_path: Path,
+) -> None:
+    """The generator's official form (with its footer) and its field-grouped report load as
+    plainly `loaded`, and their rows per level equal the dossier records counted in polars
+    (plus the manifest's documented report-minus-dossier differences)."""
+    from pipelines.sample_data.generate import GeneratorConfig, generate
+    from tests.test_sample_data import clean_files, dossier_counts, layout_of, load_dossiers
+
+    sample = tmp_path / "sample"
+    generate(
+        GeneratorConfig(
+            out=sample, seed=7, start=(2025, 5), end=(2025, 6), dossiers=3_000, provinces="2"
+        ),
+        report_workers=0,
+    )
+    manifest = json.loads((sample / "_manifest.json").read_text(encoding="utf-8"))
+    files = [
+        f for f in clean_files(manifest, "portal_report") if layout_of(f).name in VARIANT_LAYOUTS
+    ]
+    assert {layout_of(f).name for f in files} == VARIANT_LAYOUTS
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for file in files:
+        shutil.copy(sample / file["path"], landing / Path(file["path"]).name)
+    con = _load(landing, tmp_path)
+    outcomes = con.execute(
+        "select outcome, rows_quarantined, message is null from audit.loads"
+    ).fetchall()
+    assert outcomes == [("loaded", 0, True)] * len(files)
+    assert con.execute("select count(*) from audit.quarantine").fetchone() == (0,)
+
+    dossiers = load_dossiers(sample, manifest)
+    count_columns = list(DOSSIER_TO_CONTRACT.values())
+    for file in files:
+        start = date.fromisoformat(file["first_month"] + "-01")
+        end = con.execute(
+            "select period_end from audit.loads where file_name = ?", [Path(file["path"]).name]
+        ).fetchone()[0]
+        scope = dossiers.filter(
+            (pl.col("province_code") == file["province_code"]) & (pl.col("era") == file["era"])
+        )
+        expected = (
+            dossier_counts(scope, start, end)
+            .rename(DOSSIER_TO_CONTRACT)
+            .with_columns(level=_level_of(pl.col("agency_name")))
+            .group_by("level")
+            .agg(pl.col(c).sum().cast(pl.Int64) for c in count_columns)
+        )
+        by_level = {row.pop("level"): row for row in expected.to_dicts()}
+        for mismatch in manifest["deliberate_mismatches"]:
+            if mismatch["report_file"] == file["path"] and mismatch["present"]:
+                level = by_level[mismatch["agency_level"]]
+                for column, delta in mismatch["report_minus_dossiers"].items():
+                    if column in level:
+                        level[column] += delta
+        loaded = {
+            level: dict(zip(count_columns, values, strict=True))
+            for level, *values in con.execute(
+                "select level, "
+                + ", ".join(f"sum({c})::bigint" for c in count_columns)
+                + " from raw.portal_report where source_file = ? group by level",
+                [Path(file["path"]).name],
+            ).fetchall()
+        }
+        for level in loaded.keys() - by_level.keys():  # a level without any dossier
+            by_level[level] = dict.fromkeys(count_columns, 0)
+        assert loaded == by_level, file["path"]
