@@ -11,9 +11,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from pipelines.lib.ingest import ingest_source
-from pipelines.lib.portal_report import COUNT_COLUMNS, parse_report
+from pipelines.lib.portal_report import COUNT_COLUMNS, ReportFormatError, parse_report
 from pipelines.settings import DataPaths
 from tests.conftest import query_serving, run_pipeline_job
 from tests.official_form_files import (
@@ -156,6 +157,55 @@ def test_a_wrong_section_subtotal_is_named_and_never_loaded(tmp_path: Path) -> N
     (finding,) = report.warnings
     assert finding.startswith("row 6 ('1. Lĩnh vực Hộ tịch, chứng thực'): subtotal differs")
     assert "received_total (92 vs 85)" in finding
+
+
+def _four_header_rows(extra: list[str] | None = None) -> list[list[str]]:
+    """The official form saved as CSV from Excel (merged cells blank), its intake split over one
+    more header row ('Số mới tiếp nhận' over 'Trực tuyến' / 'Trực tiếp, dịch vụ bưu chính'),
+    level sections without figures, a signature block; ``extra`` columns at the right."""
+    extra = extra or []
+    blank = [""] * len(extra)
+    return [
+        ["UBND TỈNH NINH BÌNH", "", "", "", "", "", "", "", "", "", "", "Biểu số 06/VPCP/KSTT"],
+        ["TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT TTHC"],
+        ["Kỳ báo cáo: Quý III/2026 (Từ ngày 01/07/2026 đến ngày 30/09/2026)"],
+        ["STT", "Lĩnh vực, công việc giải quyết theo cấp", "Số hồ sơ nhận giải quyết", "", "",
+         "", "Kết quả giải quyết", "", "", "", "", "", "", *extra],
+        ["", "", "Tổng số", "Trong đó", "", "", "Số hồ sơ đã giải quyết", "", "", "",
+         "Số hồ sơ đang giải quyết", "", "", *blank],
+        ["", "", "", "Số mới tiếp nhận", "", "Từ kỳ trước", "Tổng số", "Trước hạn", "Đúng hạn",
+         "Quá hạn", "Tổng số", "Trong hạn", "Quá hạn", *blank],
+        ["", "", "", "Trực tuyến", "Trực tiếp, dịch vụ bưu chính", "", "", "", "", "", "", "",
+         "", *blank],
+        [f"({n})" for n in range(1, 14 + len(extra))],
+        ["I", "Cấp tỉnh"],
+        ["1", "Sở Tư pháp", "10", "5", "3", "2", "8", "4", "3", "1", "2", "2", "0", *blank],
+        ["III", "Cấp xã"],
+        ["1", "UBND xã Gia Viễn", "6", "4", "1", "1", "5", "5", "0", "0", "1", "0", "1", *blank],
+        ["", "Ninh Bình, ngày 05 tháng 10 năm 2026"],
+        ["", "NGƯỜI LẬP BIỂU", "", "", "", "", "", "", "", "", "THỦ TRƯỞNG ĐƠN VỊ"],
+    ]  # fmt: skip
+
+
+def test_the_official_form_with_four_header_rows_in_csv(tmp_path: Path) -> None:
+    report = parse_report(write_csv(tmp_path / "nb.csv", _four_header_rows()))
+    assert (report.province_code, report.period.grain) == ("37", "quarter")
+    assert report.header_row_numbers == (4, 5, 6, 7)
+    columns = ["agency_name", "level", "received_total", "carried_over", "received_online"]
+    columns += ["received_direct_postal", "resolved_total", "in_progress_overdue"]
+    assert report.rows.select(columns).rows() == [
+        ("Sở Tư pháp", "province", 10, 2, 5, 3, 8, 0),
+        ("UBND xã Gia Viễn", "commune", 6, 1, 4, 1, 5, 1),
+    ]
+
+
+def test_extra_columns_known_by_name_are_ignored_an_unknown_one_refuses(tmp_path: Path) -> None:
+    known = ["Ghi chú", "Tỷ lệ giải quyết đúng hạn (%)", "Số thư xin lỗi"]
+    report = parse_report(write_csv(tmp_path / "extra.csv", _four_header_rows(known)))
+    assert report.ignored_columns == known
+    assert report.rows.height == 2
+    with pytest.raises(ReportFormatError, match=r"unrecognised header\(s\) 'Cột lạ'"):
+        parse_report(write_csv(tmp_path / "unknown.csv", _four_header_rows(["Cột lạ"])))
 
 
 def _kpi(paths: DataPaths, where: str) -> list[tuple]:
