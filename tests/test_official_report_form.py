@@ -367,3 +367,42 @@ def test_generated_official_and_field_reports_load_plainly_with_the_right_level_
         for level in loaded.keys() - by_level.keys():  # a level without any dossier
             by_level[level] = dict.fromkeys(count_columns, 0)
         assert loaded == by_level, file["path"]
+
+
+def test_the_variant_prints_carry_the_same_figures_as_their_base_layouts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same run with the variants switched off: every non-report file is byte-identical and
+    every report the variants re-laid out parses to the same agency rows and total."""
+    from pipelines.sample_data import generate as generate_module
+    from pipelines.sample_data.generate import GeneratorConfig, generate
+    from pipelines.sample_data.portal_report import LAYOUTS
+
+    arguments = dict(seed=7, start=(2025, 6), end=(2025, 7), dossiers=3_000, provinces="2")
+    generate(GeneratorConfig(out=tmp_path / "variants", **arguments), report_workers=0)
+    monkeypatch.setattr(
+        generate_module, "layout_for", lambda position: LAYOUTS[position % len(LAYOUTS)]
+    )
+    generate(GeneratorConfig(out=tmp_path / "bases", **arguments), report_workers=0)
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and p.name != "_manifest.json"
+        }
+
+    variants, bases = tree(tmp_path / "variants"), tree(tmp_path / "bases")
+    assert variants.keys() == bases.keys()
+    relaid = [name for name in variants if variants[name] != bases[name]]
+    assert relaid and all(name.startswith("portal_report/") for name in relaid)
+    for name in relaid:
+        ours, theirs = (parse_report(tmp_path / run / name) for run in ("variants", "bases"))
+        assert ours.warnings == []
+        assert ours.total_row == theirs.total_row
+        key = ["agency_name", "level", *COUNT_COLUMNS]
+        assert (
+            ours.rows.select(key)
+            .sort("agency_name")
+            .equals(theirs.rows.select(key).sort("agency_name"))
+        ), name

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -333,10 +333,10 @@ CSV_PLAIN = Layout(
 # The official form as Circular 01/2020/TT-VPCP prints it (title block, 'Lĩnh vực, công việc giải
 # quyết theo cấp', 'Số hồ sơ nhận giải quyết' / 'Kết quả giải quyết' over three header rows, the
 # numbering row, level sections with their subtotal figures, direct and BCCI split, a footer),
-# with the two extra columns the province adds at the right.
-OFFICIAL_FORM = Layout(
+# with the two extra columns the province adds at the right: the figures of SPLIT_BCCI.
+OFFICIAL_FORM = replace(
+    SPLIT_BCCI,
     name="bieu06_official_form",
-    file_format="xlsx",
     columns=(
         Column(None, "STT", "stt"),
         Column(None, "Lĩnh vực, công việc giải quyết theo cấp", "name"),
@@ -366,39 +366,20 @@ OFFICIAL_FORM = Layout(
         Column(None, "Chờ bổ sung", "waiting_supplement"),
     ),
     title_style="official_form",
-    orthography="upper",
     period_style="natural",
     trong_do_row=True,
     column_numbers=True,
-    unit_note=True,
-    sections=True,
-    subtotals=False,
-    total_label="Tổng cộng",
-    total_first=False,
-    vietnamese_numbers=False,
     section_figures=True,
     footer="official",
 )
 
-# Rows grouped by field: within the province level the departments stand under field sections,
-# and every section row (level and field) carries its subtotal figures; a short footer.
-FIELD_GROUPED = Layout(
+# CSV_VIETNAMESE grouped by field: within the province level the departments stand under field
+# sections, every section row (level and field) carries its subtotal figures (no 'Cộng' rows);
+# a short footer.
+FIELD_GROUPED = replace(
+    CSV_VIETNAMESE,
     name="grouped_by_field_subtotals",
-    file_format="csv",
-    columns=CSV_VIETNAMESE.columns,
-    title_style="committee",
-    orthography="list",
-    period_style="natural",
-    trong_do_row=True,
-    column_numbers=False,
-    unit_note=False,
-    sections=True,
     subtotals=False,
-    total_label="Tổng cộng",
-    total_first=False,
-    vietnamese_numbers=True,
-    bom=True,
-    blank_merged_cells=True,
     section_figures=True,
     field_sections=True,
     footer="short",
