@@ -455,6 +455,11 @@ def _body_lines(grid: list[list[str]], header_end: int, positions: dict[str, int
     lines: list[_Line] = []
     for offset, row in enumerate(grid[header_end:]):
         row_number = header_end + offset + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        # Before anything else: a signer's name or title may stand in any column.
+        if _is_footer(row, positions):
+            break
         agency_cell = _cell(row, positions["agency_name"])
         stt_cell = _cell(row, positions.get("stt", -1))
         label = agency_cell or stt_cell
@@ -467,8 +472,6 @@ def _body_lines(grid: list[list[str]], header_end: int, positions: dict[str, int
             _COLUMN_NUMBER.match(fold_words(c)) or not c.strip() for c in row
         ):
             continue
-        if _is_footer(row, positions):
-            break
         line = _Line(row_number, "agency", agency_cell, counts, count_errors)
         if level_match := _LEVEL_SECTION.match(key):
             line.kind, line.label = "level", label
@@ -520,8 +523,11 @@ def _section_subtotal_findings(lines: list[_Line]) -> list[str]:
             continue
         if any(value is None for value in line.counts.values()):
             continue  # a partial subtotal (only some columns filled in) is not checked
+        rows = _members(lines, index)
+        if any(member.count_errors for member in rows):
+            continue  # an unreadable row is quarantined; its sum would be a false finding
         stated = _complete(line.counts)
-        members = [_complete(member.counts) for member in _members(lines, index)]
+        members = [_complete(member.counts) for member in rows]
         sums = {name: sum(m[name] or 0 for m in members) for name in COUNT_COLUMNS}
         differing = [name for name in COUNT_COLUMNS if stated[name] != sums[name]]
         if differing:
