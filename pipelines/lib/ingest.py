@@ -98,7 +98,7 @@ def parse_portal_report(path: Path) -> ParsedFile:
         report = parse_report(path)
     except (ReportFormatError, FileReadError) as error:
         raise RejectedFile(error.rule, str(error)) from error
-    warnings = []
+    warnings = list(report.warnings)
     if report.total_row is not None and report.rows.height:
         sums = report.rows.select(pl.col(c).sum() for c in report.total_row).row(0, named=True)
         differing = [c for c, v in report.total_row.items() if v is not None and sums[c] != v]

@@ -1,9 +1,12 @@
 """Parse the aggregate dossier report (Biểu 06/VPCP/KSTT and the provinces' variants).
 
 A report is a grid: title rows naming the province and the period, a header of one to three rows
-(groups such as "Tiếp nhận" over columns such as "Trực tuyến"), then agency rows, section rows
-("I. Cấp tỉnh"), subtotal and total rows. Columns are mapped by the text of their header path,
-never by position; a file whose headers cannot be mapped is refused whole.
+(groups such as "Tiếp nhận" or the official "Số hồ sơ nhận giải quyết" over columns such as
+"Trực tuyến"), an optional row of column numbers, then agency rows, section rows by level
+("I. Cấp tỉnh") or by field ("1. Lĩnh vực Đất đai"), with or without their own subtotal figures,
+subtotal and total rows, and below the table a footer (place and date, signature blocks,
+"Nơi nhận", notes) that ends it. Columns are mapped by the text of their header path, never by
+position; a file whose headers cannot be mapped is refused whole.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ class ParsedReport:
     total_row: dict[str, int | None] | None
     header_row_numbers: tuple[int, ...]
     ignored_columns: list[str] = field(default_factory=list)
+    # Findings that do not stop the load (a section's subtotal that differs from its rows).
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- header mapping -----------------------------------------------------------------------------
@@ -88,6 +93,9 @@ _GROUP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("returned", re.compile(r"\btra lai\b|\brut ho so\b|\brut\b")),
     ("waiting", re.compile(r"\bcho bo sung\b")),
     ("satisfaction", re.compile(r"\bhai long\b|\bdanh gia\b")),
+    # Other extra columns provinces add, recognised by name and ignored: notes, rates in percent,
+    # apology letters (thư xin lỗi) and paused dossiers (tạm dừng).
+    ("extra", re.compile(r"^ghi chu\b|\bty le\b|\bxin loi\b|\btam dung\b")),
     ("received", re.compile(r"\btiep nhan\b|\bnhan giai quyet\b|\bso ho so nhan\b|\bky truoc\b")),
     ("in_progress", re.compile(r"\bdang giai quyet\b|\bchua giai quyet\b|\bdang xu ly\b")),
     ("resolved", re.compile(r"\bda giai quyet\b|\bda xu ly\b|\bket qua giai quyet\b")),
@@ -114,7 +122,15 @@ _LEAF_PATTERNS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
     ),
     "returned": (("returned_withdrawn", re.compile(r".")),),
 }
-_AGENCY_HEADER = re.compile(r"^(ten )?(don vi|co quan|dia phuong|co quan don vi|don vi co quan)\b")
+_COUNT_GROUP_PATTERNS = tuple(
+    (name, pattern)
+    for name, pattern in _GROUP_PATTERNS
+    if name in {"received", "in_progress", "resolved"}
+)
+# The official form heads the name column "Lĩnh vực, công việc giải quyết theo cấp".
+_AGENCY_HEADER = re.compile(
+    r"^(ten )?(don vi|co quan|dia phuong|co quan don vi|don vi co quan|linh vuc)\b"
+)
 _STT_HEADER = re.compile(r"^(stt|tt|so tt|so thu tu)$")
 _NOISE = re.compile(r"^(trong do|chia ra|bao gom|\(?\d+\)?(\s*=.*)?)$")
 _COLUMN_NUMBER = re.compile(r"^\(?\s*\d+\s*\)?(\s*=.*)?$|^\(?[a-z]\)?$")
@@ -123,7 +139,7 @@ _COLUMN_NUMBER = re.compile(r"^\(?\s*\d+\s*\)?(\s*=.*)?$|^\(?[a-z]\)?$")
 def _is_header_start(row: Sequence[str]) -> bool:
     folded = [fold_words(cell) for cell in row]
     has_agency = any(_AGENCY_HEADER.match(cell) for cell in folded)
-    has_group = any(p.search(cell) for cell in folded for _, p in _GROUP_PATTERNS[3:])
+    has_group = any(p.search(cell) for cell in folded for _, p in _COUNT_GROUP_PATTERNS)
     return has_agency and has_group
 
 
@@ -165,7 +181,7 @@ def _classify(path: list[str]) -> str | None:
     group = next((name for name, p in _GROUP_PATTERNS if p.search(joined)), None)
     if group is None:
         return f"unknown:{' / '.join(path)}"
-    if group in {"waiting", "satisfaction"}:
+    if group in {"waiting", "satisfaction", "extra"}:
         return f"ignored:{' / '.join(path)}"
     leaf_text = folded[-1] if len(folded) > 1 else joined
     for name, pattern in _LEAF_PATTERNS[group]:
@@ -301,12 +317,13 @@ def parse_report(path: Path) -> ParsedReport:
     header_start = next((i for i, row in enumerate(grid) if _is_header_start(row)), None)
     if header_start is None:
         raise ReportFormatError(
-            f"{path.name}: no header row found (a row naming the agency column — 'Đơn vị' or "
-            "'Cơ quan' — and a group such as 'Tiếp nhận')"
+            f"{path.name}: no header row found (a row naming the agency column — 'Đơn vị', "
+            "'Cơ quan' or the official 'Lĩnh vực, công việc giải quyết theo cấp' — and a group "
+            "such as 'Tiếp nhận' or 'Số hồ sơ nhận giải quyết')"
         )
     titles = _title_text(grid, header_start)
     try:
-        period = find_period(titles)
+        period = find_period(_period_lines_first(titles))
     except PeriodFormatError as error:
         raise ReportFormatError(f"{path.name}: title rows: {error}", "period_readable") from error
     province_code, province_name = _find_province(titles, period.start, path)
@@ -320,57 +337,47 @@ def parse_report(path: Path) -> ParsedReport:
     paths = _header_paths(grid[header_start:header_end])
     columns = _map_columns(paths, f"{path.name} {header_rows}")
 
+    lines = _resolve_leaf_sections(_body_lines(grid, header_end, columns.positions))
     records: list[dict[str, object]] = []
     total_row: dict[str, int | None] | None = None
     level: str | None = None
-    section: str | None = None
-    for offset, row in enumerate(grid[header_end:]):
-        row_number = header_end + offset + 1
-        agency_cell = _cell(row, columns.positions["agency_name"])
-        stt_cell = _cell(row, columns.positions.get("stt", -1))
-        label = agency_cell or stt_cell
-        key = fold_words(label)
-        counts, count_errors = _read_counts(row, columns.positions)
-        unreadable = {error.split(":")[0] for error in count_errors}
-        has_counts = any(v is not None for v in counts.values()) or bool(count_errors)
-        if not key and not has_counts:
+    level_label: str | None = None
+    field_label: str | None = None
+    for line in lines:
+        if line.kind == "level":
+            level, level_label, field_label = line.level, line.label, None
             continue
-        if _COLUMN_NUMBER.match(key) and all(
-            _COLUMN_NUMBER.match(fold_words(c)) or not c.strip() for c in row
-        ):
+        if line.kind == "field":
+            field_label = line.label
             continue
-        level_match = _LEVEL_SECTION.match(key)
-        if level_match:
-            level = _SECTION_LEVEL[level_match.group(1)]
-            section = label
+        if line.kind == "total":
+            total_row = line.counts
             continue
-        if _TOTAL.match(key) and not _SUBTOTAL.match(key):
-            total_row = counts
+        if line.kind != "agency":
             continue
-        if _SUBTOTAL.match(key):
-            continue
-        if not has_counts:
-            # A label without figures is a section by field (lĩnh vực) or a note below the table.
-            section = label
-            continue
+        if line.leaf_of == "field":
+            field_label = None  # a field row of data closes the field section above it
+        elif line.leaf_of == "level":
+            level, level_label, field_label = line.level, None, None
+        unreadable = {error.split(":")[0] for error in line.count_errors}
         records.append(
             {
-                "row_number": row_number,
+                "row_number": line.row_number,
                 "province_code": province_code,
                 "province_name": province_name,
                 "period_grain": period.grain,
                 "period_start": period.start,
                 "period_end": period.end,
-                "level": level or infer_level(agency_cell, period.start),
-                "section": section,
-                "agency_name": agency_cell.strip(),
+                "level": line.level or level or infer_level(line.label, period.start),
+                "section": field_label or level_label,
+                "agency_name": line.label,
                 # An unreadable cell stays empty (not 0): counts_are_whole_numbers flags the row
                 # and the identities, which need every count, do not pile on.
                 **{
                     name: None if name in unreadable else value
-                    for name, value in _complete(counts).items()
+                    for name, value in _complete(line.counts).items()
                 },
-                "count_errors": "; ".join(count_errors) or None,
+                "count_errors": "; ".join(line.count_errors) or None,
             }
         )
     if not records:
@@ -388,7 +395,148 @@ def parse_report(path: Path) -> ParsedReport:
         total_row=_complete(total_row) if total_row else None,
         header_row_numbers=tuple(range(header_start + 1, header_end + 1)),
         ignored_columns=columns.ignored,
+        warnings=_section_subtotal_findings(lines),
     )
+
+
+def _period_lines_first(titles: list[str]) -> list[str]:
+    """Title lines with the official 'Kỳ báo cáo: …' line first: a corner cell citing the
+    circular ('… ngày 21 tháng 10 năm 2020') must not be taken for the report's period."""
+    return sorted(titles, key=lambda text: "ky bao cao" not in fold_words(text))
+
+
+# --- the table body: agency, section, total rows, up to the footer -------------------------------
+
+# A footer row ends the table: the place-and-date line, signature blocks, 'Nơi nhận', notes.
+_FOOTER = re.compile(
+    r"\bngay\b.*\bthang\b.*\bnam\b"
+    r"|^(nguoi lap bieu|nguoi lap|nguoi tong hop|nguoi kiem tra|thu truong|lanh dao don vi"
+    r"|chu tich|pho chu tich|giam doc|pho giam doc|chanh van phong|xac nhan cua)\b"
+    r"|^(kt|tm|tl|tuq) (chu tich|pho chu tich|giam doc|ubnd|uy ban|thu truong|chanh|truong)\b"
+    r"|^ky (ten|ghi ro|va ghi|dong dau)\b"
+    r"|^(noi nhan|ghi chu|luu)\b"
+)
+# A field section: '1. Lĩnh vực Đất đai', 'Nhóm lĩnh vực …'.
+_FIELD_SECTION = re.compile(r"^(?:[ivx]+|[a-z]|\d+)?\s*(?:nhom |khoi )?linh vuc\b")
+# A section's number in the STT column: a Roman numeral or a capital letter, where agency rows
+# have Arabic numbers.
+_SECTION_NUMBER = re.compile(r"^(?:[IVX]+|[A-Z])\s*[.)]?$")
+
+
+@dataclass
+class _Line:
+    """One row of the table body, classified: agency, level, field, subtotal or total."""
+
+    row_number: int
+    kind: str
+    label: str
+    counts: dict[str, int | None]
+    count_errors: list[str]
+    level: str | None = None  # the level a level section names (or a leaf level row's level)
+    leaf_of: str | None = None  # 'field' / 'level': a section row that is a row of data itself
+
+    @property
+    def has_figures(self) -> bool:
+        return any(v is not None for v in self.counts.values()) or bool(self.count_errors)
+
+
+def _is_footer(row: Sequence[str], positions: dict[str, int]) -> bool:
+    if not any(_FOOTER.search(fold_words(cell)) or cell.lstrip().startswith("*") for cell in row):
+        return False
+    count_cells = (
+        _cell(row, i) for name, i in positions.items() if name not in {"agency_name", "stt"}
+    )
+    return not any(_looks_like_count(cell) for cell in count_cells if cell)
+
+
+def _body_lines(grid: list[list[str]], header_end: int, positions: dict[str, int]) -> list[_Line]:
+    """The rows below the header, classified, up to the first footer row (which ends the table:
+    nothing from it on is loaded or quarantined)."""
+    lines: list[_Line] = []
+    for offset, row in enumerate(grid[header_end:]):
+        row_number = header_end + offset + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        # Before anything else: a signer's name or title may stand in any column.
+        if _is_footer(row, positions):
+            break
+        agency_cell = _cell(row, positions["agency_name"])
+        stt_cell = _cell(row, positions.get("stt", -1))
+        label = agency_cell or stt_cell
+        key = fold_words(label)
+        counts, count_errors = _read_counts(row, positions)
+        has_counts = any(v is not None for v in counts.values()) or bool(count_errors)
+        if not key and not has_counts:
+            continue
+        if _COLUMN_NUMBER.match(key) and all(
+            _COLUMN_NUMBER.match(fold_words(c)) or not c.strip() for c in row
+        ):
+            continue
+        line = _Line(row_number, "agency", agency_cell, counts, count_errors)
+        if level_match := _LEVEL_SECTION.match(key):
+            line.kind, line.label = "level", label
+            line.level = _SECTION_LEVEL[level_match.group(1)]
+        elif _TOTAL.match(key) and not _SUBTOTAL.match(key):
+            line.kind = "total"
+        elif _SUBTOTAL.match(key):
+            line.kind = "subtotal"
+        elif (
+            _FIELD_SECTION.match(key)
+            or (agency_cell and _SECTION_NUMBER.match(stt_cell))
+            or not has_counts
+        ):
+            # A label without figures is a section by field (lĩnh vực) too.
+            line.kind, line.label = "field", label
+        lines.append(line)
+    return lines
+
+
+def _members(lines: list[_Line], index: int) -> list[_Line]:
+    """The agency rows a section row stands over: up to the next section of its rank or above
+    (a level section holds field sections), a subtotal (fields only) or the total."""
+    ends = {"level", "total"} | ({"field", "subtotal"} if lines[index].kind == "field" else set())
+    members = []
+    for line in lines[index + 1 :]:
+        if line.kind in ends or line.leaf_of in ends:
+            break
+        if line.kind == "agency":
+            members.append(line)
+    return members
+
+
+def _resolve_leaf_sections(lines: list[_Line]) -> list[_Line]:
+    """A section row with figures but no agency rows under it is a row of data itself (a report
+    by field, or a level reported as one line); otherwise its figures are a subtotal, never
+    counted. Fields first, so that a level over field rows sees them as its members."""
+    for kind in ("field", "level"):
+        for index, line in enumerate(lines):
+            if line.kind == kind and line.has_figures and not _members(lines, index):
+                line.kind, line.leaf_of = "agency", kind
+    return lines
+
+
+def _section_subtotal_findings(lines: list[_Line]) -> list[str]:
+    """A section row's own figures checked against the sum of its agency rows."""
+    findings = []
+    for index, line in enumerate(lines):
+        if line.kind not in {"level", "field"} or not line.has_figures or line.count_errors:
+            continue
+        if any(value is None for value in line.counts.values()):
+            continue  # a partial subtotal (only some columns filled in) is not checked
+        rows = _members(lines, index)
+        if any(member.count_errors for member in rows):
+            continue  # an unreadable row is quarantined; its sum would be a false finding
+        stated = _complete(line.counts)
+        members = [_complete(member.counts) for member in rows]
+        sums = {name: sum(m[name] or 0 for m in members) for name in COUNT_COLUMNS}
+        differing = [name for name in COUNT_COLUMNS if stated[name] != sums[name]]
+        if differing:
+            findings.append(
+                f"row {line.row_number} ({line.label!r}): subtotal differs from the sum of its "
+                "rows in "
+                + ", ".join(f"{name} ({stated[name]} vs {sums[name]})" for name in differing)
+            )
+    return findings
 
 
 def _header_end(grid: list[list[str]], header_start: int) -> int:

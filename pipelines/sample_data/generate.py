@@ -25,13 +25,13 @@ from pipelines.sample_data.anchor import HOA_BINH_Q1_2023, hoa_binh_report
 from pipelines.sample_data.catalog import PROCEDURES
 from pipelines.sample_data.counts import METRIC_INDEX, RowCounts
 from pipelines.sample_data.portal_report import (
-    LAYOUTS,
     OFFICIAL,
     AgencyRow,
     Layout,
     Report,
     ReportPeriod,
     has_returned_column,
+    layout_for,
     write_report,
 )
 from pipelines.sample_data.simulate import (
@@ -323,7 +323,7 @@ class Run:
                 ProvincePlan(
                     province,
                     months,
-                    LAYOUTS[(index + config.seed) % len(LAYOUTS)],
+                    layout_for(index + config.seed),
                     DOSSIER_FORMATS[(index + config.seed) % len(DOSSIER_FORMATS)],
                 )
             )

@@ -2,7 +2,8 @@
 
 A report is a list of agency rows (level, name, counts) for one province and period; a layout
 decides titles, the header (column order, wording, merged groups, 'Trong đó', column numbers),
-sections, subtotals, the total row, the number format and the file format.
+sections (by level, and by field within the province level), subtotals (own rows, or figures on
+the section rows), the total row, the footer, the number format and the file format.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import xlsxwriter
 
 from pipelines.sample_data.counts import RowCounts, sum_counts
+from pipelines.sample_data.units import strip_prefix
 
 # Fixed workbook metadata: xlsxwriter would otherwise stamp the current time into docProps.
 FIXED_CREATED = datetime(2026, 1, 1, 0, 0, 0)
@@ -80,6 +82,9 @@ class Column:
     group: str | None  # the merged group header above, None for stand-alone columns
     header: str
     metric: str  # 'stt', 'name', a RowCounts metric, or 'waiting_supplement'
+    # The middle header row's label where it is not 'Tổng số'/'Trong đó' (the official form's
+    # 'Số hồ sơ đã giải quyết' over the resolved columns); None: the usual Trong đó logic.
+    subgroup: str | None = None
 
 
 def _cols(group: str, *pairs: tuple[str, str]) -> list[Column]:
@@ -109,6 +114,13 @@ class Layout:
     blank_merged_cells: bool = False
     # Centrally-run cities written 'TP. Hồ Chí Minh' instead of 'Thành phố Hồ Chí Minh'.
     abbreviate_city: bool = False
+    # The section rows carry their level's (or field's) subtotal figures.
+    section_figures: bool = False
+    # Province-level agencies grouped under field sections ('1. Lĩnh vực kinh tế').
+    field_sections: bool = False
+    # The block under the table: None, 'official' (place and date, signatures, Nơi nhận, notes)
+    # or 'short' (place and date, two signature titles).
+    footer: str | None = None
 
 
 _STT_NAME = [Column(None, "STT", "stt"), Column(None, "Đơn vị", "name")]
@@ -318,6 +330,62 @@ CSV_PLAIN = Layout(
 )
 
 
+# The official form as Circular 01/2020/TT-VPCP prints it (title block, 'Lĩnh vực, công việc giải
+# quyết theo cấp', 'Số hồ sơ nhận giải quyết' / 'Kết quả giải quyết' over three header rows, the
+# numbering row, level sections with their subtotal figures, direct and BCCI split, a footer),
+# with the two extra columns the province adds at the right: the figures of SPLIT_BCCI.
+OFFICIAL_FORM = replace(
+    SPLIT_BCCI,
+    name="bieu06_official_form",
+    columns=(
+        Column(None, "STT", "stt"),
+        Column(None, "Lĩnh vực, công việc giải quyết theo cấp", "name"),
+        Column("Số hồ sơ nhận giải quyết", "Tổng số", "received"),
+        Column("Số hồ sơ nhận giải quyết", "Số mới tiếp nhận trực tuyến", "online", "Trong đó"),
+        Column("Số hồ sơ nhận giải quyết", "Số mới tiếp nhận trực tiếp", "direct", "Trong đó"),
+        Column("Số hồ sơ nhận giải quyết", "Số mới tiếp nhận qua BCCI", "postal", "Trong đó"),
+        Column("Số hồ sơ nhận giải quyết", "Số kỳ trước chuyển qua", "carried", "Trong đó"),
+        *(
+            Column("Kết quả giải quyết", header, metric, "Số hồ sơ đã giải quyết")
+            for header, metric in (
+                ("Tổng số", "resolved"),
+                ("Trả trước hạn", "early"),
+                ("Trả đúng thời hạn", "on_time"),
+                ("Trả quá hạn", "late"),
+            )
+        ),
+        *(
+            Column("Kết quả giải quyết", header, metric, "Số hồ sơ đang giải quyết")
+            for header, metric in (
+                ("Tổng số", "in_progress"),
+                ("Chưa đến hạn", "within_due"),
+                ("Quá hạn", "overdue"),
+            )
+        ),
+        Column(None, "Trả lại/Rút hồ sơ", "returned_withdrawn"),
+        Column(None, "Chờ bổ sung", "waiting_supplement"),
+    ),
+    title_style="official_form",
+    period_style="natural",
+    trong_do_row=True,
+    column_numbers=True,
+    section_figures=True,
+    footer="official",
+)
+
+# CSV_VIETNAMESE grouped by field: within the province level the departments stand under field
+# sections, every section row (level and field) carries its subtotal figures (no 'Cộng' rows);
+# a short footer.
+FIELD_GROUPED = replace(
+    CSV_VIETNAMESE,
+    name="grouped_by_field_subtotals",
+    subtotals=False,
+    section_figures=True,
+    field_sections=True,
+    footer="short",
+)
+
+
 def has_returned_column(layout: Layout) -> bool:
     """The national form has no returned/withdrawn column: a province using it exports no
     returned or withdrawn dossiers (its system cancels them), so its rows still add up."""
@@ -325,7 +393,20 @@ def has_returned_column(layout: Layout) -> bool:
 
 
 LAYOUTS: tuple[Layout, ...] = (OFFICIAL, CARRIED_FIRST, SPLIT_BCCI, CSV_VIETNAMESE, CSV_PLAIN)
-LAYOUT_BY_NAME = {layout.name: layout for layout in LAYOUTS}
+# Same figures, another print: every other round of the rotation, a province whose layout is a
+# key here exports the variant. A variant keeps its base's returned/withdrawn column, so the
+# simulation (which reports returns only where the form has that column) and every count stay
+# as they are; only the layout differs.
+VARIANTS: dict[str, Layout] = {SPLIT_BCCI.name: OFFICIAL_FORM, CSV_VIETNAMESE.name: FIELD_GROUPED}
+LAYOUT_BY_NAME = {layout.name: layout for layout in (*LAYOUTS, *VARIANTS.values())}
+
+
+def layout_for(position: int) -> Layout:
+    """The layout of the province at ``position`` in the seed's rotation."""
+    base = LAYOUTS[position % len(LAYOUTS)]
+    if (position // len(LAYOUTS)) % 2 == 1 and base.name in VARIANTS:
+        return VARIANTS[base.name]
+    return base
 
 
 # --- text helpers -------------------------------------------------------------------------------
@@ -375,7 +456,7 @@ def format_count(value: int, vietnamese: bool) -> str:
 @dataclass(frozen=True)
 class GridRow:
     kind: str  # title | unit_note | header_group | header_trong_do | header | column_numbers
-    #            | section | agency | subtotal | total
+    #            | section | agency | subtotal | total | footer
     cells: tuple[object, ...]
 
 
@@ -388,44 +469,8 @@ def _count_cells(counts: RowCounts, waiting: int, layout: Layout) -> list[object
 
 
 def build_grid(report: Report, layout: Layout) -> list[GridRow]:
-    """Every row of the sheet as it will be written, titles to total."""
-    width = len(layout.columns)
-    period_label = report.period.label(layout.period_style)
-    province = province_title(report, layout)
-    grid: list[GridRow] = []
-    if layout.title_style == "committee":
-        titles = [
-            province,
-            "BÁO CÁO TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH",
-            period_label,
-        ]
-    elif layout.title_style == "single_line":
-        period_in_sentence = period_label[0].lower() + period_label[1:]
-        titles = [f"Kết quả giải quyết hồ sơ TTHC {period_in_sentence} - {province}"]
-    else:
-        titles = [f"KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH {province}", period_label]
-    grid += [GridRow("title", (title,) + ("",) * (width - 1)) for title in titles]
-    if layout.unit_note:
-        grid.append(
-            GridRow("unit_note", ("",) * (width - 3) + ("Đơn vị tính: Số hồ sơ TTHC", "", ""))
-        )
-
-    groups = tuple(column.group or column.header for column in layout.columns)
-    grid.append(GridRow("header_group", groups))
-    if layout.trong_do_row:
-        trong_do = []
-        for column in layout.columns:
-            if column.group is None:
-                trong_do.append(column.header)
-            elif column.header == "Tổng số":
-                trong_do.append("Tổng số")
-            else:
-                trong_do.append("Trong đó")
-        grid.append(GridRow("header_trong_do", tuple(trong_do)))
-    grid.append(GridRow("header", tuple(column.header for column in layout.columns)))
-    if layout.column_numbers:
-        grid.append(GridRow("column_numbers", tuple(f"({i})" for i in range(1, width + 1))))
-
+    """Every row of the sheet as it will be written, titles to footer."""
+    grid = _title_rows(report, layout) + _header_rows(layout)
     total = report.total
     total_waiting = sum(row.waiting_supplement for row in report.rows)
     total_row = (
@@ -438,22 +483,129 @@ def build_grid(report: Report, layout: Layout) -> list[GridRow]:
     )
     if total_row and layout.total_first:
         grid.append(total_row)
+    grid += _body_rows(report, layout)
+    if total_row and not layout.total_first:
+        grid.append(total_row)
+    return grid + _footer_rows(report, layout)
+
+
+def _title_rows(report: Report, layout: Layout) -> list[GridRow]:
+    width = len(layout.columns)
+    period_label = report.period.label(layout.period_style)
+    province = province_title(report, layout)
+    if layout.title_style == "committee":
+        titles = [
+            province,
+            "BÁO CÁO TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH",
+            period_label,
+        ]
+    elif layout.title_style == "single_line":
+        period_in_sentence = period_label[0].lower() + period_label[1:]
+        titles = [f"Kết quả giải quyết hồ sơ TTHC {period_in_sentence} - {province}"]
+    elif layout.title_style == "official_form":
+        period = report.period
+        titles = [
+            "Biểu số 06/VPCP/KSTT",
+            f"UBND {province}",
+            "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT TTHC",
+            f"Kỳ báo cáo: {period_label} ({period.label('range')})",
+        ]
+    else:
+        titles = [f"KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH {province}", period_label]
+    grid = [GridRow("title", (title,) + ("",) * (width - 1)) for title in titles]
+    if layout.unit_note:
+        grid.append(
+            GridRow("unit_note", ("",) * (width - 3) + ("Đơn vị tính: Số hồ sơ TTHC", "", ""))
+        )
+    return grid
+
+
+def _middle_label(column: Column) -> str:
+    """The label of a column in the middle header row ('Trong đó' row)."""
+    if column.group is None:
+        return column.header
+    if column.subgroup is not None:
+        return column.subgroup
+    return "Tổng số" if column.header == "Tổng số" else "Trong đó"
+
+
+def _header_rows(layout: Layout) -> list[GridRow]:
+    width = len(layout.columns)
+    grid = [GridRow("header_group", tuple(c.group or c.header for c in layout.columns))]
+    if layout.trong_do_row:
+        grid.append(GridRow("header_trong_do", tuple(map(_middle_label, layout.columns))))
+    grid.append(GridRow("header", tuple(column.header for column in layout.columns)))
+    if layout.column_numbers:
+        if layout.title_style == "official_form":
+            # The circular's numbering: letters for STT and the name, (1)…(n) for the figures.
+            numbers = ("A", "B", *(f"({i})" for i in range(1, width - 1)))
+        else:
+            numbers = tuple(f"({i})" for i in range(1, width + 1))
+        grid.append(GridRow("column_numbers", numbers))
+    return grid
+
+
+# Province-level departments grouped by field in the field-grouped layout (either era's names).
+FIELD_OF_DEPARTMENT: dict[str, str] = {
+    "Sở Kế hoạch và Đầu tư": "Lĩnh vực kinh tế, tài chính",
+    "Sở Tài chính": "Lĩnh vực kinh tế, tài chính",
+    "Sở Công Thương": "Lĩnh vực kinh tế, tài chính",
+    "Ban Quản lý các khu công nghiệp": "Lĩnh vực kinh tế, tài chính",
+    "Sở Tài nguyên và Môi trường": "Lĩnh vực đất đai, xây dựng, nông nghiệp",
+    "Sở Nông nghiệp và Môi trường": "Lĩnh vực đất đai, xây dựng, nông nghiệp",
+    "Sở Nông nghiệp và Phát triển nông thôn": "Lĩnh vực đất đai, xây dựng, nông nghiệp",
+    "Sở Xây dựng": "Lĩnh vực đất đai, xây dựng, nông nghiệp",
+    "Sở Giao thông vận tải": "Lĩnh vực đất đai, xây dựng, nông nghiệp",
+    "Sở Tư pháp": "Lĩnh vực tư pháp, nội vụ",
+    "Sở Nội vụ": "Lĩnh vực tư pháp, nội vụ",
+    "Sở Dân tộc và Tôn giáo": "Lĩnh vực tư pháp, nội vụ",
+}
+OTHER_FIELD = "Lĩnh vực văn hóa - xã hội, khoa học"
+
+
+def _grouped_by_field(rows: list[AgencyRow]) -> list[tuple[str | None, list[AgencyRow]]]:
+    groups: dict[str, list[AgencyRow]] = {}
+    for row in rows:
+        groups.setdefault(FIELD_OF_DEPARTMENT.get(row.name, OTHER_FIELD), []).append(row)
+    return list(groups.items())
+
+
+def _section_cells(
+    stt: str, label: str, rows: list[AgencyRow], layout: Layout
+) -> tuple[object, ...]:
+    if not layout.section_figures:
+        return (stt, label) + ("",) * (len(layout.columns) - 2)
+    subtotal = sum_counts([row.counts for row in rows])
+    waiting = sum(row.waiting_supplement for row in rows)
+    return (stt, label, *_count_cells(subtotal, waiting, layout))
+
+
+def _body_rows(report: Report, layout: Layout) -> list[GridRow]:
+    """Sections, agencies and subtotals, level by level."""
+    grid: list[GridRow] = []
     levels = [level for level in LEVEL_ORDER if any(r.level == level for r in report.rows)]
     number = 0
     for section_index, level in enumerate(levels):
         rows = [row for row in report.rows if row.level == level]
         if layout.sections:
             label = f"{ROMAN[section_index]}. {LEVEL_SECTION[level]}"
-            grid.append(GridRow("section", (ROMAN[section_index], label) + ("",) * (width - 2)))
-            number = 0
-        for row in rows:
-            number += 1
             grid.append(
-                GridRow(
-                    "agency",
-                    (number, row.name, *_count_cells(row.counts, row.waiting_supplement, layout)),
-                )
+                GridRow("section", _section_cells(ROMAN[section_index], label, rows, layout))
             )
+            number = 0
+        groups: list[tuple[str | None, list[AgencyRow]]] = (
+            _grouped_by_field(rows)
+            if layout.field_sections and level == "province"
+            else [(None, rows)]
+        )
+        for field_index, (field_name, members) in enumerate(groups, start=1):
+            if field_name is not None:
+                label = f"{field_index}. {field_name}"
+                grid.append(GridRow("section", _section_cells("", label, members, layout)))
+            for row in members:
+                number += 1
+                cells = _count_cells(row.counts, row.waiting_supplement, layout)
+                grid.append(GridRow("agency", (number, row.name, *cells)))
         if layout.subtotals:
             subtotal = sum_counts([row.counts for row in rows])
             waiting = sum(row.waiting_supplement for row in rows)
@@ -463,9 +615,43 @@ def build_grid(report: Report, layout: Layout) -> list[GridRow]:
                     ("", LEVEL_SUBTOTAL[level], *_count_cells(subtotal, waiting, layout)),
                 )
             )
-    if total_row and not layout.total_first:
-        grid.append(total_row)
     return grid
+
+
+FOOTER_DELAY_DAYS = 5  # the report is signed a few days after its period ends
+
+
+def _footer_rows(report: Report, layout: Layout) -> list[GridRow]:
+    """The block under the table: place and date, signatures, (official) recipients and notes."""
+    if layout.footer is None:
+        return []
+    width = len(layout.columns)
+    right = width - 4  # the signer's block stands at the right
+
+    def row(cells: dict[int, str]) -> GridRow:
+        return GridRow("footer", tuple(cells.get(c, "") for c in range(width)))
+
+    signed = report.period.end + timedelta(days=FOOTER_DELAY_DAYS)
+    place = strip_prefix(report.province_name)
+    rows = [
+        row({}),
+        row({right: f"{place}, ngày {signed:%d} tháng {signed.month:02d} năm {signed.year}"}),
+    ]
+    if layout.footer == "short":
+        return [*rows, row({1: "Người lập biểu", right: "Thủ trưởng đơn vị"})]
+    return [
+        *rows,
+        row({1: "NGƯỜI LẬP BIỂU", right: "KT. CHỦ TỊCH"}),
+        row({right: "PHÓ CHỦ TỊCH"}),
+        row({1: "(Ký, ghi rõ họ tên)", right: "(Ký tên, đóng dấu)"}),
+        row({}),
+        row({1: "Nguyễn Thị Lan", right: "Trần Văn Minh"}),
+        row({0: "Nơi nhận:"}),
+        row({0: "- Văn phòng Chính phủ (Cục Kiểm soát TTHC);"}),
+        row({0: "- Lưu: VT."}),
+        row({0: "Ghi chú: (1) = (2) + (3) + (4) + (5); (6) = (7) + (8) + (9)."}),
+        row({0: "* Số liệu trích xuất từ Hệ thống thông tin giải quyết TTHC của tỉnh."}),
+    ]
 
 
 # --- file writers -------------------------------------------------------------------------------
@@ -558,6 +744,10 @@ def write_xlsx(
         elif row.kind == "column_numbers":
             for col, value in enumerate(row.cells):
                 sheet.write_string(index, col, str(value), header)
+        elif row.kind == "footer":
+            for col, value in enumerate(row.cells):
+                if value:
+                    sheet.write_string(index, col, str(value))
         else:
             strong = row.kind in ("section", "subtotal", "total")
             for col, value in enumerate(row.cells):
@@ -593,7 +783,9 @@ def _write_merged_header(sheet, grid, layout: Layout, header_rows: list[int], fm
         while end + 1 < len(columns) and columns[end + 1].group == column.group:
             end += 1
         _merge(sheet, top, col, top, end, column.group, fmt)
-        if has_trong_do:
+        if any(columns[c].subgroup for c in range(col, end + 1)):
+            _merge_subgroups(sheet, columns[col : end + 1], col, (top, bottom), fmt)
+        elif has_trong_do:
             parts = [c for c in range(col, end + 1) if columns[c].header != "Tổng số"]
             for c in range(col, end + 1):
                 if columns[c].header == "Tổng số":
@@ -608,6 +800,25 @@ def _write_merged_header(sheet, grid, layout: Layout, header_rows: list[int], fm
                     continue
                 _merge(sheet, top + 1, c, bottom, c, columns[c].header, fmt)
         col = end + 1
+
+
+def _merge_subgroups(sheet, group: Sequence[Column], first_col: int, rows, fmt) -> None:
+    """A three-row group: each run of columns under one middle label is merged in the middle
+    row with its leaves below; a column whose middle label is its own header spans both rows."""
+    top, bottom = rows
+    start = 0
+    while start < len(group):
+        label = _middle_label(group[start])
+        end = start
+        while end + 1 < len(group) and _middle_label(group[end + 1]) == label:
+            end += 1
+        if start == end and label == group[start].header:
+            _merge(sheet, top + 1, first_col + start, bottom, first_col + start, label, fmt)
+        else:
+            _merge(sheet, top + 1, first_col + start, top + 1, first_col + end, label, fmt)
+            for offset in range(start, end + 1):
+                sheet.write_string(bottom, first_col + offset, group[offset].header, fmt)
+        start = end + 1
 
 
 def _merge(sheet, first_row, first_col, last_row, last_col, text, fmt) -> None:
