@@ -144,28 +144,32 @@ latest as (
 
 ),
 
+agency_names as (
+
+    select distinct
+        latest.era,
+        latest.province_code,
+        latest.agency_name,
+        case
+            when latest.era = 'legacy' then crosswalk.current_code else latest.province_code
+        end as successor_code
+    from latest
+    left join crosswalk
+        on latest.era = 'legacy' and latest.province_code = crosswalk.legacy_code
+
+),
+
 agencies as (
 
     select
-        agency_names.era,
-        agency_names.province_code,
-        agency_names.agency_name,
-        agency_names.successor_code,
-        {{ agency_code_in_era('agency_names.era', 'agency_names.province_code', 'agency_names.agency_name') }}
-            as agency_code,
-        {{ agency_code_in_era("'current'", 'agency_names.successor_code', 'agency_names.agency_name') }}
+        era,
+        province_code,
+        agency_name,
+        successor_code,
+        {{ agency_code_in_era('era', 'province_code', 'agency_name') }} as agency_code,
+        {{ agency_code_in_era("'current'", 'successor_code', 'agency_name') }}
             as successor_agency_code
-    from (
-        select distinct
-            latest.era,
-            latest.province_code,
-            latest.agency_name,
-            case
-                when latest.era = 'legacy' then crosswalk.current_code else latest.province_code
-            end as successor_code
-        from latest
-        left join crosswalk on latest.era = 'legacy' and latest.province_code = crosswalk.legacy_code
-    ) as agency_names
+    from agency_names
 
 ),
 
