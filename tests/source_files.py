@@ -9,8 +9,9 @@ from pathlib import Path
 DOSSIER_HEADER = [
     "dossier_id", "province_code", "province_name", "agency_code", "agency_name", "agency_level",
     "commune_code", "procedure_code", "procedure_field", "channel", "online_level",
-    "received_at", "due_at", "resolved_at", "status_at", "status", "dossier_digitized", "result_digitized",
-    "e_result_issued", "data_reused", "fee_required", "paid_online", "fee_amount_vnd",
+    "received_at", "due_at", "resolved_at", "status_at", "status", "dossier_digitized",
+    "result_digitized", "e_result_issued", "data_reused", "fee_required", "paid_online",
+    "fee_amount_vnd",
 ]  # fmt: skip
 
 # Hòa Bình (legacy 17) in March 2024: a province department, a district and a commune.

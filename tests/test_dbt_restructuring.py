@@ -98,7 +98,8 @@ def successor_export() -> list[dict]:
     for n in range(1, 21):  # its own July dossiers, all resolved before their due date
         rows.append(
             dossier_row(
-                f"80.2507.{n:06d}", "80", f"2025-07-{n:02d} 09:00:00", f"2025-07-{n + 5:02d} 17:00:00",
+                f"80.2507.{n:06d}", "80",
+                f"2025-07-{n:02d} 09:00:00", f"2025-07-{n + 5:02d} 17:00:00",
                 province_name="Tỉnh Tây Ninh", status="resolved",
                 resolved_at=f"2025-07-{n + 2:02d} 10:00:00",
             )
