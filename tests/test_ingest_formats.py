@@ -21,8 +21,8 @@ from tests.source_files import CLEAN_FILE_NAMES, clean_rows, csv_bytes, write_so
 VIETNAMESE_HEADER = [
     "Mã hồ sơ", "MÃ TỈNH", "Tên tỉnh", "Ma co quan", "Tên cơ quan", "Cấp cơ quan", "Mã xã",
     "Mã TTHC", "Lĩnh vực", "Kênh tiếp nhận", "Mức độ DVCTT", "Ngày tiếp nhận", "Ngày hẹn trả",
-    "Ngày có kết quả", "Ngày trả lại/rút hồ sơ", "Trạng thái", "Số hoá hồ sơ", "SỐ HÓA KẾT QUẢ", "Cấp kết quả điện tử",
-    "Tái sử dụng dữ liệu", "Có thu phí,  lệ phí", "Thanh toán trực tuyến",
+    "Ngày có kết quả", "Ngày trả lại/rút hồ sơ", "Trạng thái", "Số hoá hồ sơ", "SỐ HÓA KẾT QUẢ",
+    "Cấp kết quả điện tử", "Tái sử dụng dữ liệu", "Có thu phí,  lệ phí", "Thanh toán trực tuyến",
     "Số tiền phí, lệ phí (VNĐ)",
 ]  # fmt: skip
 
