@@ -11,6 +11,12 @@
 -- July, resolved or overdue there, under the successor; never dropped, never counted twice.
 -- A province's months run from its first held month to its last month with any event, within
 -- its era (legacy units end in June 2025).
+{#- what a holding carries of its dossier, whoever holds it -#}
+{%- set dossier_columns = [
+    'agency_name', 'level', 'procedure_field', 'status', 'resolution_class', 'due_at',
+    'received_month', 'closed_month',
+] %}
+
 with
 
 dossiers as (
@@ -21,15 +27,8 @@ dossiers as (
         successor_code,
         agency_code,
         successor_agency_code,
-        agency_name,
-        level,
-        procedure_field,
         channel,
-        status,
-        resolution_class,
-        due_at,
-        received_month,
-        closed_month
+        {{ dossier_columns | join(', ') }}
     from {{ ref('stg_dossiers') }}
 
 ),
@@ -42,14 +41,7 @@ holdings as (
         province_code,
         era,
         agency_code,
-        agency_name,
-        level,
-        procedure_field,
-        status,
-        resolution_class,
-        due_at,
-        received_month,
-        closed_month,
+        {{ dossier_columns | join(', ') }},
         received_month as held_from,
         case when era = 'legacy' then date '2025-06-01' else date '2999-12-01' end as held_until
     from dossiers
@@ -58,14 +50,7 @@ holdings as (
         successor_code,
         'current',
         successor_agency_code,
-        agency_name,
-        level,
-        procedure_field,
-        status,
-        resolution_class,
-        due_at,
-        received_month,
-        closed_month,
+        {{ dossier_columns | join(', ') }},
         {{ restructuring_date() }},
         date '2999-12-01'
     from dossiers
