@@ -10,7 +10,9 @@ its status date when returned or withdrawn; in July:
   overdue_open_rate     = open past due / open at the month's end (due before 1 August).
 fct_kpi takes the monthly report where a province has one; the reports are counted from the same
 dossiers except the generator's documented deliberate mismatches (_manifest.json,
-report_minus_dossiers), which are added to the recomputed buckets of their report.
+report_minus_dossiers), which are added to the recomputed buckets of their report. The dbt side
+counted from the dossier records (fct_dossier_flow, count_source = 'dossiers', what fct_kpi uses
+where a province has no report) must equal the recomputation exactly.
 """
 
 from __future__ import annotations
@@ -180,6 +182,17 @@ def test_july_2025_progress_kpis_recomputed_with_polars_equal_fct_kpi(default_sa
     assert {code for code, _ in actual} == current == {code for code, _ in expected}
     assert len(current) == 34
     assert actual == expected
+    with duckdb.connect(str(database), read_only=True) as con:
+        from_dossiers = con.execute(
+            "select province_code, sum(resolved_early + resolved_on_time), sum(resolved_late), "
+            "sum(in_progress_within_due), sum(in_progress_overdue) from marts.fct_dossier_flow "
+            "where count_source = 'dossiers' and period_grain = 'month' "
+            "and period_start = date '2025-07-01' and era = 'current' group by province_code"
+        ).fetchall()
+    recomputed = july_holdings(landing, manifest).select("province_code", *BUCKETS)
+    assert {row[0]: tuple(int(v) for v in row[1:]) for row in from_dossiers} == {
+        row[0]: row[1:] for row in recomputed.iter_rows()
+    }
     # the sample really carries dossiers across the date: taken over, then resolved in July on
     # time and late, or overdue at its end
     taken_over = counts.select(pl.col("^taken_over_.*$").sum()).row(0, named=True)
