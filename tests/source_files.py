@@ -9,8 +9,9 @@ from pathlib import Path
 DOSSIER_HEADER = [
     "dossier_id", "province_code", "province_name", "agency_code", "agency_name", "agency_level",
     "commune_code", "procedure_code", "procedure_field", "channel", "online_level",
-    "received_at", "due_at", "resolved_at", "status", "dossier_digitized", "result_digitized",
-    "e_result_issued", "data_reused", "fee_required", "paid_online", "fee_amount_vnd",
+    "received_at", "due_at", "resolved_at", "status_at", "status", "dossier_digitized",
+    "result_digitized", "e_result_issued", "data_reused", "fee_required", "paid_online",
+    "fee_amount_vnd",
 ]  # fmt: skip
 
 # Hòa Bình (legacy 17) in March 2024: a province department, a district and a commune.
@@ -30,6 +31,8 @@ DOSSIER_ROWS: list[dict[str, str]] = [
         "received_at": f"2024-03-{n + 1:02d} 08:00:00",
         "due_at": f"2024-03-{n + 5:02d} 17:00:00",
         "resolved_at": f"2024-03-{n + 3:02d} 10:00:00" if status == "resolved" else "",
+        # a returned dossier closes on its status date (no result, so no resolved_at)
+        "status_at": f"2024-03-{n + 2:02d} 09:00:00" if status == "returned" else "",
         "status": status,
         "dossier_digitized": "true",
         "result_digitized": "false",

@@ -88,6 +88,9 @@ CASES: list[Case] = [
     Case("dossiers", "due_after_received", _set(0, due_at="2024-03-01 17:00:00")),
     Case("dossiers", "resolved_has_resolution_date", _set(0, resolved_at="")),
     Case("dossiers", "resolution_after_received", _set(0, resolved_at="2024-02-01 10:00:00")),
+    # the returned dossier (4th row) without its status date: it could never close
+    Case("dossiers", "returned_withdrawn_has_status_date", _set(3, status_at=""), (5,)),
+    Case("dossiers", "status_date_after_received", _set(3, status_at="2024-03-01 09:00:00"), (5,)),
     Case("dossiers", "online_level_matches_channel", _set(1, online_level="full"), (3,)),
     Case("dossiers", "district_level_before_restructuring", _district_after_restructuring, (3,)),
     Case("dossiers", "commune_agency_has_commune_code", _set(2, commune_code=""), (4,)),

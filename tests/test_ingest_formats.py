@@ -21,8 +21,8 @@ from tests.source_files import CLEAN_FILE_NAMES, clean_rows, csv_bytes, write_so
 VIETNAMESE_HEADER = [
     "Mã hồ sơ", "MÃ TỈNH", "Tên tỉnh", "Ma co quan", "Tên cơ quan", "Cấp cơ quan", "Mã xã",
     "Mã TTHC", "Lĩnh vực", "Kênh tiếp nhận", "Mức độ DVCTT", "Ngày tiếp nhận", "Ngày hẹn trả",
-    "Ngày có kết quả", "Trạng thái", "Số hoá hồ sơ", "SỐ HÓA KẾT QUẢ", "Cấp kết quả điện tử",
-    "Tái sử dụng dữ liệu", "Có thu phí,  lệ phí", "Thanh toán trực tuyến",
+    "Ngày có kết quả", "Ngày trả lại/rút hồ sơ", "Trạng thái", "Số hoá hồ sơ", "SỐ HÓA KẾT QUẢ",
+    "Cấp kết quả điện tử", "Tái sử dụng dữ liệu", "Có thu phí,  lệ phí", "Thanh toán trực tuyến",
     "Số tiền phí, lệ phí (VNĐ)",
 ]  # fmt: skip
 
@@ -56,7 +56,7 @@ def _write_all_formats(landing: Path) -> None:
     )
     frame = pl.DataFrame(clean_rows("dossiers")).with_columns(
         pl.col(c).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False)
-        for c in ("received_at", "due_at", "resolved_at")
+        for c in ("received_at", "due_at", "resolved_at", "status_at")
     )
     frame = frame.with_columns(
         pl.col(c) == "true"
@@ -240,7 +240,11 @@ def test_unknown_and_wrong_era_provinces_are_quarantined(tmp_path: Path) -> None
     rows[0]["province_name"] = "Tỉnh Hà Tây"  # merged into Hà Nội in 2008: never a new province
     rows[1]["province_name"] = "Hoà Bình"  # old orthography, no prefix: the same unit
     rows[2]["province_name"] = "TINH HOA BINH"
-    rows[3].update(received_at="2025-08-01 08:00:00", due_at="2025-08-02 17:00:00")  # 17 ended
+    rows[3].update(  # 17 ended on 30 June 2025
+        received_at="2025-08-01 08:00:00",
+        due_at="2025-08-02 17:00:00",
+        status_at="2025-08-01 10:00:00",  # (the returned dossier's status date follows it)
+    )
     write_source_csv(tmp_path / "landing" / "dossiers" / "d.csv", rows)
 
     con = _ingest(tmp_path, "dossiers")

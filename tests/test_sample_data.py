@@ -25,6 +25,7 @@ from pipelines.lib import portal_report as portal
 from pipelines.sample_data import generate as generate_module
 from pipelines.sample_data import simulate
 from pipelines.sample_data.anchor import HOA_BINH_Q1_2023
+from pipelines.sample_data.catalog import CURRENT_DEPARTMENTS
 from pipelines.sample_data.cli import main
 from pipelines.sample_data.counts import REPORT_COLUMN_NAMES
 from pipelines.sample_data.generate import GeneratorConfig, generate
@@ -146,22 +147,45 @@ def load_dossiers(sample: Path, manifest: dict) -> pl.DataFrame:
             frame = frame.rename({c: canonical.get(c, c) for c in frame.columns})
             frame = frame.with_columns(
                 pl.col(c).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=True)
-                for c in ("received_at", "due_at", "resolved_at")
+                for c in ("received_at", "due_at", "resolved_at", "status_at")
             )
         columns = ["province_code", "agency_name", "channel", "status", "dossier_id"]
-        frames.append(frame.select(*columns, "received_at", "due_at", "resolved_at"))
+        frames.append(frame.select(*columns, "received_at", "due_at", "resolved_at", "status_at"))
     data = pl.concat(frames)
-    return data.with_columns(
-        era=pl.when(pl.col("received_at") < CUTOVER)
-        .then(pl.lit("legacy"))
-        .otherwise(pl.lit("current"))
+    successor = {
+        p["code"]: p["successor_code"] for p in manifest["provinces"] if p["era"] == "legacy"
+    }
+    era = (
+        pl.when(pl.col("received_at") < CUTOVER).then(pl.lit("legacy")).otherwise(pl.lit("current"))
     )
+    return data.with_columns(
+        era=era,
+        # a returned / withdrawn dossier closes on its status date
+        closed_at=pl.coalesce("resolved_at", "status_at"),
+        successor_code=pl.when(era == "legacy")
+        .then(pl.col("province_code").replace_strict(successor, default=None))
+        .otherwise("province_code"),
+    )
+
+
+def held_by(data: pl.DataFrame, province_code: str, era: str) -> pl.DataFrame:
+    """The dossiers a province holds (SOURCES.md §6): its own, and for a current province its
+    predecessors' dossiers still open on 1 July 2025, which it took over."""
+    own = (pl.col("province_code") == province_code) & (pl.col("era") == era)
+    if era == "legacy":
+        return data.filter(own)
+    taken_over = (
+        (pl.col("era") == "legacy")
+        & (pl.col("successor_code") == province_code)
+        & (pl.col("closed_at").is_null() | (pl.col("closed_at") >= CUTOVER))
+    )
+    return data.filter(own | taken_over)
 
 
 def dossier_counts(data: pl.DataFrame, start: date, end_inclusive: date) -> pl.DataFrame:
     begin = datetime.combine(start, datetime.min.time())
     end = datetime.combine(end_inclusive + timedelta(days=1), datetime.min.time())
-    received, resolved_at = pl.col("received_at"), pl.col("resolved_at")
+    received, resolved_at = pl.col("received_at"), pl.col("closed_at")
     new = (received >= begin) & (received < end)
     closed_in = resolved_at.is_not_null() & (resolved_at >= begin) & (resolved_at < end)
     resolved = closed_in & (pl.col("status") == "resolved")
@@ -259,10 +283,14 @@ def test_dossier_fields_follow_the_contract_vocabulary(
         .all()
     )
     legacy = dossiers.filter(pl.col("era") == "legacy")
-    # Legacy agencies cleared their backlog before the merger: nothing is carried across it.
-    assert legacy.filter(
-        pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= CUTOVER)
-    ).is_empty()
+    # Districts and communes cleared their backlog before the merger; only departments that the
+    # successor continues under the same name hand dossiers over (SOURCES.md §6).
+    handed_over = legacy.filter(pl.col("closed_at").is_null() | (pl.col("closed_at") >= CUTOVER))
+    departments = {d.name for d in CURRENT_DEPARTMENTS}
+    assert set(handed_over["agency_name"]) <= departments
+    assert not legacy.filter(
+        pl.col("status").is_in(["returned", "withdrawn"]) & pl.col("status_at").is_null()
+    ).height
     current = dossiers.filter(pl.col("era") == "current")
     assert not current["agency_name"].str.starts_with("UBND huyện").any()
     parquet = next((sample / "dossiers").glob("*.parquet"))
@@ -332,9 +360,7 @@ def reconciliation(
         start = date.fromisoformat(file["first_month"] + "-01")
         last = date.fromisoformat(file["last_month"] + "-01")
         end = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        scope = dossiers.filter(
-            (pl.col("province_code") == file["province_code"]) & (pl.col("era") == file["era"])
-        )
+        scope = held_by(dossiers, file["province_code"], file["era"])
         expected = {
             row["agency_name"]: row
             for row in dossier_counts(scope, start, end).iter_rows(named=True)
@@ -400,7 +426,13 @@ def test_payments_belong_to_exported_fee_dossiers(
     )
     assert set(payments["status"].unique()) <= {"success", "failed", "refunded"}
     assert set(payments["channel"].unique()) == {"online", "offline"}
-    assert payments["transaction_id"].n_unique() == payments.height
+    # unique within a province and era: the reused code 80 numbers Long An's and Tây Ninh's
+    # dossiers (and so their payments) alike
+    paid_era = pl.col("paid_at").str.slice(0, 10) >= "2025-07-01"
+    assert payments.select(
+        pl.struct("transaction_id", "province_code", paid_era).is_unique().all()
+    ).item()
+    assert payments["transaction_id"].n_unique() < payments.height
     assert payments.join(dossiers, on="dossier_id", how="anti").is_empty()
 
 

@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +40,13 @@ from pipelines.sample_data.simulate import (
     LAND_FIELDS,
     ONLINE_LEVEL_NAMES,
     STATUS_RESOLVED,
+    YEAR_NUMBERED_CODES,
     Chunk,
     ProvinceSimulator,
     ProvinceState,
     capabilities_of,
     chunk_frame,
+    held_at_cutover,
     resolution_class,
 )
 from pipelines.sample_data.sinks import (
@@ -281,6 +283,10 @@ class Run:
         self.summary = Summary()
         self.files: list[WrittenFile] = []
         self.satisfaction_writers: dict[int, TableWriter] = {}
+        # dossiers a legacy province hands over on 1 July 2025, and the payments its successor
+        # takes for them afterwards, by successor code (legacy provinces are simulated first)
+        self.handovers: dict[str, list[tuple[Province, Chunk]]] = {}
+        self.takeover_payments: dict[str, list[pl.DataFrame]] = {}
         for source in SOURCES:
             (self.out / source).mkdir(parents=True, exist_ok=True)
 
@@ -352,7 +358,12 @@ class Run:
              and m.province_key == province.key),
             None,
         )  # fmt: skip
+        if province.era == CURRENT:  # (a legacy province may bear its successor's code)
+            for predecessor, handed_over in self.handovers.pop(province.code, []):
+                simulator.take_over(handed_over, predecessor)
+            self._write_takeover_payments(plan)
         dossier_files: dict[int, tuple[TableWriter, TableWriter, list[int]]] = {}
+        numbered_in_year: Counter[int] = Counter()
         pending: list[Chunk] = []
         pending_rows = 0
         batch_number = 0
@@ -371,17 +382,23 @@ class Run:
                  batch_number]
             )  # fmt: skip
             batch_number += 1
-            payment_writer.write(payments_for(frame, payment_rng).select(PAYMENT_COLUMNS))
+            settled_later = self._paid_at_the_successor(frame, province)
+            payment_writer.write(
+                payments_for(frame.filter(~settled_later), payment_rng).select(PAYMENT_COLUMNS)
+            )
             self.summary.dossier_rows += frame.height
 
         # Format and write in batches: per-call overheads dominate tiny month chunks, and a batch
         # never spans two file-years nor exceeds BATCH_ROWS, so memory stays bounded.
         for position, month in enumerate(plan.months):
             year = month_of(month)[0]
-            for part in simulator.simulate_month(month, cells[(province.key, month)]):
+            offset = numbered_in_year[year] if province.code in YEAR_NUMBERED_CODES else 0
+            numbered_in_year[year] += cells[(province.key, month)]
+            for part in simulator.simulate_month(month, cells[(province.key, month)], offset):
                 chunk = part
                 if omit is not None and month == omit.month:
                     chunk = self._omit_agency(chunk, month, omit, plan)
+                self._hand_over(chunk, province)
                 pending.append(chunk)
                 pending_rows += len(chunk)
                 if pending_rows >= BATCH_ROWS:
@@ -409,6 +426,64 @@ class Run:
                 )
         self.write_reports(plan, simulator.state, mismatches, extra_grain)
         self.write_satisfaction(plan, simulator)
+
+    def _hand_over(self, chunk: Chunk, province: Province) -> None:
+        """Keep a legacy province's dossiers still open on 1 July 2025 for its successor."""
+        if province.era != LEGACY or province.successor_code is None:
+            return
+        held = held_at_cutover(chunk)
+        if held.any():
+            self.handovers.setdefault(province.successor_code, []).append(
+                (province, chunk.subset(held))
+            )
+
+    def _paid_at_the_successor(self, frame: pl.DataFrame, province: Province) -> pl.Series:
+        """Handed-over dossiers with a fee not paid online are paid at the counter when their
+        result is collected, in July 2025 or later: a payment of the successor, under its code
+        (the code valid on the paid date). Returns the rows whose payment moves."""
+        moves = (
+            (pl.col("resolved_at") >= datetime(2025, 7, 1))
+            & (pl.col("fee_amount_vnd") > 0)
+            & ~pl.col("paid_online")
+        )
+        if province.era != LEGACY or province.successor_code is None:
+            return pl.Series([False] * frame.height)
+        mask = frame.select(moves.fill_null(False)).to_series()
+        moved = frame.filter(mask)
+        if moved.height:
+            self.takeover_payments.setdefault(province.successor_code, []).append(
+                moved.with_columns(
+                    pl.lit(province.successor_code).alias("province_code"),
+                    pl.col("resolved_at").alias("received_at"),  # payments_for pays after this
+                )
+            )
+        return mask
+
+    def _write_takeover_payments(self, plan: ProvincePlan) -> None:
+        frames = self.takeover_payments.pop(plan.province.code, [])
+        if not frames:
+            return
+        province = plan.province
+        rng = np.random.default_rng([self.config.seed, 31, int(province.code)])
+        # the successor's counter numbers its transactions apart ('TK-'): a taken-over dossier
+        # may share its id with one of the successor's own (the reused code 80)
+        payments = (
+            payments_for(pl.concat(frames), rng)
+            .select(PAYMENT_COLUMNS)
+            .with_columns(pl.concat_str(pl.lit("TK-"), "transaction_id").alias("transaction_id"))
+        )
+        path = self.out / "payments" / f"{plan.label}_takeover_2025-07.csv"
+        writer = TableWriter(path, FileFormat("csv"))
+        writer.write(payments)
+        writer.close()
+        months = payments["paid_at"].dt.strftime("%Y-%m")
+        self.register(
+            WrittenFile(
+                source="payments", path=path, file_format=writer.format.label, rows=writer.rows,
+                province_code=province.code, era=province.era,
+                first_month=str(months.min()), last_month=str(months.max()),
+            )
+        )  # fmt: skip
 
     def _open_year_files(
         self, plan: ProvincePlan, year: int
@@ -584,7 +659,11 @@ class Run:
     def write_satisfaction(self, plan: ProvincePlan, simulator: ProvinceSimulator) -> None:
         province = plan.province
         behaviour = simulator.behaviour
-        resolved = simulator.state.resolved_by_field  # [agency, field, month]
+        # [agency, field, month], within the province's era: a legacy department's July
+        # resolutions are rated at (and counted by) its successor
+        in_era = np.isin(np.arange(simulator.state.window_months) + self.config.first_month,
+                         plan.months)  # fmt: skip
+        resolved = simulator.state.resolved_by_field * in_era[None, None, :]
         rng = np.random.default_rng(
             [self.config.seed, 40, 0 if province.era == LEGACY else 1, int(province.code)]
         )

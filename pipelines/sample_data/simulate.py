@@ -10,12 +10,17 @@ Counting rules for a period [start, end) (these are the reconciliation rules, se
 - online / direct / postal: received in the period, by channel;
 - early / on_time / late: resolved in the period; the calendar date of resolved_at before, on,
   or after the calendar date of due_at;
-- returned_withdrawn: returned or withdrawn in the period (resolved_at holds that time);
+- returned_withdrawn: returned or withdrawn in the period (status_at holds that time);
 - within_due / overdue: still open at `end`; overdue when due_at < end.
+
+Across 1 July 2025 (SOURCES.md §6): legacy districts and communes cleared their backlog by
+30 June, but a legacy department whose successor has a department of the same name hands its open
+dossiers over; from July they count for the successor (see `held_at_cutover`, `take_over`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.sample_data.catalog import (
+    CURRENT_DEPARTMENTS,
     FULL,
     LAND_CONSTRUCTION_INVESTMENT_FIELDS,
     NONE,
@@ -67,6 +73,12 @@ CHANNEL_ONLINE, CHANNEL_DIRECT, CHANNEL_POSTAL = 0, 1, 2
 CHANNEL_NAMES = ("online", "direct", "postal")
 ONLINE_LEVEL_NAMES = ("none", "partial", "full")
 CAPABILITY_CODE = {NONE: 0, "partial": 1, FULL: 2}
+CURRENT_DEPARTMENT_NAMES = frozenset(d.name for d in CURRENT_DEPARTMENTS)
+# Provinces whose one-stop systems number dossiers per year ('80.25.000123'), the successor's
+# counter restarting on 1 July 2025: legacy Long An's and current Tây Ninh's ids collide under
+# the reused code 80 (the warehouse must key them with their era).
+YEAR_NUMBERED_CODES = frozenset({"80"})
+TAKEOVER_BACKLOG_SHARE = 0.3  # handed-over dossiers that wait in the successor's backlog
 
 FIELDS: tuple[str, ...] = tuple(sorted({p.field for p in PROCEDURES}))
 FIELD_INDEX = {name: index for index, name in enumerate(FIELDS)}
@@ -289,19 +301,31 @@ class ProvinceSimulator:
         self.pools = _agency_pools(province)
         self.agency_probabilities = agency_probabilities(province)
         self.agency_levels = np.array([LEVELS.index(a.level) for a in province.agencies])
+        # legacy departments the successor continues under the same name keep their open dossiers
+        self.hands_over = np.array(
+            [
+                province.era == LEGACY
+                and a.level == "province"
+                and a.name in CURRENT_DEPARTMENT_NAMES
+                for a in province.agencies
+            ],
+            dtype=bool,
+        )
         self.month_ends = np.array(
             [month_start_seconds(m + 1) for m in range(window_start, window_end + 1)],
             dtype=np.int64,
         )
         self.state = ProvinceState.empty(province, window_start, window_end - window_start + 1)
 
-    def simulate_month(self, month: int, dossiers: int) -> Iterator[Chunk]:
+    def simulate_month(
+        self, month: int, dossiers: int, sequence_offset: int = 0
+    ) -> Iterator[Chunk]:
         """The month's dossiers in time order, in parts of at most PART_ROWS (so memory does
-        not grow with the scale): the days are drawn for the month, then each part is drawn."""
+        not grow with the scale): the days are drawn for the month, then each part is drawn.
+        `sequence_offset`: dossiers numbered before this month (year-numbered systems)."""
         month_rng = np.random.default_rng([self.seed, 20, *_key_seed(self.province), month])
         weights = day_weights(month)
         per_day = month_rng.multinomial(dossiers, weights / weights.sum())
-        sequence_offset = 0
         for part, day in enumerate(split_days(per_day, PART_ROWS)):
             rng = np.random.default_rng([self.seed, 21, *_key_seed(self.province), month, part])
             yield self._simulate_part(month, day, rng, sequence_offset)
@@ -387,12 +411,15 @@ class ProvinceSimulator:
             STATUS_RESOLVED,
         )
         if self.province.era == LEGACY and self.export_end > CUTOVER_SECONDS:
-            # Provinces were told to clear their backlog before the merger: every dossier of a
-            # legacy agency is closed by 30 June 2025, none is carried into the new provinces.
-            forced = closed >= CUTOVER_SECONDS
+            # Provinces were told to clear their backlog before the merger: districts, communes
+            # and departments that did not continue close every dossier by 30 June 2025; the
+            # continuing departments hand theirs over to the successor (resolved in July on time
+            # or late, or still open and going overdue there).
+            forced = (closed >= CUTOVER_SECONDS) & ~self.hands_over[agency]
             last_day = CUTOVER_SECONDS - DAY
             forced_time = np.clip(last_day + work_time, received + 60, CUTOVER_SECONDS - 1)
             closed = np.where(forced, np.maximum(forced_time, received), closed)
+            closed = self._takeover_backlog(closed, agency, received)
         open_at_export = closed >= self.export_end
         closed = np.where(open_at_export, -1, closed)
         status = np.where(open_at_export, STATUS_PROCESSING, status)
@@ -441,6 +468,34 @@ class ProvinceSimulator:
         )
         self._accumulate(chunk, month)
         return chunk
+
+    def _takeover_backlog(
+        self, closed: np.ndarray, agency: np.ndarray, received: np.ndarray
+    ) -> np.ndarray:
+        """Some handed-over dossiers wait in the successor's backlog: closed 25-55 days later,
+        so they are still open, and overdue, at the end of July 2025. Drawn from a stream of
+        their own, so every other dossier stays as before."""
+        handed = self.hands_over[agency] & (closed >= CUTOVER_SECONDS)
+        if not handed.any():
+            return closed
+        rng = np.random.default_rng(
+            [self.seed, 23, *_key_seed(self.province), int(received.min()) % 2**31]
+        )
+        waits = rng.random(len(closed)) < TAKEOVER_BACKLOG_SHARE
+        delay = rng.integers(25, 56, size=len(closed)) * DAY
+        return np.where(handed & waits, closed + delay, closed)
+
+    def take_over(self, chunk: Chunk, predecessor: Province) -> None:
+        """Count a predecessor's handed-over dossiers (`held_at_cutover`) in this successor's
+        report counts and survey base: carried into July 2025, resolved or in progress from then,
+        at this province's department of the same name."""
+        index_of = {agency.name: index for index, agency in enumerate(self.province.agencies)}
+        agency = np.array(
+            [index_of[predecessor.agencies[i].name] for i in chunk.agency], dtype=np.int64
+        )
+        moved = dataclasses.replace(chunk, agency=agency)
+        for month in np.unique(moved.month):
+            self._accumulate(moved.subset(moved.month == month), int(month))
 
     def _accumulate(self, chunk: Chunk, month_received: int) -> None:
         """Add the chunk's dossiers to the report counts of every month they touch."""
@@ -500,6 +555,11 @@ class ProvinceSimulator:
             if month + 1 < months:
                 np.add.at(counts, (agency[in_progress], month + 1, METRIC_INDEX["carried"]), 1)
             offset += 1
+
+
+def held_at_cutover(chunk: Chunk) -> np.ndarray:
+    """Dossiers still open on 1 July 2025 (closed from then on, or never): the successor's."""
+    return (chunk.closed < 0) | (chunk.closed >= CUTOVER_SECONDS)
 
 
 def split_days(per_day: np.ndarray, limit: int) -> Iterator[np.ndarray]:
@@ -571,11 +631,15 @@ def chunk_frame(chunk: Chunk, province: Province) -> pl.DataFrame:
             "fee_amount_vnd": pl.Series(chunk.fee_amount, dtype=pl.Int64),
         }
     )
+    # '17.2401.000123': province, reception year and month, number within the month; a
+    # year-numbered system: '80.25.000123', province, year, number within the year.
+    period = (pl.col("yymm") // 100) if province.code in YEAR_NUMBERED_CODES else pl.col("yymm")
+    width = 2 if province.code in YEAR_NUMBERED_CODES else 4
+    is_resolved = pl.col("status") == STATUS_NAMES[STATUS_RESOLVED]
     return frame.select(
-        # '17.2401.000123': province, reception year and month, number within the month.
         pl.concat_str(
             pl.lit(province.code + "."),
-            pl.col("yymm").cast(pl.String).str.zfill(4),
+            period.cast(pl.String).str.zfill(width),
             pl.lit("."),
             pl.col("sequence").cast(pl.String).str.zfill(6),
         ).alias("dossier_id"),
@@ -584,8 +648,10 @@ def chunk_frame(chunk: Chunk, province: Province) -> pl.DataFrame:
         *DOSSIER_COLUMNS[3:11],
         "received_at",
         "due_at",
-        pl.when("is_closed").then("closed_at").alias("resolved_at"),
-        *DOSSIER_COLUMNS[14:],
+        # a returned or withdrawn dossier has no result: its closing date is its status date
+        pl.when(pl.col("is_closed") & is_resolved).then("closed_at").alias("resolved_at"),
+        pl.when(pl.col("is_closed") & ~is_resolved).then("closed_at").alias("status_at"),
+        *DOSSIER_COLUMNS[15:],
     )
 
 
@@ -604,6 +670,7 @@ DOSSIER_COLUMNS: tuple[str, ...] = (
     "received_at",
     "due_at",
     "resolved_at",
+    "status_at",
     "status",
     "dossier_digitized",
     "result_digitized",

@@ -36,6 +36,7 @@ VIETNAMESE_DOSSIER_HEADERS: dict[str, str] = {
     "received_at": "Ngày tiếp nhận",
     "due_at": "Ngày hẹn trả",
     "resolved_at": "Ngày có kết quả",
+    "status_at": "Ngày trả lại/rút hồ sơ",
     "status": "Trạng thái",
     "dossier_digitized": "Số hóa hồ sơ",
     "result_digitized": "Số hóa kết quả",

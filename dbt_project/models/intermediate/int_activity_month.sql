@@ -2,6 +2,9 @@
 -- digitization (dossier records, by received or resolved month), fee-bearing dossiers, payment
 -- transactions (by paid month), satisfaction, and the procedure catalog in force at the month's
 -- end (level rows with no agency: the catalog is the province's, by authority level).
+-- An event counts under the province that held the dossier on its date (macros/restructuring.sql):
+-- a legacy dossier resolved from July 2025 on is its successor's; payments and survey rows carry
+-- the code valid on their own date (their contracts check it), and stg_payments resolves it.
 {%- set columns = activity_columns() %}
 {#- payment-rate columns are computed per transaction, not summed like the others -#}
 {%- set payment_rate_columns = ['payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator'] %}
@@ -13,9 +16,11 @@ dossiers as (
     select
         province_code,
         era,
+        successor_code,
         received_month,
         closed_month,
         agency_code,
+        successor_agency_code,
         agency_name,
         level,
         procedure_field,
@@ -67,10 +72,10 @@ received as (
 resolved as (
 
     select
-        province_code,
-        era,
+        {{ holder_of('province_code', 'successor_code', 'closed_month') }} as province_code,
+        {{ holder_era('era', 'closed_month') }} as era,
         closed_month as month_start,
-        agency_code,
+        {{ holder_of('agency_code', 'successor_agency_code', 'closed_month') }} as agency_code,
         agency_name,
         level,
         procedure_field,

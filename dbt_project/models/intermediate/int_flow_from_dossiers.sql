@@ -3,10 +3,20 @@
 --   carried over: received before the month and not closed before it;
 --   online / direct+postal: received in the month, by channel;
 --   early / on time / late: resolved in the month; resolution date before / on / after due date;
---   returned / withdrawn: closed that way in the month;
+--   returned / withdrawn: closed that way in the month (at their status date);
 --   within due / overdue: still open at the month's end; overdue when due_at < next month start.
--- A province's months run from its first received month to its last month with any event,
--- within its era (legacy units end in June 2025).
+-- Each event counts under the province that held the dossier then (SOURCES.md §6): a dossier
+-- received by a legacy province is held by it until 30 June 2025 and by its successor (and the
+-- successor's agency of the same name) from 1 July, so a dossier open on 30 June is carried into
+-- July, resolved or overdue there, under the successor; never dropped, never counted twice.
+-- A province's months run from its first held month to its last month with any event, within
+-- its era (legacy units end in June 2025).
+{#- what a holding carries of its dossier, whoever holds it -#}
+{%- set dossier_columns = [
+    'agency_name', 'level', 'procedure_field', 'status', 'resolution_class', 'due_at',
+    'received_month', 'closed_month',
+] %}
+
 with
 
 dossiers as (
@@ -14,17 +24,39 @@ dossiers as (
     select
         province_code,
         era,
+        successor_code,
         agency_code,
-        agency_name,
-        level,
-        procedure_field,
+        successor_agency_code,
         channel,
-        status,
-        resolution_class,
-        due_at,
-        received_month,
-        closed_month
+        {{ dossier_columns | join(', ') }}
     from {{ ref('stg_dossiers') }}
+
+),
+
+holdings as (
+
+    -- who holds each dossier over which months: the province of receipt (a legacy one until
+    -- June 2025), then for a legacy dossier not closed before July 2025 its successor
+    select
+        province_code,
+        era,
+        agency_code,
+        {{ dossier_columns | join(', ') }},
+        received_month as held_from,
+        case when era = 'legacy' then date '2025-06-01' else date '2999-12-01' end as held_until
+    from dossiers
+    union all
+    select
+        successor_code,
+        'current',
+        successor_agency_code,
+        {{ dossier_columns | join(', ') }},
+        {{ restructuring_date() }},
+        date '2999-12-01'
+    from dossiers
+    where
+        era = 'legacy'
+        and coalesce(closed_month, date '2999-12-01') >= {{ restructuring_date() }}
 
 ),
 
@@ -33,12 +65,11 @@ bounds as (
     select
         province_code,
         era,
-        min(received_month) as first_month,
-        least(
-            max(greatest(received_month, coalesce(closed_month, received_month))),
-            case when era = 'legacy' then date '2025-06-01' else date '2999-12-01' end
+        min(held_from) as first_month,
+        max(
+            least(greatest(held_from, coalesce(closed_month, received_month)), held_until)
         ) as last_month
-    from dossiers
+    from holdings
     group by province_code, era
 
 ),
@@ -84,8 +115,8 @@ closed as (
         count(*) filter (where resolution_class = 'on_time') as resolved_on_time,
         count(*) filter (where resolution_class = 'late') as resolved_late,
         count(*) filter (where status in ('returned', 'withdrawn')) as returned_withdrawn
-    from dossiers
-    where closed_month is not null
+    from holdings
+    where closed_month between held_from and held_until
     group by all
 
 ),
@@ -107,10 +138,11 @@ open_at_end as (
             where dossiers.due_at < months.month_start + interval 1 month
         ) as in_progress_overdue
     from months
-    inner join dossiers
+    inner join holdings as dossiers
         on
             months.province_code = dossiers.province_code
             and months.era = dossiers.era
+            and months.month_start between dossiers.held_from and dossiers.held_until
             and months.month_start >= dossiers.received_month
             and coalesce(dossiers.closed_month, date '2999-12-01') > months.month_start
     group by all
@@ -129,10 +161,11 @@ carried as (
         dossiers.procedure_field,
         count(*) as carried_over
     from months
-    inner join dossiers
+    inner join holdings as dossiers
         on
             months.province_code = dossiers.province_code
             and months.era = dossiers.era
+            and months.month_start between dossiers.held_from and dossiers.held_until
             and months.month_start > dossiers.received_month
             and coalesce(dossiers.closed_month, date '2999-12-01') >= months.month_start
     group by all

@@ -89,6 +89,7 @@ sub_indicators as (
             units.unit_basis = monthly.unit_basis
             and units.period_start = monthly.period_start
             and units.province_code = monthly.province_code
+            and units.era = monthly.era
             and method.kpi_code = monthly.kpi_code
 
 ),

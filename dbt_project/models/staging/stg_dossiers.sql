@@ -1,6 +1,16 @@
--- Dossier records in force: the latest loaded version of each dossier (province + dossier id).
+-- Dossier records in force: the latest loaded version of each dossier, keyed by the era, the
+-- province and the dossier id of its receipt (codes were reused in 2025: legacy 80 was Long An,
+-- current 80 is Tây Ninh, and both may number a dossier alike).
 -- The era and the agency code follow the month the dossier was received in; the agency code is
 -- built from the name exactly as for report rows, so both sources name the same agency alike.
+-- successor_code / successor_agency_code: who holds the dossier from 1 July 2025 (the crosswalk
+-- successor and its agency of the same name; macros/restructuring.sql).
+-- A successor's re-export: a record received before 1 July 2025 whose code C is a current
+-- province's, with the dossier id of a record of a predecessor P <> C of C, is that predecessor's
+-- dossier exported again by the successor; it keeps P as its province of receipt and replaces
+-- P's version like any later load (docs/dbt.md, "Dossiers across 1 July 2025").
+-- closed_at: the resolution date of a resolved dossier, the status date of a returned or
+-- withdrawn one (status_at, else the date the export put in resolved_at).
 -- Incremental (dbt_project.yml): a build reads only the raw rows loaded since the last one (a
 -- higher load_seq) and replaces the versions of the dossiers they carry, so its cost follows the
 -- new data, not the history. Every column depends on the dossier's own row only, which is what
@@ -17,8 +27,82 @@ source_rows as (
         'due_at': 'timestamp', 'resolved_at': 'timestamp', 'status': 'varchar',
         'dossier_digitized': 'boolean', 'result_digitized': 'boolean',
         'e_result_issued': 'boolean', 'data_reused': 'boolean', 'fee_required': 'boolean',
-        'paid_online': 'boolean', 'fee_amount_vnd': 'bigint',
+        'paid_online': 'boolean', 'fee_amount_vnd': 'bigint', 'status_at': 'timestamp',
     }, where=loaded_after_this()) }}
+
+),
+
+crosswalk as (
+
+    select
+        legacy_code,
+        current_code
+    from {{ ref('ref_province_crosswalk') }}
+
+),
+
+usable as (
+
+    select
+        *,
+        {{ era_of('received_at') }} as receipt_era
+    from source_rows
+    where dossier_id is not null and received_at is not null
+
+),
+
+predecessor_records as (
+
+    -- legacy dossiers known so far (this load and, incrementally, the ones held), by successor
+    select
+        usable.dossier_id,
+        usable.province_code,
+        crosswalk.current_code as successor_code
+    from usable
+    inner join crosswalk on usable.province_code = crosswalk.legacy_code
+    where usable.receipt_era = 'legacy'
+    {%- if is_incremental() %}
+        union
+        select
+            dossier_id,
+            province_code,
+            successor_code
+        from {{ this }}
+        where era = 'legacy'
+    {%- endif %}
+
+),
+
+reexport_of as (
+
+    -- the predecessor whose dossier a successor's record re-exports (lowest code if several)
+    select
+        usable.dossier_id,
+        usable.province_code as exported_code,
+        min(predecessor_records.province_code) as receipt_code
+    from usable
+    inner join predecessor_records
+        on
+            usable.dossier_id = predecessor_records.dossier_id
+            and usable.province_code = predecessor_records.successor_code
+            and usable.province_code <> predecessor_records.province_code
+    where usable.receipt_era = 'legacy'
+    group by all
+
+),
+
+identified as (
+
+    select
+        usable.* exclude (province_code),
+        usable.province_code as exported_code,
+        coalesce(reexport_of.receipt_code, usable.province_code) as province_code
+    from usable
+    left join reexport_of
+        on
+            usable.receipt_era = 'legacy'
+            and usable.dossier_id = reexport_of.dossier_id
+            and usable.province_code = reexport_of.exported_code
 
 ),
 
@@ -47,14 +131,31 @@ latest as (
         fee_required,
         paid_online,
         fee_amount_vnd,
+        status_at,
+        exported_code,
         load_seq,
         source_file,
-        {{ era_of('received_at') }} as era
-    from source_rows
-    where dossier_id is not null and received_at is not null
+        receipt_era as era
+    from identified
     qualify row_number() over (
-        partition by province_code, dossier_id order by load_seq desc, source_row_number desc
+        partition by receipt_era, province_code, dossier_id
+        order by load_seq desc, source_row_number desc
     ) = 1
+
+),
+
+agency_names as (
+
+    select distinct
+        latest.era,
+        latest.province_code,
+        latest.agency_name,
+        case
+            when latest.era = 'legacy' then crosswalk.current_code else latest.province_code
+        end as successor_code
+    from latest
+    left join crosswalk
+        on latest.era = 'legacy' and latest.province_code = crosswalk.legacy_code
 
 ),
 
@@ -64,14 +165,23 @@ agencies as (
         era,
         province_code,
         agency_name,
-        {{ agency_code_in_era('era', 'province_code', 'agency_name') }} as agency_code
-    from (
-        select distinct
-            era,
-            province_code,
-            agency_name
-        from latest
-    ) as agency_names
+        successor_code,
+        {{ agency_code_in_era('era', 'province_code', 'agency_name') }} as agency_code,
+        {{ agency_code_in_era("'current'", 'successor_code', 'agency_name') }}
+            as successor_agency_code
+    from agency_names
+
+),
+
+closing as (
+
+    select
+        *,
+        case
+            when status = 'resolved' then resolved_at
+            when status in ('returned', 'withdrawn') then coalesce(status_at, resolved_at)
+        end as closed_at
+    from latest
 
 )
 
@@ -80,7 +190,10 @@ select
     latest.province_code,
     latest.province_name,
     latest.era,
+    latest.exported_code,
+    agencies.successor_code,
     agencies.agency_code,
+    agencies.successor_agency_code,
     latest.agency_code as source_agency_code,
     latest.agency_name,
     latest.agency_level as level,
@@ -93,10 +206,10 @@ select
     latest.due_at,
     latest.resolved_at,
     latest.status,
+    latest.status_at,
+    latest.closed_at,
     date_trunc('month', latest.received_at)::date as received_month,
-    case
-        when latest.status <> 'processing' then date_trunc('month', latest.resolved_at)::date
-    end as closed_month,
+    date_trunc('month', latest.closed_at)::date as closed_month,
     case
         when latest.status = 'resolved' and latest.resolved_at::date < latest.due_at::date
             then 'early'
@@ -113,7 +226,7 @@ select
     coalesce(latest.fee_amount_vnd, 0) as fee_amount_vnd,
     latest.load_seq,
     latest.source_file
-from latest
+from closing as latest
 left join agencies
     on
         latest.era = agencies.era

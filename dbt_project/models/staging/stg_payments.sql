@@ -1,5 +1,10 @@
--- Payment transactions in force (latest version of each transaction), with the dossier's agency,
--- level and field where the dossier is loaded.
+-- Payment transactions in force (latest version of each transaction, keyed by era, province and
+-- transaction id), with the dossier's agency, level and field where the dossier is loaded.
+-- A payment carries the province code valid on its paid date (the contract checks it), so its
+-- era is the paid date's; it belongs to the dossier with its id that this province held then:
+-- the province of receipt before 1 July 2025, the successor from then (macros/restructuring.sql),
+-- so a legacy dossier paid in July 2025 is its successor's payment, with the successor's agency.
+-- Where ids collide (a reused code), the dossier received last before the payment wins.
 -- Incremental (dbt_project.yml): a build reads the payment rows loaded since the last one, and
 -- restates the payments it already holds whose dossier got a new version since (a dossier that
 -- arrives after its payment, or a corrected one), so the enrichment never goes stale.
@@ -20,11 +25,13 @@ source_rows as (
 new_versions as (
 
     select
-        {{ payment_columns | join(', ') }}
+        {{ payment_columns | join(', ') }},
+        {{ era_of('paid_at') }} as era
     from source_rows
     where transaction_id is not null and paid_at is not null
     qualify row_number() over (
-        partition by province_code, transaction_id order by load_seq desc, source_row_number desc
+        partition by {{ era_of('paid_at') }}, province_code, transaction_id
+        order by load_seq desc, source_row_number desc
     ) = 1
 
 ),
@@ -40,18 +47,20 @@ new_versions as (
 
     restated as (
 
-        select
-            held.{{ payment_columns | join(', held.') }}
+        select distinct
+            held.{{ payment_columns | join(', held.') }},
+            held.era
         from {{ this }} as held
         inner join {{ ref('stg_dossiers') }} as dossiers
-            on held.province_code = dossiers.province_code and held.dossier_id = dossiers.dossier_id
+            on {{ held_by_exporter('held', 'dossiers', 'held.paid_at') }}
         where
             dossiers.load_seq > (select dossiers_seen.load_seq from dossiers_seen)
             and not exists (
                 select 1
                 from new_versions
                 where
-                    new_versions.province_code = held.province_code
+                    new_versions.era = held.era
+                    and new_versions.province_code = held.province_code
                     and new_versions.transaction_id = held.transaction_id
             )
 
@@ -61,33 +70,57 @@ new_versions as (
 latest as (
 
     select
-        {{ payment_columns | join(', ') }}
+        {{ payment_columns | join(', ') }},
+        era
     from new_versions
     {%- if is_incremental() %}
         union all
         select
-            {{ payment_columns | join(', ') }}
+            {{ payment_columns | join(', ') }},
+            era
         from restated
     {%- endif %}
+
+),
+
+matched as (
+
+    select
+        latest.*,
+        dossiers.dossier_id as matched_dossier_id,
+        case
+            when dossiers.era = latest.era then dossiers.agency_code
+            else dossiers.successor_agency_code
+        end as agency_code,
+        dossiers.level,
+        dossiers.procedure_field,
+        dossiers.load_seq as dossier_load_seq
+    from latest
+    left join {{ ref('stg_dossiers') }} as dossiers
+        on {{ held_by_exporter('latest', 'dossiers', 'latest.paid_at') }}
+    qualify row_number() over (
+        partition by latest.era, latest.province_code, latest.transaction_id
+        order by
+            dossiers.received_at <= latest.paid_at desc nulls last,
+            dossiers.received_at desc nulls last
+    ) = 1
 
 )
 
 select
-    latest.transaction_id,
-    latest.dossier_id,
-    latest.province_code,
-    {{ era_of('coalesce(dossiers.received_at, latest.paid_at)') }} as era,
-    dossiers.agency_code,
-    dossiers.level,
-    dossiers.procedure_field,
-    latest.amount_vnd,
-    latest.channel,
-    latest.status,
-    latest.paid_at,
-    date_trunc('month', latest.paid_at)::date as paid_month,
-    dossiers.dossier_id is not null as dossier_known,
-    latest.load_seq,
-    dossiers.load_seq as dossier_load_seq
-from latest
-left join {{ ref('stg_dossiers') }} as dossiers
-    on latest.province_code = dossiers.province_code and latest.dossier_id = dossiers.dossier_id
+    transaction_id,
+    dossier_id,
+    province_code,
+    era,
+    agency_code,
+    level,
+    procedure_field,
+    amount_vnd,
+    channel,
+    status,
+    paid_at,
+    date_trunc('month', paid_at)::date as paid_month,
+    matched_dossier_id is not null as dossier_known,
+    load_seq,
+    dossier_load_seq
+from matched

@@ -1,4 +1,6 @@
--- Survey responses in force, one row per response (latest loaded version wins).
+-- Survey responses in force, one row per response (latest loaded version of each era, province
+-- and response id wins: province codes were reused in 2025). The code is the one valid on the
+-- rating date (the contract checks it), so a July 2025 rating of a legacy dossier is its successor's.
 with
 
 source_rows as (
@@ -28,6 +30,6 @@ select
 from source_rows
 where rated_at is not null and agency_name is not null
 qualify row_number() over (
-    partition by province_code, response_id
+    partition by {{ era_of('rated_at') }}, province_code, response_id
     order by load_seq desc, source_row_number desc
 ) = 1
