@@ -419,6 +419,7 @@ def _service_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                     "max_points": max_points,
                     "points": points,
                     "computed": computed,
+                    "computed_max_points": max_points if computed else None,
                     "not_computed_reason": None
                     if computed
                     else (
@@ -430,18 +431,8 @@ def _service_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                     "method_version": "766-2022.1",
                 }
             )
-        score = round(100 * total / 64, 2)  # share of the 64 computable points
-        band = (
-            "excellent"
-            if score >= 90
-            else "good"
-            if score >= 80
-            else "fair"
-            if score >= 70
-            else "average"
-            if score >= 50
-            else "weak"
-        )
+        # transparency and satisfaction are never computed here: every total is a sum of the 64
+        # points that could be computed, not a score out of 100, and has no band
         rows.append(
             {
                 "period_start": start,
@@ -453,9 +444,10 @@ def _service_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 "group_name_en": "Total",
                 "max_points": 100,
                 "points": round(total, 2),
-                "computed": True,
-                "not_computed_reason": None,
-                "band": band,
+                "computed": False,
+                "computed_max_points": 64,
+                "not_computed_reason": "groups not computed: satisfaction, transparency",
+                "band": None,
                 "method_version": "766-2022.1",
             }
         )
@@ -508,16 +500,22 @@ def build_serving_db(path: Path) -> Path:
             ") t(plan_unit, province_code, province_name, era, plan_year, kpi_code,"
             " applies_to_level, comparator, target_pct)"
         )
-        # actuals over the plan year (the fixture's months of that year and era)
+        # actuals over the plan year (the fixture's months of that year and era). The data end
+        # on 30 September 2025, so no year is complete: Phú Thọ's 2025 (current, to 31
+        # December) is in progress, Hoà Bình's (legacy, ended 30 June, April-June here)
+        # incomplete; met / not met never appear (fct_target_attainment.status)
         con.execute(
             """
             create or replace table marts.fct_target_attainment as
             select t.*, a.numerator, a.denominator, a.actual_pct,
                    case when t.kpi_code = 'satisfaction_rate' or a.actual_pct is null
                         then 'no_data'
+                        when a.period_end > a.data_loaded_until then 'in_progress'
+                        when a.months_covered < 12 then 'incomplete'
                         when a.actual_pct >= t.target_pct then 'met' else 'not_met' end as status,
                    case when t.kpi_code = 'satisfaction_rate' then null
                         else round(a.actual_pct - t.target_pct, 2) end as gap_pp,
+                   a.months_covered, a.covered_from, a.covered_to, a.data_loaded_until,
                    'seed_' || t.province_code || '.txt' as source_seed
             from marts.fct_target_attainment t
             left join (
@@ -526,7 +524,14 @@ def build_serving_db(path: Path) -> Path:
                             else 'legacy' end as era,
                        sum(numerator) as numerator, sum(denominator) as denominator,
                        round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 6)
-                           as actual_pct
+                           as actual_pct,
+                       count(*) as months_covered,
+                       min(period_start) as covered_from, max(period_end) as covered_to,
+                       -- the unit's year: a legacy one ends with its era on 30 June 2025
+                       max(case when period_start >= date '2025-07-01' then date '2025-12-31'
+                                else date '2025-06-30' end) as period_end,
+                       (select max(period_end) from marts.fct_kpi
+                        where period_grain = 'month') as data_loaded_until
                 from marts.fct_kpi
                 where unit_basis = 'reported' and period_grain = 'month'
                   and agency_code is null and procedure_field is null

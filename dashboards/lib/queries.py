@@ -317,7 +317,7 @@ def index_not_computed(month: str, basis: str) -> pd.DataFrame:
                count(*) as provinces
         from marts.fct_service_index
         where period_start = ?::date and unit_basis = ? and not computed
-          and province_code <> 'VN'
+          and province_code <> 'VN' and group_code <> 'total'
         group by all
         order by group_code, not_computed_reason
         """,
