@@ -496,60 +496,22 @@ def test_target_attainment_judges_only_a_complete_year(sql) -> None:
         "and kpi_code in ('online_dossier_rate', 'e_result_rate', 'online_payment_rate') "
         "order by plan_unit, kpi_code"
     )
+    # fmt: off
     assert rows == [
         # legacy Bình Định 2024 (judged as Bình Định, not Gia Lai today at 35 %): June only,
         # 60 online of 100 new, 5 points above the target of 55: not a year's result
         ("Bình Định", "e_result_rate", "all", "52", "legacy", 50.0, "incomplete", -50.0, 1, False),
-        (
-            "Bình Định",
-            "online_dossier_rate",
-            "all",
-            "52",
-            "legacy",
-            60.0,
-            "incomplete",
-            5.0,
-            1,
-            False,
-        ),
+        ("Bình Định", "online_dossier_rate", "all", "52", "legacy", 60.0, "incomplete", 5.0, 1,
+         False),
         # no payment transactions and no fee-bearing dossiers: no data
-        (
-            "Bình Định",
-            "online_payment_rate",
-            "all",
-            "52",
-            "legacy",
-            None,
-            "no_data",
-            None,
-            None,
-            True,
-        ),
-        (
-            "Lâm Đồng",
-            "online_dossier_rate",
-            "all",
-            "68",
-            "legacy",
-            None,
-            "no_data",
-            None,
-            None,
-            True,
-        ),
-        (
-            "Lâm Đồng",
-            "online_payment_rate",
-            "all",
-            "68",
-            "legacy",
-            None,
-            "no_data",
-            None,
-            None,
-            True,
-        ),
+        ("Bình Định", "online_payment_rate", "all", "52", "legacy", None, "no_data", None, None,
+         True),
+        ("Lâm Đồng", "online_dossier_rate", "all", "68", "legacy", None, "no_data", None, None,
+         True),
+        ("Lâm Đồng", "online_payment_rate", "all", "68", "legacy", None, "no_data", None, None,
+         True),
     ]
+    # fmt: on
     # Triệu Sơn's 2025 targets: the commune's legacy 2025 ended on 30 June with six months, all
     # on time (60 of 60 >= 99 %) and half online (30 of 60 >= 50 %): incomplete, never met
     rows = sql(
@@ -558,27 +520,10 @@ def test_target_attainment_judges_only_a_complete_year(sql) -> None:
         "where plan_unit = 'Triệu Sơn' and plan_year = 2025 "
         "and kpi_code in ('on_time_rate', 'online_dossier_rate') order by kpi_code"
     )
+    covered = (6, date(2025, 1, 1), date(2025, 6, 30), date(2025, 10, 31))
     assert rows == [
-        (
-            "on_time_rate",
-            60,
-            60,
-            "incomplete",
-            6,
-            date(2025, 1, 1),
-            date(2025, 6, 30),
-            date(2025, 10, 31),
-        ),
-        (
-            "online_dossier_rate",
-            30,
-            60,
-            "incomplete",
-            6,
-            date(2025, 1, 1),
-            date(2025, 6, 30),
-            date(2025, 10, 31),
-        ),
+        ("on_time_rate", 60, 60, "incomplete", *covered),
+        ("online_dossier_rate", 30, 60, "incomplete", *covered),
     ]
     assert sql(
         "select count(*) from marts.fct_target_attainment where status in ('met', 'not_met')"
