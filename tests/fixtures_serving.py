@@ -8,6 +8,10 @@ run in a second and their expected values are known by construction:
   + Vĩnh Phúc), Tây Ninh 80 (= Tây Ninh 72 + Long An 80: the reused code trap).
 - months April to September 2025, quarters Q2 and Q3 2025, built from agency-level counts the
   same way dbt rolls them up (counts added first, the ratio last; a zero denominator is null).
+- roll-ups name who reported (units_reporting / units_expected, is_complete): every fixture
+  province reports every month, so provinces are whole and the nation is 6 of 63 / 3 of 34;
+- no plan year is complete (data end in September 2025): targets are in_progress / incomplete;
+  every 766 total lacks two groups: "x of the 64 points that could be computed", no band;
 - `HAND_KNOWN` values the tests quote literally.
 
 `python -m tests.fixtures_serving PATH` writes one for manual runs and the page benchmark.
@@ -327,8 +331,34 @@ select g.kpi_code, g.period_grain, g.period_start::date as period_start,
        coalesce(p.province_name, 'Toàn quốc') as province_name, g.level, g.agency_code,
        g.procedure_field, g.numerator::bigint as numerator, g.denominator::bigint as denominator,
        case when g.denominator > 0 then round(100.0 * g.numerator / g.denominator, 6) end
-           as value_pct
+           as value_pct,
+       -- who reported (roll-ups only): every fixture province reports every month, so a
+       -- province is whole (current Phú Thọ before July: its 3 predecessors of 3) and the
+       -- nation is 6 of the 63 legacy, 3 of the 34 current provinces
+       u.units_reporting, u.units_expected,
+       g.agency_code is not null or u.units_reporting = u.units_expected as is_complete
 from grains g
+left join (
+    select g.unit_basis, g.period_grain, g.period_start, g.province_code,
+           count(distinct m.unit) as units_reporting,
+           case when g.province_code <> 'VN' then count(distinct m.unit)
+                when g.period_start >= date '2025-07-01' then 34 else 63 end as units_expected
+    from (select distinct unit_basis, period_grain, period_start, period_end, province_code
+          from grains) g
+    join (
+        select distinct 'reported' as unit_basis, period_start, province_code as target,
+               era || province_code as unit from base
+        union all
+        select distinct 'current', period_start, successor, era || province_code from base
+        union all
+        select distinct unit_basis, period_start, 'VN', era || province_code
+        from base, (values ('reported'), ('current')) bases(unit_basis)
+    ) m on m.unit_basis = g.unit_basis and m.target = g.province_code
+       and m.period_start between g.period_start and g.period_end
+    group by g.unit_basis, g.period_grain, g.period_start, g.province_code
+) u on g.agency_code is null and u.unit_basis = g.unit_basis
+   and u.period_grain = g.period_grain and u.period_start = g.period_start
+   and u.province_code = g.province_code
 left join province_names p
   on p.province_code = g.province_code
  and p.era = case when g.unit_basis = 'current' or g.period_start >= date '2025-07-01'
