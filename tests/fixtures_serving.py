@@ -8,6 +8,10 @@ run in a second and their expected values are known by construction:
   + Vĩnh Phúc), Tây Ninh 80 (= Tây Ninh 72 + Long An 80: the reused code trap).
 - months April to September 2025, quarters Q2 and Q3 2025, built from agency-level counts the
   same way dbt rolls them up (counts added first, the ratio last; a zero denominator is null).
+- roll-ups name who reported (units_reporting / units_expected, is_complete): every fixture
+  province reports every month, so provinces are whole and the nation is 6 of 63 / 3 of 34;
+- no plan year is complete (data end in September 2025): targets are in_progress / incomplete;
+  every 766 total lacks two groups: "x of the 64 points that could be computed", no band;
 - `HAND_KNOWN` values the tests quote literally.
 
 `python -m tests.fixtures_serving PATH` writes one for manual runs and the page benchmark.
@@ -327,8 +331,34 @@ select g.kpi_code, g.period_grain, g.period_start::date as period_start,
        coalesce(p.province_name, 'Toàn quốc') as province_name, g.level, g.agency_code,
        g.procedure_field, g.numerator::bigint as numerator, g.denominator::bigint as denominator,
        case when g.denominator > 0 then round(100.0 * g.numerator / g.denominator, 6) end
-           as value_pct
+           as value_pct,
+       -- who reported (roll-ups only): every fixture province reports every month, so a
+       -- province is whole (current Phú Thọ before July: its 3 predecessors of 3) and the
+       -- nation is 6 of the 63 legacy, 3 of the 34 current provinces
+       u.units_reporting, u.units_expected,
+       g.agency_code is not null or u.units_reporting = u.units_expected as is_complete
 from grains g
+left join (
+    select g.unit_basis, g.period_grain, g.period_start, g.province_code,
+           count(distinct m.unit) as units_reporting,
+           case when g.province_code <> 'VN' then count(distinct m.unit)
+                when g.period_start >= date '2025-07-01' then 34 else 63 end as units_expected
+    from (select distinct unit_basis, period_grain, period_start, period_end, province_code
+          from grains) g
+    join (
+        select distinct 'reported' as unit_basis, period_start, province_code as target,
+               era || province_code as unit from base
+        union all
+        select distinct 'current', period_start, successor, era || province_code from base
+        union all
+        select distinct unit_basis, period_start, 'VN', era || province_code
+        from base, (values ('reported'), ('current')) bases(unit_basis)
+    ) m on m.unit_basis = g.unit_basis and m.target = g.province_code
+       and m.period_start between g.period_start and g.period_end
+    group by g.unit_basis, g.period_grain, g.period_start, g.province_code
+) u on g.agency_code is null and u.unit_basis = g.unit_basis
+   and u.period_grain = g.period_grain and u.period_start = g.period_start
+   and u.province_code = g.province_code
 left join province_names p
   on p.province_code = g.province_code
  and p.era = case when g.unit_basis = 'current' or g.period_start >= date '2025-07-01'
@@ -419,6 +449,7 @@ def _service_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                     "max_points": max_points,
                     "points": points,
                     "computed": computed,
+                    "computed_max_points": max_points if computed else None,
                     "not_computed_reason": None
                     if computed
                     else (
@@ -430,18 +461,8 @@ def _service_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                     "method_version": "766-2022.1",
                 }
             )
-        score = round(100 * total / 64, 2)  # share of the 64 computable points
-        band = (
-            "excellent"
-            if score >= 90
-            else "good"
-            if score >= 80
-            else "fair"
-            if score >= 70
-            else "average"
-            if score >= 50
-            else "weak"
-        )
+        # transparency and satisfaction are never computed here: every total is a sum of the 64
+        # points that could be computed, not a score out of 100, and has no band
         rows.append(
             {
                 "period_start": start,
@@ -453,9 +474,10 @@ def _service_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 "group_name_en": "Total",
                 "max_points": 100,
                 "points": round(total, 2),
-                "computed": True,
-                "not_computed_reason": None,
-                "band": band,
+                "computed": False,
+                "computed_max_points": 64,
+                "not_computed_reason": "groups not computed: satisfaction, transparency",
+                "band": None,
                 "method_version": "766-2022.1",
             }
         )
@@ -508,16 +530,22 @@ def build_serving_db(path: Path) -> Path:
             ") t(plan_unit, province_code, province_name, era, plan_year, kpi_code,"
             " applies_to_level, comparator, target_pct)"
         )
-        # actuals over the plan year (the fixture's months of that year and era)
+        # actuals over the plan year (the fixture's months of that year and era). The data end
+        # on 30 September 2025, so no year is complete: Phú Thọ's 2025 (current, to 31
+        # December) is in progress, Hoà Bình's (legacy, ended 30 June, April-June here)
+        # incomplete; met / not met never appear (fct_target_attainment.status)
         con.execute(
             """
             create or replace table marts.fct_target_attainment as
             select t.*, a.numerator, a.denominator, a.actual_pct,
                    case when t.kpi_code = 'satisfaction_rate' or a.actual_pct is null
                         then 'no_data'
+                        when a.period_end > a.data_loaded_until then 'in_progress'
+                        when a.months_covered < 12 then 'incomplete'
                         when a.actual_pct >= t.target_pct then 'met' else 'not_met' end as status,
                    case when t.kpi_code = 'satisfaction_rate' then null
                         else round(a.actual_pct - t.target_pct, 2) end as gap_pp,
+                   a.months_covered, a.covered_from, a.covered_to, a.data_loaded_until,
                    'seed_' || t.province_code || '.txt' as source_seed
             from marts.fct_target_attainment t
             left join (
@@ -526,7 +554,14 @@ def build_serving_db(path: Path) -> Path:
                             else 'legacy' end as era,
                        sum(numerator) as numerator, sum(denominator) as denominator,
                        round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 6)
-                           as actual_pct
+                           as actual_pct,
+                       count(*) as months_covered,
+                       min(period_start) as covered_from, max(period_end) as covered_to,
+                       -- the unit's year: a legacy one ends with its era on 30 June 2025
+                       max(case when period_start >= date '2025-07-01' then date '2025-12-31'
+                                else date '2025-06-30' end) as period_end,
+                       (select max(period_end) from marts.fct_kpi
+                        where period_grain = 'month') as data_loaded_until
                 from marts.fct_kpi
                 where unit_basis = 'reported' and period_grain = 'month'
                   and agency_code is null and procedure_field is null

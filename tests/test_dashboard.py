@@ -7,6 +7,7 @@ widgets, and the URL is checked to follow the widgets.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,27 +171,41 @@ def test_overview_quarter_grain_and_lower_is_better_ranking(served: Path) -> Non
     assert ranking["Tỷ lệ (%)"].tolist() == [vi_pct(v) for _, v in expected]
 
 
+def chart_spec(app: AppTest, key: str) -> dict:
+    """The plotly figure (as JSON) of the chart drawn with layout.chart(..., name)."""
+    for element in app.get("plotly_chart"):
+        if element.proto.id.endswith(key) or key in element.proto.id:
+            return json.loads(element.proto.spec)
+    raise AssertionError(f"no chart {key!r}")
+
+
 def test_overview_ranks_on_the_766_index(served: Path) -> None:
     app = open_page(grain="month", period="2025-08-01", basis="current", kpi="index_766")
     ranking = frame_by_column(app, "Xếp loại")
     expected = marts(
         served,
         """
-        select province_name, points, band from marts.fct_service_index
+        select province_name, points, computed_max_points, computed, band
+        from marts.fct_service_index
         where group_code = 'total' and period_start = '2025-08-01' and unit_basis = 'current'
           and province_code <> 'VN'
         order by points desc""",
     )
     assert ranking["Tỉnh, thành phố"].tolist() == [r[0] for r in expected]
-    assert ranking["Điểm"].tolist() == [f"{r[1]:.2f}".replace(".", ",") for r in expected]
-    bands = {
-        "excellent": "Xuất sắc",
-        "good": "Tốt",
-        "fair": "Khá",
-        "average": "Trung bình",
-        "weak": "Yếu",
-    }
-    assert ranking["Xếp loại"].tolist() == [bands[r[2]] for r in expected]
+    # transparency and satisfaction are not computed: "x of the 64 points that could be
+    # computed", never a score out of 100, and no band
+    assert {r[2:] for r in expected} == {(64, False, None)}
+    assert ranking["Điểm"].tolist() == [
+        f"{r[1]:.2f}".replace(".", ",") + " trên 64 điểm tính được" for r in expected
+    ]
+    assert set(ranking["Xếp loại"]) == {"Không xếp loại (còn nhóm chưa tính được)"}
+    assert any("không phải thang 100 điểm" in c.value for c in app.caption)
+    # the bars and the map are in points, not percent
+    bars = chart_spec(app, "ranking_chart")
+    assert bars["layout"]["xaxis"]["title"]["text"] == "Điểm"
+    assert not any("%" in text for text in bars["data"][0]["text"])
+    colorbar = chart_spec(app, "chart_map")["data"][-1]["marker"]["colorbar"]
+    assert colorbar["title"]["text"] == "Điểm"
 
 
 def test_english_switch_and_english_number_format(served: Path) -> None:
@@ -249,15 +264,57 @@ def test_scorecard_of_a_current_province_carries_its_legacy_history(served: Path
     )
     assert online["Chỉ tiêu kế hoạch (%)"] == vi_pct(target)
     assert online["Thực hiện cả năm (%)"] == vi_pct(actual)
-    assert online["Đánh giá"] == "❌ Chưa đạt"
+    # 2025 is still running (data to September): in progress, not "not met", with its months
+    assert online["Đánh giá"] == "🕒 Đang thực hiện"
+    assert online["Số tháng có số liệu"] == "3/12 tháng"
     assert online["Chênh lệch (điểm %)"] == f"−{vi_pct(abs(gap))[:-2]}"
-    # Hoà Bình's own 2025 plan shows under its successor
+    # Hoà Bình's own 2025 plan shows under its successor: its year ended on 30 June
     e_result = card[card["Chỉ tiêu"] == "Tỷ lệ cấp kết quả điện tử"].iloc[0]
-    assert e_result["Đánh giá"] == "✅ Đạt" and e_result["Chênh lệch (điểm %)"] == "+24,04"
+    assert e_result["Đánh giá"] == "◔ Chưa đủ số liệu cả năm"
+    assert e_result["Chênh lệch (điểm %)"] == "+24,04"
     satisfaction = card[card["Chỉ tiêu"] == "Mức độ hài lòng"].iloc[0]
     assert satisfaction["Đánh giá"] == "⚪ Chưa có số liệu"
-    assert [m.value for m in app.metric][:3] == ["1", "1", "1"]  # met, not met, no data
+    # met, not met, in progress, incomplete, no data
+    assert [m.value for m in app.metric][:5] == ["0", "0", "1", "1", "1"]
     assert not [i for i in app.info if "chưa đặt chỉ tiêu" in i.value]
+
+
+def test_scorecard_never_judges_a_running_or_partly_covered_year(served: Path) -> None:
+    # the fixture's data end on 30 September 2025: no target of 2025 is met or missed
+    statuses = marts(served, "select distinct status from marts.fct_target_attainment")
+    assert {s for (s,) in statuses} == {"in_progress", "incomplete", "no_data"}
+    shown_in = {
+        # language: status column, months column, running, partly covered, months, note start
+        "vi": (
+            "Đánh giá",
+            "Số tháng có số liệu",
+            "Đang thực hiện",
+            "Chưa đủ số liệu cả năm",
+            "3/12 tháng",
+            "Chỉ đánh giá Đạt / Chưa đạt trên số liệu đủ cả năm",
+        ),
+        "en": (
+            "Status",
+            "Months covered",
+            "In progress",
+            "Incomplete year",
+            "3 of 12 months",
+            "Met / not met is judged on a complete year only",
+        ),
+    }
+    for lang, (status, months, running, partial, three, note) in shown_in.items():
+        app = open_page(
+            "scorecard", province="current-25", grain="month", period="2025-06-01", lang=lang
+        )
+        card = frame_by_column(app, months)
+        judged = card[card[status].isin((f"🕒 {running}", f"◔ {partial}"))]
+        assert len(judged) == 2  # Phú Thọ's online dossier rate, Hoà Bình's e-results
+        assert set(judged[months]) == {three}
+        assert not card[status].str.contains("✅|❌").any()
+        assert any(c.value.startswith(note) for c in app.caption)
+        # the plan table below says the same
+        targets = frame_by_column(app, "Năm kế hoạch" if lang == "vi" else "Plan year")
+        assert {running, partial} <= set(targets[status])
 
 
 def test_scorecard_says_where_targets_exist_when_none_apply(served: Path) -> None:
@@ -285,7 +342,7 @@ def test_scorecard_level_filter_trend_and_bottom_agencies(served: Path) -> None:
     card = frame_by_column(app, "Đánh giá")
     digitization = card[card["Chỉ tiêu"] == "Tỷ lệ số hóa hồ sơ, kết quả"].iloc[0]
     assert digitization["Chỉ tiêu kế hoạch (%)"] == "99,00 %"
-    assert digitization["Đánh giá"] == "❌ Chưa đạt"
+    assert digitization["Đánh giá"] == "🕒 Đang thực hiện"
     agencies = frame_by_column(app, "Cơ quan, đơn vị")
     expected = marts(
         served,
@@ -441,9 +498,20 @@ def test_index_page_ranking_groups_bands_and_what_was_not_computed(served: Path)
         select points from marts.fct_service_index where group_code = 'total'
           and province_code = '25' and period_start = '2025-08-01' and unit_basis = 'current'""",
     )
+    # a total with groups not computed: x of the y points that could be computed, no band
     assert metric(app, "Phú Thọ — Chỉ số phục vụ (QĐ 766), tổng điểm")[0] == (
-        f"{total:.2f}".replace(".", ",") + " / 100"
+        f"{total:.2f}".replace(".", ",") + " trên 64 điểm tính được"
     )
+    assert any(
+        c.value == "Xếp loại: **Không xếp loại (còn nhóm chưa tính được)**" for c in app.caption
+    )
+    assert metric(app, "Không xếp loại (còn nhóm chưa tính được)")[0] == "3"
+    assert [metric(app, band)[0] for band in ("Xuất sắc", "Tốt", "Khá", "Trung bình", "Yếu")] == [
+        "0"
+    ] * 5
+    ranking_points = frame_by_column(app, "Phiên bản phương pháp")["Điểm"]
+    assert all(p.endswith(" trên 64 điểm tính được") for p in ranking_points)
+    assert chart_spec(app, "index_ranking_chart")["layout"]["xaxis"]["title"]["text"] == "Điểm"
     app.selectbox(key="f_month").set_value("2025-09-01").run()
     assert app.query_params["month"] == "2025-09-01"
     assert app.subheader[0].value == "Xếp hạng tỉnh, thành phố — Tháng 9/2025"

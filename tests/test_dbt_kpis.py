@@ -8,7 +8,9 @@ One `dbt build` for the module (all dbt tests must pass on it too), then queries
 - roll-ups re-aggregate counts (agency -> level -> province -> nation);
 - the legacy -> current roll-up counts once (current basis = sum of predecessors; nation equal
   on both bases), across the 2025 restructuring too;
-- target attainment: met, not met and no data, Bình Định judged as legacy Bình Định;
+- target attainment: judged only on a complete year (Bình Định's June 2024 and Triệu Sơn's
+  January-June 2025 are incomplete), Bình Định judged as legacy Bình Định;
+- roll-ups name who reported (units_reporting / units_expected) and the sources they mix;
 - the 766 index on a hand-computed month.
 """
 
@@ -39,6 +41,7 @@ NAMES = {
     "25": "Tỉnh Phú Thọ",
     "52": "Tỉnh Bình Định",
     "64": "Tỉnh Gia Lai",
+    "45": "Tỉnh Quảng Trị",
 }
 
 
@@ -84,6 +87,13 @@ REPORTS = [
     # Bình Định (legacy 52 -> current Gia Lai 52) and legacy Gia Lai (64 -> 52), June 2024
     ("52", "month", "2024-06-01", "2024-06-30", "province", S, (0, 60, 40, 90, 0, 0, 10, 0, 0)),
     ("64", "month", "2024-06-01", "2024-06-30", "province", S, (0, 10, 90, 100, 0, 0, 0, 0, 0)),
+    # Triệu Sơn (a commune of legacy Quảng Trị 45), January-June 2025: its 2025 plan's year ends
+    # with the legacy era after six months, all on time and half online
+    *[
+        ("45", "month", f"2025-0{m}-01", f"2025-0{m}-{days}", "commune", "UBND xã Triệu Sơn",
+         (0, 5, 5, 4, 6, 0, 0, 0, 0))
+        for m, days in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30))
+    ],
 ]
 # fmt: on
 
@@ -152,6 +162,13 @@ DOSSIERS = [
     dossier("52", 1, S, "province", "2024-06-03 08:00", "2024-06-10 17:00", "2024-06-05 09:00",
             e=True),
     dossier("52", 2, S, "province", "2024-06-04 08:00", "2024-06-10 17:00", "2024-06-06 09:00"),
+    # Gia Lai today (52), July 2025: a fee-bearing dossier paid online, no payment transactions
+    # loaded: its online_payment_rate counts dossiers while Phú Thọ's counts transactions
+    {
+        **dossier("52", 3, S, "province", "2025-07-10 08:00", "2025-07-20 17:00",
+                  "2025-07-15 09:00", fee=True, amount=20_000, paid=True),
+        "province_name": "Tỉnh Gia Lai",
+    },
 ]
 # fmt: on
 PAYMENTS = [
@@ -467,25 +484,118 @@ def test_legacy_provinces_roll_up_to_their_successor_counting_each_dossier_once(
     )
 
 
-def test_target_attainment_met_missed_and_no_data(sql) -> None:
+def test_target_attainment_judges_only_a_complete_year(sql) -> None:
+    # Data end in October 2025. No unit here has a complete year, so nothing is met or missed:
+    # met / not met on complete years is the dbt unit test fct_target_attainment_judges_only_a_
+    # complete_year (dbt_project/models/marts/_marts_unit_tests.yml).
     rows = sql(
         "select plan_unit, kpi_code, applies_to_level, province_code, era, actual_pct, status, "
-        "round(gap_pp, 4), no_data_reason is not null from marts.fct_target_attainment "
+        "round(gap_pp, 4), months_covered, no_data_reason is not null "
+        "from marts.fct_target_attainment "
         "where plan_unit in ('Bình Định', 'Lâm Đồng') and applies_to_level = 'all' "
         "and kpi_code in ('online_dossier_rate', 'e_result_rate', 'online_payment_rate') "
         "order by plan_unit, kpi_code"
     )
+    # fmt: off
     assert rows == [
-        # legacy Bình Định 2024: 60 online of 100 new >= 55 (Gia Lai today would be 35 %)
-        ("Bình Định", "e_result_rate", "all", "52", "legacy", 50.0, "not_met", -50.0, False),
-        ("Bình Định", "online_dossier_rate", "all", "52", "legacy", 60.0, "met", 5.0, False),
+        # legacy Bình Định 2024 (judged as Bình Định, not Gia Lai today at 35 %): June only,
+        # 60 online of 100 new, 5 points above the target of 55: not a year's result
+        ("Bình Định", "e_result_rate", "all", "52", "legacy", 50.0, "incomplete", -50.0, 1, False),
+        ("Bình Định", "online_dossier_rate", "all", "52", "legacy", 60.0, "incomplete", 5.0, 1,
+         False),
         # no payment transactions and no fee-bearing dossiers: no data
-        ("Bình Định", "online_payment_rate", "all", "52", "legacy", None, "no_data", None, True),
-        ("Lâm Đồng", "online_dossier_rate", "all", "68", "legacy", None, "no_data", None, True),
-        ("Lâm Đồng", "online_payment_rate", "all", "68", "legacy", None, "no_data", None, True),
+        ("Bình Định", "online_payment_rate", "all", "52", "legacy", None, "no_data", None, None,
+         True),
+        ("Lâm Đồng", "online_dossier_rate", "all", "68", "legacy", None, "no_data", None, None,
+         True),
+        ("Lâm Đồng", "online_payment_rate", "all", "68", "legacy", None, "no_data", None, None,
+         True),
     ]
+    # fmt: on
+    # Triệu Sơn's 2025 targets: the commune's legacy 2025 ended on 30 June with six months, all
+    # on time (60 of 60 >= 99 %) and half online (30 of 60 >= 50 %): incomplete, never met
+    rows = sql(
+        "select kpi_code, numerator, denominator, status, months_covered, covered_from, "
+        "covered_to, data_loaded_until from marts.fct_target_attainment "
+        "where plan_unit = 'Triệu Sơn' and plan_year = 2025 "
+        "and kpi_code in ('on_time_rate', 'online_dossier_rate') order by kpi_code"
+    )
+    covered = (6, date(2025, 1, 1), date(2025, 6, 30), date(2025, 10, 31))
+    assert rows == [
+        ("on_time_rate", 60, 60, "incomplete", *covered),
+        ("online_dossier_rate", 30, 60, "incomplete", *covered),
+    ]
+    assert sql(
+        "select count(*) from marts.fct_target_attainment where status in ('met', 'not_met')"
+    ) == [(0,)]
     (count,) = sql("select count(*) from marts.fct_target_attainment")
     assert count == (38,)  # every row of plan_targets.csv
+
+
+def units(sql, grain, start, province, basis, kpi="on_time_rate", level="all"):
+    return sql(
+        "select units_reporting, units_expected, is_complete from marts.fct_kpi "
+        "where kpi_code = ? and period_grain = ? and period_start = ?::date "
+        "and province_code = ? and unit_basis = ? and level = ? and agency_code is null "
+        "and procedure_field is null",
+        [kpi, grain, start, province, basis, level],
+    )
+
+
+def test_a_roll_up_names_who_reported_and_is_complete_only_when_all_did(sql) -> None:
+    # current Phú Thọ (25) = Hoà Bình 17 + Phú Thọ 25 + Vĩnh Phúc 26 (legacy)
+    # Q2/2024: Hoà Bình's quarterly report only (legacy Phú Thọ and Vĩnh Phúc sent nothing):
+    # a whole quarter of one predecessor of three is not a complete province
+    assert sql(
+        "select is_complete from marts.fct_kpi where kpi_code = 'on_time_rate' "
+        "and period_grain = 'quarter' and period_start = '2024-04-01' and province_code = '25' "
+        "and unit_basis = 'current' and level = 'all' and procedure_field is null"
+    ) == [(False,)]
+    assert units(sql, "quarter", "2024-04-01", "25", "current") == [(1, 3, False)]
+    # Q1/2024: Hoà Bình's three months and Vĩnh Phúc's quarterly report; its level rows too
+    assert units(sql, "quarter", "2024-01-01", "25", "current") == [(2, 3, False)]
+    assert units(sql, "quarter", "2024-01-01", "25", "current", level="province") == [(2, 3, False)]
+    # as reported, Hoà Bình's Q1 is whole
+    assert units(sql, "quarter", "2024-01-01", "17", "reported") == [(1, 1, True)]
+    # Gia Lai today (52) in June 2024 = legacy Bình Định 52 + legacy Gia Lai 64, both reported
+    assert units(sql, "month", "2024-06-01", "52", "current", "online_dossier_rate") == [
+        (2, 2, True)
+    ]
+    # the nation in June 2024: 2 of the 63 provinces of the time
+    assert units(sql, "month", "2024-06-01", "VN", "reported", "online_dossier_rate") == [
+        (2, 63, False)
+    ]
+    # 2025 on the current basis: three predecessors (January-June) and Phú Thọ itself
+    # (July-October of twelve): none whole
+    assert units(sql, "year", "2025-01-01", "25", "current") == [(0, 4, False)]
+    # a KPI counts the units that have its source: satisfaction in July 2025 only in Phú Thọ
+    assert units(sql, "month", "2025-07-01", "VN", "current", "satisfaction_rate") == [
+        (1, 34, False)
+    ]
+    # agency rows keep their own months; units are for roll-ups
+    assert sql(
+        "select count(*) from marts.fct_kpi where agency_code is not null "
+        "and (units_reporting is not null or units_expected is not null)"
+    ) == [(0,)]
+
+
+def test_online_payment_rate_names_both_sources_where_a_roll_up_mixes_them(sql) -> None:
+    rows = sql(
+        "select province_code, count_source, numerator, denominator from marts.fct_kpi "
+        "where kpi_code = 'online_payment_rate' and period_grain = 'month' "
+        "and period_start = '2025-07-01' and unit_basis = 'current' and level = 'all' "
+        "and agency_code is null and procedure_field is null order by province_code"
+    )
+    assert rows == [
+        ("25", "payments", 2, 3),  # transactions: successful online t1, t4 of t1, t3, t4
+        ("52", "dossiers", 1, 1),  # no transactions: the fee-bearing dossier paid online
+        ("VN", "payments+dossiers", 3, 4),  # the nation adds both kinds of count
+    ]
+    # Phú Thọ's quarter has transactions in July only: one source
+    assert sql(
+        "select distinct count_source from marts.fct_kpi where kpi_code = 'online_payment_rate' "
+        "and province_code = '25' and period_grain = 'quarter'"
+    ) == [("payments",)]
 
 
 def test_the_766_index_on_a_hand_computed_month(sql) -> None:
@@ -510,8 +620,20 @@ def test_the_766_index_on_a_hand_computed_month(sql) -> None:
         "marts.fct_service_index where unit_basis = 'reported' and province_code = '25' "
         "and period_start = '2025-07-01' and group_code = 'total'"
     )
-    assert (normalized, band) == (69.34, "average")  # 56.858 of the 82 computable points
+    # 56.858 of the 82 points that could be computed: no band (normalized it would read 69.34,
+    # "average"; a sum out of 82 is not a score out of 100)
+    assert (normalized, band) == (69.34, None)
     assert "transparency" in reason
+    ((computable, basis),) = sql(
+        "select computed_max_points, band_basis from marts.fct_service_index "
+        "where unit_basis = 'reported' and province_code = '25' "
+        "and period_start = '2025-07-01' and group_code = 'total'"
+    )
+    assert computable == 82.0
+    assert basis.startswith("no band")
+    assert sql(
+        "select count(*) from marts.fct_service_index where band is not null and not computed"
+    ) == [(0,)]
     # August has no satisfaction survey: that group is not computed, never invented
     ((computed, points, why),) = sql(
         "select computed, points, not_computed_reason from marts.fct_service_index where "

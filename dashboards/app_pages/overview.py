@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, queries
+from dashboards.lib import charts, index_display, queries
 from dashboards.lib.filters import basis_filter, kpi_filter, period_filter
-from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_period, fmt_pp, kpi_name, label, t
+from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_period, fmt_pp, kpi_name, t
 from dashboards.lib.layout import chart, formatted, page, table
 
 INDEX = "index_766"
@@ -76,23 +76,27 @@ if rank_on == INDEX:
         st.info(t("no_data"))
         st.stop()
     month = max(in_period)
-    ranking = queries.index_ranking(month.isoformat(), basis)
+    ranking = index_display.ranking_columns(queries.index_ranking(month.isoformat(), basis))
     ranking["value_pct"] = ranking["points"]
     title = f"{t('index_total')} — {fmt_period('month', month)}"
     lower_is_better = False
+    scale = charts.POINTS
     shown = formatted(
         ranking,
         {
             "rank": (t("rank"), str),
             "province_name": (t("province"), str),
-            "points": (t("points"), lambda v: fmt_number(v, 2)),
-            "band": (t("band"), lambda v: label("band", v)),
+            "points_text": (t("points"), str),
+            "band_text": (t("band"), str),
         },
     )
+    if not ranking["computed"].fillna(False).all():
+        st.caption(t("index_partial_note"))
 else:
     ranking = queries.province_ranking(rank_on, period.grain, period.iso, basis)
     title = f"{kpi_name(catalog.loc[rank_on])} — {period.label}"
     lower_is_better = catalog.loc[rank_on, "direction"] == "lower_is_better"
+    scale = charts.PERCENT
     shown = formatted(
         ranking,
         {
@@ -109,11 +113,13 @@ with left:
     table(shown, ranking, "ranking", height=min(38 * len(ranking) + 40, 720))
 with right:
     chart(
-        charts.ranking_bar(ranking, "province_name", "value_pct", title, lower_is_better),
+        charts.ranking_bar(
+            ranking, "province_name", "value_pct", title, lower_is_better, scale=scale
+        ),
         ranking,
         "ranking_chart",
     )
 
 st.subheader(t("map"))
-chart(charts.province_map(ranking, era, title, lower_is_better), ranking, "map")
+chart(charts.province_map(ranking, era, title, lower_is_better, scale=scale), ranking, "map")
 st.caption(t("map_note"))

@@ -63,20 +63,32 @@ card = pd.DataFrame({"kpi_code": catalog.index})
 card["name"] = [kpi_name(catalog.loc[c]) for c in card["kpi_code"]]
 for column in ("numerator", "denominator", "value_pct"):
     card[column] = card["kpi_code"].map(values[column])
-for column in ("target_pct", "actual_pct", "status", "gap_pp", "plan_unit"):
+for column in ("target_pct", "actual_pct", "status", "gap_pp", "plan_unit", "months_covered"):
     card[column] = card["kpi_code"].map(this_year[column])
 card["status"] = card["status"].where(card["status"].notna(), "no_target")
 
 st.subheader(f"{t('page_scorecard')} — {period.label} · {label('level', level)}")
-met = int((card["status"] == "met").sum())
-not_met = int((card["status"] == "not_met").sum())
-no_data = int((card["status"] == "no_data").sum())
-stats = st.columns(4)
-stats[0].metric(t("status_met"), met)
-stats[1].metric(t("status_not_met"), not_met)
-stats[2].metric(t("status_no_data"), no_data)
-stats[3].metric(t("kpi"), int(card["value_pct"].notna().sum()))
-status_mark = {"met": "✅ ", "not_met": "❌ ", "no_data": "⚪ ", "no_target": ""}
+# met / not met only on a complete year (fct_target_attainment.status); a running year is
+# in progress, a year over with months missing is incomplete
+statuses = ("met", "not_met", "in_progress", "incomplete", "no_data")
+stats = st.columns(len(statuses) + 1)
+for column, status in zip(stats, statuses, strict=False):
+    column.metric(t(f"status_{status}"), int((card["status"] == status).sum()))
+stats[-1].metric(t("kpi"), int(card["value_pct"].notna().sum()))
+status_mark = {
+    "met": "✅ ",
+    "not_met": "❌ ",
+    "in_progress": "🕒 ",
+    "incomplete": "◔ ",
+    "no_data": "⚪ ",
+    "no_target": "",
+}
+
+
+def months_text(months: float | None) -> str:
+    return "—" if months is None or pd.isna(months) else t("months_of_year", months=int(months))
+
+
 shown = formatted(
     card,
     {
@@ -87,10 +99,13 @@ shown = formatted(
         "target_pct": (t("target"), fmt_pct),
         "actual_pct": (t("year_actual"), fmt_pct),
         "status": (t("status"), lambda s: status_mark.get(s, "") + label("status", s)),
+        "months_covered": (t("months_covered"), months_text),
         "gap_pp": (t("gap_pp"), fmt_pp),
     },
 )
 table(shown, card, "scorecard")
+if card["status"].isin(("in_progress", "incomplete")).any():
+    st.caption(t("status_note"))
 if this_year.empty:
     # Most provinces' plans are not in the warehouse yet: say where targets exist instead of
     # leaving an unexplained empty column.
@@ -120,6 +135,7 @@ if not targets.empty:
                 "target_pct": (t("target"), lambda v: fmt_pct(v, 0)),
                 "actual_pct": (t("year_actual"), fmt_pct),
                 "status": (t("status"), lambda s: label("status", s)),
+                "months_covered": (t("months_covered"), months_text),
                 "gap_pp": (t("gap_pp"), fmt_pp),
             },
         )

@@ -1,12 +1,13 @@
 """The 766-style composite index: total and band per province, the six groups, and which groups
-could not be computed from the loaded data and why (never invented)."""
+could not be computed from the loaded data and why (never invented). A total with a group not
+computed reads "x of the y points that could be computed" and has no band (lib/index_display)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, queries
+from dashboards.lib import charts, index_display, queries
 from dashboards.lib.filters import basis_filter, province_filter, url_select
 from dashboards.lib.i18n import fmt_number, fmt_period, label, language, t
 from dashboards.lib.layout import chart, formatted, page, table
@@ -35,10 +36,14 @@ st.subheader(f"{t('ranking')} — {fmt_period('month', pd.Timestamp(month).date(
 if ranking.empty:
     st.info(t("no_data"))
 else:
-    bands = ranking["band"].map(lambda b: label("band", b)).value_counts()
-    band_columns = st.columns(5)
+    ranking = index_display.ranking_columns(ranking)
+    band_columns = st.columns(6)
     for i, band in enumerate(("excellent", "good", "fair", "average", "weak")):
-        band_columns[i].metric(label("band", band), int(bands.get(label("band", band), 0)))
+        count = int((ranking["computed"].fillna(False) & (ranking["band"] == band)).sum())
+        band_columns[i].metric(label("band", band), count)
+    band_columns[5].metric(t("band_none"), int((~ranking["computed"].fillna(False)).sum()))
+    if not ranking["computed"].fillna(False).all():
+        st.caption(t("index_partial_note"))
     left, right = st.columns([3, 2])
     with left:
         table(
@@ -47,8 +52,8 @@ else:
                 {
                     "rank": (t("rank"), str),
                     "province_name": (t("province"), str),
-                    "points": (t("points"), lambda v: fmt_number(v, 2)),
-                    "band": (t("band"), lambda v: label("band", v)),
+                    "points_text": (t("points"), str),
+                    "band_text": (t("band"), str),
                     "method_version": (t("method_version"), str),
                 },
             ),
@@ -63,6 +68,7 @@ else:
                 "province_name",
                 "value_pct",
                 t("index_total"),
+                scale=charts.POINTS,
             ),
             ranking,
             "index_ranking_chart",
@@ -97,12 +103,13 @@ else:
     total = groups[groups["group_code"] == "total"]
     if not total.empty:
         row = total.iloc[0]
+        band = index_display.total_band(row["band"], row["computed"])
         st.metric(
             f"{province['short_name']} — {t('index_total')}",
-            f"{fmt_number(row['points'], 2)} / {fmt_number(row['max_points'])}",
-            help=label("band", row["band"]),
+            index_display.total_points(row["points"], row["computed"], row["computed_max_points"]),
+            help=band,
         )
-        st.caption(f"{t('band')}: **{label('band', row['band'])}**")
+        st.caption(f"{t('band')}: **{band}**")
     parts = groups[groups["group_code"] != "total"]
     table(
         formatted(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -11,10 +13,31 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from dashboards.lib.i18n import fmt_pct, language, t
+from dashboards.lib.i18n import fmt_number, fmt_pct, language, t
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 COLORSCALE = "RdYlGn"
+
+
+@dataclass(frozen=True)
+class ValueScale:
+    """What a chart's values are: how to print one, and the axis title and unit (translation keys
+    resolved at draw time, so the language is the page's)."""
+
+    text: Callable[[float | None], str]
+    title_key: str
+    unit_key: str | None = None
+
+    def title(self) -> str:
+        return t(self.title_key)
+
+    def unit(self) -> str:
+        return t(self.unit_key) if self.unit_key else "%"
+
+
+PERCENT = ValueScale(fmt_pct, "value_pct")
+# the 766 index: points, never a percent (a total may be out of fewer than 100 points)
+POINTS = ValueScale(lambda v: fmt_number(v, 2), "points", "points")
 
 
 def ranking_bar(
@@ -23,15 +46,17 @@ def ranking_bar(
     value_column: str,
     title: str,
     lower_is_better: bool = False,
+    scale: ValueScale | None = None,
 ) -> go.Figure:
     """Horizontal bars, best on top; no data shown as an empty bar with '—'."""
+    scale = scale or PERCENT
     ordered = frame.iloc[::-1]
     figure = go.Figure(
         go.Bar(
             x=ordered[value_column],
             y=ordered[name_column],
             orientation="h",
-            text=[fmt_pct(v) for v in ordered[value_column]],
+            text=[scale.text(v) for v in ordered[value_column]],
             textposition="auto",
             marker={
                 "color": ordered[value_column],
@@ -43,7 +68,7 @@ def ranking_bar(
     figure.update_layout(
         title=title,
         height=max(300, 22 * len(frame) + 80),
-        xaxis_title=t("value_pct"),
+        xaxis_title=scale.title(),
         yaxis_title=None,
     )
     return figure
@@ -120,12 +145,17 @@ def _rings(geometry: dict) -> tuple[list[float | None], list[float | None], floa
 
 
 def province_map(
-    frame: pd.DataFrame, era: str, title: str, lower_is_better: bool = False
+    frame: pd.DataFrame,
+    era: str,
+    title: str,
+    lower_is_better: bool = False,
+    scale: ValueScale | None = None,
 ) -> go.Figure:
     """A choropleth drawn as filled polygons on plain axes: no tiles, no network.
 
     `frame` has province_code, province_name, value_pct; provinces without a value are grey.
     """
+    scale = scale or PERCENT
     values = dict(zip(frame["province_code"], frame["value_pct"], strict=True))
     names = dict(zip(frame["province_code"], frame["province_name"], strict=True))
     known = [v for v in values.values() if v is not None and v == v]
@@ -156,7 +186,7 @@ def province_map(
                 mode="lines",
                 line={"color": "white", "width": 0.6},
                 hoveron="fills",
-                text=f"{name}: {fmt_pct(value) if has_value else t('no_data')}",
+                text=f"{name}: {scale.text(value) if has_value else t('no_data')}",
                 hoverinfo="text",
                 showlegend=False,
             )
@@ -175,7 +205,7 @@ def province_map(
                 "cmax": high,
                 "color": [low],
                 "showscale": True,
-                "colorbar": {"title": {"text": "%"}, "thickness": 12},
+                "colorbar": {"title": {"text": scale.unit()}, "thickness": 12},
             },
         )
     )

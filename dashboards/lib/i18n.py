@@ -201,6 +201,36 @@ _TEXT: dict[str, dict[str, str]] = {
     "column": {"vi": "Cột", "en": "Column"},
     "type": {"vi": "Kiểu", "en": "Type"},
     "description": {"vi": "Mô tả", "en": "Description"},
+    # honest index totals and target statuses (issue 12, items 5-6)
+    "index_partial_points": {
+        "vi": "{points} trên {of} điểm tính được",
+        "en": "{points} of the {of} points that could be computed",
+    },
+    "index_total_not_computed": {"vi": "Chưa tính được", "en": "Not computed"},
+    "band_none": {
+        "vi": "Không xếp loại (còn nhóm chưa tính được)",
+        "en": "No band (groups not computed)",
+    },
+    "index_partial_note": {
+        "vi": "Tổng điểm thiếu nhóm chưa tính được không phải thang 100 điểm: ghi là "
+        "“x trên y điểm tính được” và không xếp loại. Các tỉnh được xếp trước theo số điểm "
+        "tính được, sau đó theo điểm.",
+        "en": "A total with a group not computed is not a score out of 100: it reads "
+        "“x of the y points that could be computed” and has no band. Provinces are ranked "
+        "first on the points that could be computed, then on points.",
+    },
+    "status_in_progress": {"vi": "Đang thực hiện", "en": "In progress"},
+    "status_incomplete": {"vi": "Chưa đủ số liệu cả năm", "en": "Incomplete year"},
+    "months_covered": {"vi": "Số tháng có số liệu", "en": "Months covered"},
+    "months_of_year": {"vi": "{months}/12 tháng", "en": "{months} of 12 months"},
+    "status_note": {
+        "vi": "Chỉ đánh giá Đạt / Chưa đạt trên số liệu đủ cả năm. Năm chưa kết thúc: "
+        "“Đang thực hiện”; năm đã qua nhưng thiếu tháng (như năm 2025 của đơn vị cũ, chỉ đến "
+        "30/6): “Chưa đủ số liệu cả năm”. Chênh lệch tính trên các tháng đã có.",
+        "en": "Met / not met is judged on a complete year only. A year still running is "
+        "“in progress”; a year over but with months missing (such as a legacy unit's 2025, "
+        "which ends on 30 June) is “incomplete”. The gap is on the months covered.",
+    },
 }
 
 

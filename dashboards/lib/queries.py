@@ -132,11 +132,17 @@ def index_months(basis: str) -> pd.DataFrame:
 
 
 def index_ranking(month: str, basis: str) -> pd.DataFrame:
-    """The composite index's total per province for one month, ranked, with its band."""
+    """The composite index's total per province for one month, ranked, with its band.
+
+    A total with a group not computed is a sum out of fewer points (computed_max_points) and has
+    no band: totals out of more computable points rank first, so that 60 of 64 computable points
+    never outranks 70 of 82 as if both were out of 100."""
     return _q(
         """
-        select province_code, province_name, points, max_points, band, method_version,
-               rank() over (order by points desc nulls last) as rank
+        select province_code, province_name, points, max_points, computed, computed_max_points,
+               band, method_version,
+               rank() over (order by computed_max_points desc nulls last, points desc nulls last)
+                   as rank
         from marts.fct_service_index
         where group_code = 'total' and period_start = ?::date and unit_basis = ?
           and province_code <> 'VN'
@@ -173,7 +179,7 @@ def target_attainment(province_codes: tuple[str, ...], eras: tuple[str, ...]) ->
         f"""
         select plan_unit, province_code, province_name, era, plan_year, kpi_code,
                applies_to_level, comparator, target_pct, numerator, denominator, actual_pct,
-               status, gap_pp, source_seed
+               status, gap_pp, months_covered, covered_from, covered_to, source_seed
         from marts.fct_target_attainment
         where {pairs}
         order by plan_year desc, kpi_code, applies_to_level
@@ -294,7 +300,7 @@ def index_groups(province_code: str, month: str, basis: str) -> pd.DataFrame:
     return _q(
         """
         select group_code, group_name_vi, group_name_en, max_points, points, computed,
-               not_computed_reason, band, method_version
+               computed_max_points, not_computed_reason, band, method_version
         from marts.fct_service_index
         where province_code = ? and period_start = ?::date and unit_basis = ?
         order by group_code = 'total', max_points desc, group_code
@@ -311,7 +317,7 @@ def index_not_computed(month: str, basis: str) -> pd.DataFrame:
                count(*) as provinces
         from marts.fct_service_index
         where period_start = ?::date and unit_basis = ? and not computed
-          and province_code <> 'VN'
+          and province_code <> 'VN' and group_code <> 'total'
         group by all
         order by group_code, not_computed_reason
         """,
@@ -322,7 +328,7 @@ def index_not_computed(month: str, basis: str) -> pd.DataFrame:
 def index_trend(province_code: str, basis: str) -> pd.DataFrame:
     return _q(
         """
-        select period_start, points, band
+        select period_start, points, computed, computed_max_points, band
         from marts.fct_service_index
         where province_code = ? and unit_basis = ? and group_code = 'total'
         order by period_start

@@ -64,6 +64,8 @@
         'payment_rate_events': 'flow',
         'payment_rate_numerator': 'flow',
         'payment_rate_denominator': 'flow',
+        'payment_rate_transaction_rows': 'flow',
+        'payment_rate_dossier_rows': 'flow',
         'satisfaction_rows': 'flow',
         'responses': 'flow',
         'satisfied_responses': 'flow',

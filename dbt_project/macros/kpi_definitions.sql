@@ -217,6 +217,20 @@
     ]) }}
 {% endmacro %}
 
+{#-
+    KPIs whose counts come from one of two sources, per unit and month: the KPI's `present`
+    column -> (source, row counter) pairs. fct_kpi's count_source names the source, or both
+    joined by '+' where a roll-up (a quarter, a nation) mixes them.
+-#}
+{% macro count_source_rows() %}
+    {{ return({
+        'flow_rows': [('portal_report', 'flow_report_rows'), ('dossiers', 'flow_dossier_rows')],
+        'payment_rate_events': [
+            ('payments', 'payment_rate_transaction_rows'), ('dossiers', 'payment_rate_dossier_rows'),
+        ],
+    }) }}
+{% endmacro %}
+
 {#- A ratio in percent; a zero denominator is "no data" (null), never 0 or 100. -#}
 {% macro pct(numerator, denominator) -%}
     case when ({{ denominator }}) > 0 then round(100.0 * ({{ numerator }}) / ({{ denominator }}), 6) end

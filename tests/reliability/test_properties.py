@@ -281,6 +281,10 @@ KEY_TYPES = {
 }  # fmt: skip
 
 
+# int_kpi_units' rows are whole provinces and periods
+UNIT_ROW_EXCLUDED = {"agency_code", "level", "procedure_field", "months_covered", "is_complete"}
+
+
 def count_columns(sql: str) -> list[str]:
     """The count columns fct_kpi reads from int_kpi_counts, as dbt compiled them."""
     match = COUNTS_CTE.search(sql)
@@ -319,6 +323,13 @@ def test_kpi_roll_ups_add_counts_and_take_the_ratio_last(fct_kpi_sql: str, data)
         con.execute(f"create schema warehouse.{schema}")
     definition = [f"{k} {t}" for k, t in KEY_TYPES.items()] + [f"{c} bigint" for c in columns]
     con.execute(f"create table warehouse.intermediate.int_kpi_counts ({', '.join(definition)})")
+    # who reported (int_kpi_units): not under test here, an empty table leaves the counts alone
+    units = sorted(set(re.findall(r"units\.(units_\w+)", fct_kpi_sql)))
+    unit_keys = [f"{k} {t}" for k, t in KEY_TYPES.items() if k not in UNIT_ROW_EXCLUDED]
+    con.execute(
+        "create table warehouse.intermediate.int_kpi_units "
+        f"({', '.join(unit_keys + [f'{c} bigint' for c in units])})"
+    )
     con.execute(
         "create table warehouse.marts.dim_province as select '17' as province_code, "
         "'legacy' as era, 'Tỉnh Hòa Bình' as province_name"

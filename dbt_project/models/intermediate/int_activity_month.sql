@@ -7,7 +7,10 @@
 -- the code valid on their own date (their contracts check it), and stg_payments resolves it.
 {%- set columns = activity_columns() %}
 {#- payment-rate columns are computed per transaction, not summed like the others -#}
-{%- set payment_rate_columns = ['payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator'] %}
+{%- set payment_rate_columns = [
+    'payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator',
+    'payment_rate_transaction_rows', 'payment_rate_dossier_rows',
+] %}
 
 with
 
@@ -319,7 +322,12 @@ select
     case
         when payment_source.has_transactions then summed.payments_successful
         else summed.fee_dossiers
-    end as payment_rate_denominator
+    end as payment_rate_denominator,
+    -- which basis the row's payment-rate counts use (fct_kpi's count_source adds these up)
+    (payment_source.has_transactions and summed.payment_transactions > 0)::int
+        as payment_rate_transaction_rows,
+    (not payment_source.has_transactions and summed.fee_dossiers > 0)::int
+        as payment_rate_dossier_rows
 from summed
 inner join payment_source
     on

@@ -5,8 +5,11 @@
 -- Counts are rolled up first (int_kpi_counts did time and basis) and the ratio is taken last.
 -- Flow KPIs (received / resolved / in progress) come from the monthly report where the province
 -- has one for the month, else from dossier records (count_source says which).
+-- Roll-ups say who reported (int_kpi_units): units_reporting of units_expected provinces, and
+-- is_complete only when all of them reported the KPI's source in every month of the period.
 {%- set kpis = kpi_definitions() %}
 {%- set columns = all_count_columns() %}
+{%- set present_columns = kpis | map(attribute='present') | unique | list %}
 
 with
 
@@ -62,12 +65,34 @@ counts as (
     ),
 {% endfor %}
 
-rolled as (
+unioned as (
 
     {% for grain in grains %}
         select * from {{ grain }}
         {{ "union all" if not loop.last }}
     {% endfor %}
+
+),
+
+rolled as (
+
+    -- roll-ups (no agency) say who reported: int_kpi_units, per source
+    select
+        unioned.*,
+        units.units_expected,
+    {% for column in present_columns %}
+        units.units_reporting_{{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
+    from unioned
+    left join {{ ref('int_kpi_units') }} as units
+        on
+            unioned.agency_code is null
+            and unioned.unit_basis = units.unit_basis
+            and unioned.period_grain = units.period_grain
+            and unioned.period_start = units.period_start
+            and unioned.period_end = units.period_end
+            and unioned.province_code = units.province_code
+            and unioned.era = units.era
 
 ),
 
@@ -87,16 +112,21 @@ kpis as (
             procedure_field,
             months_covered,
             is_complete,
-            {%- if kpi.present == 'flow_rows' %}
+            units_expected,
+            {%- set split = count_source_rows().get(kpi.present) %}
+            {%- if split %}
+                {%- set first, first_rows = split[0] %}
+                {%- set second, second_rows = split[1] %}
                 case
-                    when flow_report_rows > 0 and flow_dossier_rows > 0
-                        then 'portal_report+dossiers'
-                    when flow_report_rows > 0 then 'portal_report'
-                    else 'dossiers'
+                    when {{ first_rows }} > 0 and {{ second_rows }} > 0
+                        then '{{ first }}+{{ second }}'
+                    when {{ first_rows }} > 0 then '{{ first }}'
+                    else '{{ second }}'
                 end as count_source,
             {%- else %}
                 '{{ kpi.source }}' as count_source,
             {%- endif %}
+            units_reporting_{{ kpi.present }} as units_reporting,
             ({{ kpi.numerator }})::bigint as numerator,
             ({{ kpi.denominator }})::bigint as denominator
         from rolled
@@ -105,6 +135,7 @@ kpis as (
     {% endfor %}
 
 ),
+
 
 provinces as (
 
@@ -138,7 +169,16 @@ select
     {{ pct('kpis.numerator', 'kpis.denominator') }} as value_pct,
     kpis.count_source,
     kpis.months_covered,
-    kpis.is_complete
+    kpis.units_reporting,
+    kpis.units_expected,
+    -- an agency is complete on its own months; a roll-up also needs every unit it is made of
+    case
+        when kpis.agency_code is not null then kpis.is_complete
+        else
+            kpis.is_complete
+            and coalesce(kpis.units_expected > 0, false)
+            and kpis.units_reporting = kpis.units_expected
+    end as is_complete
 from kpis
 left join provinces
     on kpis.province_code = provinces.province_code and kpis.era = provinces.era

@@ -4,8 +4,10 @@
 -- A sub-indicator's points: linear = max_points x rate / 100; capped = max_points x
 -- min(rate / full_at_pct, 1). A group is computed only when every sub-indicator has data for the
 -- province and month; otherwise points are null and not_computed_reason says what is missing.
--- The total sums the computed groups; computed only when all groups are. Its band is read on
--- points_normalized = 100 x points / max points of the computed groups (band_basis says so).
+-- The total sums the computed groups; computed only when all groups are. computed_max_points is
+-- what the computed groups could give: a total with a group not computed reads "x of the y points
+-- that could be computed" and has NO band (it is not a score out of 100; ranking provinces on it
+-- compares different sums). Only a computed total gets a band (on its points out of 100).
 with
 
 method as (
@@ -169,8 +171,9 @@ banded as (
             select bands.band
             from {{ ref('ref_index_bands') }} as bands
             where
-                bands.method_version = normalized.method_version
-                and normalized.points_normalized >= bands.min_points
+                normalized.computed
+                and bands.method_version = normalized.method_version
+                and normalized.points >= bands.min_points
             order by bands.min_points desc
             limit 1
         ) as band
@@ -192,6 +195,7 @@ select
     points,
     computed,
     not_computed_reason,
+    case when computed then max_points end as computed_max_points,
     null::varchar as band,
     null::double as points_normalized,
     null::varchar as band_basis,
@@ -214,11 +218,15 @@ select
     points,
     computed,
     not_computed_reason,
+    computed_max_points,
     band,
     points_normalized,
     case
         when computed then 'points out of 100'
-        else 'normalized over the computed groups (' || computed_max_points || ' points)'
+        else
+            'no band: groups not computed (points of the '
+            || coalesce(computed_max_points, 0)
+            || ' that could be computed)'
     end as band_basis,
     method_version
 from banded

@@ -3,8 +3,14 @@
 -- it, as it was in the plan year (seed ref_plan_units: Bình Định's 2024 targets use legacy Bình
 -- Định's 2024 data though Bình Định is part of Gia Lai today). The year row of fct_kpi is used
 -- (cut at 30 June for a legacy unit in 2025); months_covered says how much of the year it holds.
--- status: met / not_met / no_data (KPI not measured by the warehouse, or no data for the unit and
--- year); gap_pp = actual - target in percentage points (null without data).
+-- status: a target is judged (met / not_met) only on a complete year: twelve months of data,
+-- every unit reported, and the year over in the loaded data. Otherwise:
+--   in_progress: the unit's year (its part of 2025 for a legacy unit) ends after the last month
+--     loaded (data_loaded_until): the year is still running;
+--   incomplete: the year is over but its data covers fewer than 12 months (months_covered,
+--     covered_from..covered_to), e.g. a legacy unit's 2025 (January-June at most);
+--   no_data: KPI not measured by the warehouse, or no data for the unit and year.
+-- gap_pp = actual - target in percentage points, on the months covered (null without data).
 with
 
 targets as (
@@ -48,10 +54,11 @@ units as (
 
 ),
 
-actuals as (
+kpi_rows as (
 
     select
         kpi_code,
+        period_grain,
         province_code,
         era,
         level,
@@ -63,12 +70,70 @@ actuals as (
         denominator,
         value_pct,
         months_covered,
+        is_complete,
         count_source
     from {{ ref('fct_kpi') }}
     where
         unit_basis = 'reported'
-        and period_grain = 'year'
         and procedure_field is null
+
+),
+
+loaded as (
+
+    select max(period_end) as data_loaded_until
+    from kpi_rows
+    where period_grain = 'month'
+
+),
+
+coverage as (
+
+    -- the first and last day of the year the unit's data covers (months and quarterly reports)
+    select
+        kpi_code,
+        province_code,
+        era,
+        level,
+        agency_code,
+        plan_year,
+        min(period_start) as covered_from,
+        max(period_end) as covered_to
+    from kpi_rows
+    where period_grain in ('month', 'quarter')
+    group by all
+
+),
+
+actuals as (
+
+    select
+        kpi_rows.kpi_code,
+        kpi_rows.province_code,
+        kpi_rows.era,
+        kpi_rows.level,
+        kpi_rows.agency_code,
+        kpi_rows.plan_year,
+        kpi_rows.period_start,
+        kpi_rows.period_end,
+        kpi_rows.numerator,
+        kpi_rows.denominator,
+        kpi_rows.value_pct,
+        kpi_rows.months_covered,
+        kpi_rows.is_complete,
+        kpi_rows.count_source,
+        coverage.covered_from,
+        coverage.covered_to
+    from kpi_rows
+    left join coverage
+        on
+            kpi_rows.kpi_code = coverage.kpi_code
+            and kpi_rows.province_code = coverage.province_code
+            and kpi_rows.era = coverage.era
+            and kpi_rows.level = coverage.level
+            and kpi_rows.agency_code is not distinct from coverage.agency_code
+            and kpi_rows.plan_year = coverage.plan_year
+    where kpi_rows.period_grain = 'year'
 
 ),
 
@@ -86,6 +151,9 @@ matched as (
         actuals.denominator,
         actuals.value_pct as actual_pct,
         actuals.months_covered,
+        actuals.is_complete,
+        actuals.covered_from,
+        actuals.covered_to,
         actuals.count_source
     from targets
     left join units
@@ -129,11 +197,16 @@ select
     matched.actual_period_start,
     matched.actual_period_end,
     matched.months_covered,
+    matched.covered_from,
+    matched.covered_to,
+    loaded.data_loaded_until,
     matched.numerator,
     matched.denominator,
     matched.actual_pct,
     case
         when matched.actual_pct is null then 'no_data'
+        when matched.actual_period_end > loaded.data_loaded_until then 'in_progress'
+        when matched.months_covered < 12 or not matched.is_complete then 'incomplete'
         when matched.comparator = '>=' and matched.actual_pct >= matched.target_pct then 'met'
         when matched.comparator = '>' and matched.actual_pct > matched.target_pct then 'met'
         when matched.comparator = '<=' and matched.actual_pct <= matched.target_pct then 'met'
@@ -153,6 +226,7 @@ select
     matched.kpi_meaning,
     matched.note as unit_note
 from matched
+cross join loaded
 left join {{ ref('dim_kpi') }} as kpis
     on matched.kpi_code = kpis.kpi_code
 left join {{ ref('dim_province') }} as provinces
