@@ -131,3 +131,38 @@ else:
         findings,
         "reconciliation",
     )
+
+# early warning (issue 14): flags on suspicious submissions (marts.fct_anomalies)
+st.subheader(t("anomalies"))
+st.caption(t("anomalies_caption"))
+flags = queries.anomalies()
+if flags.empty:
+    st.success(t("none_found"))
+else:
+    st.caption(
+        " · ".join(
+            f"{label('severity', severity)}: {fmt_number(count)}"
+            for severity, count in flags["severity"].value_counts().items()
+        )
+    )
+    table(
+        formatted(
+            flags,
+            {
+                "month_start": (
+                    t("month"),
+                    lambda v: fmt_date(v.date() if hasattr(v, "date") else v),
+                ),
+                "province_name": (t("province"), lambda v: v if isinstance(v, str) else "—"),
+                "agency_name": (t("agency"), lambda v: v if isinstance(v, str) else "—"),
+                "rule": (t("rule"), lambda v: label("anomaly", v)),
+                "kpi_code": (t("kpi"), lambda v: v if isinstance(v, str) else "—"),
+                "observed": (t("observed"), lambda v: fmt_number(v, 2)),
+                "expected": (t("expected"), lambda v: fmt_number(v, 2)),
+                "severity": (t("severity"), lambda v: "⚠ " + label("severity", v)),
+                "detail": (t("detail"), str),
+            },
+        ),
+        flags,
+        "anomalies",
+    )

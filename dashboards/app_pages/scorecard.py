@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboards.lib import charts, queries
 from dashboards.lib.filters import kpi_filter, level_filter, period_filter, province_filter
+from dashboards.lib.forecast import forecast_section
 from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_pp, kpi_name, label, t
 from dashboards.lib.layout import chart, formatted, page, table
 
@@ -49,6 +50,16 @@ else:
     ]
     units = ((code, *predecessors["province_code"]), ("current", *["legacy"] * len(predecessors)))
 targets = queries.target_attainment(*units)
+# Where each target stands (fct_target_forecast): met / not met only once its year is over,
+# else on track / at risk / off track from the year-end forecast.
+standing = queries.target_forecast(*units)
+targets = targets.drop(columns=["status", "actual_pct"]).merge(
+    standing.drop(columns=["province_code", "era", "comparator", "target_pct"]),
+    on=["plan_unit", "plan_year", "kpi_code", "applies_to_level"],
+    how="left",
+)
+targets["status"] = targets["status"].fillna("no_data")
+targets.loc[targets["judgement"] != "year_over", "gap_pp"] = None
 this_year = targets[
     (targets["plan_year"] == period.start.year) & (targets["applies_to_level"] == level)
 ]
@@ -63,20 +74,28 @@ card = pd.DataFrame({"kpi_code": catalog.index})
 card["name"] = [kpi_name(catalog.loc[c]) for c in card["kpi_code"]]
 for column in ("numerator", "denominator", "value_pct"):
     card[column] = card["kpi_code"].map(values[column])
-for column in ("target_pct", "actual_pct", "status", "gap_pp", "plan_unit"):
+for column in (
+    "target_pct", "actual_pct", "status", "gap_pp", "plan_unit", "forecast_pct",
+    "interval_low_pct", "interval_high_pct",
+):  # fmt: skip
     card[column] = card["kpi_code"].map(this_year[column])
 card["status"] = card["status"].where(card["status"].notna(), "no_target")
 
-st.subheader(f"{t('page_scorecard')} — {period.label} · {label('level', level)}")
-met = int((card["status"] == "met").sum())
-not_met = int((card["status"] == "not_met").sum())
-no_data = int((card["status"] == "no_data").sum())
-stats = st.columns(4)
-stats[0].metric(t("status_met"), met)
-stats[1].metric(t("status_not_met"), not_met)
-stats[2].metric(t("status_no_data"), no_data)
-stats[3].metric(t("kpi"), int(card["value_pct"].notna().sum()))
-status_mark = {"met": "✅ ", "not_met": "❌ ", "no_data": "⚪ ", "no_target": ""}
+flagged = code in queries.flagged_provinces(
+    period.start.isoformat(), period.end.isoformat(), basis, str(province["era"])
+)
+marker = " ⚠" if flagged else ""
+st.subheader(f"{t('page_scorecard')} — {period.label} · {label('level', level)}{marker}")
+if flagged:
+    st.warning(t("anomaly_flagged_here", unit=province["short_name"]))
+shown_statuses = ("met", "not_met", "on_track", "at_risk", "off_track", "no_data")
+stats = st.columns(len(shown_statuses))
+for column, status in zip(stats, shown_statuses, strict=True):
+    column.metric(label("status", status), int((card["status"] == status).sum()))
+status_mark = {
+    "met": "✅ ", "not_met": "❌ ", "no_data": "⚪ ", "no_target": "",
+    "on_track": "🟢 ", "at_risk": "🟠 ", "off_track": "🔴 ",
+}  # fmt: skip
 shown = formatted(
     card,
     {
@@ -85,12 +104,16 @@ shown = formatted(
         "numerator": (t("numerator"), fmt_number),
         "denominator": (t("denominator"), fmt_number),
         "target_pct": (t("target"), fmt_pct),
+        "forecast_pct": (t("forecast_pct"), fmt_pct),
         "actual_pct": (t("year_actual"), fmt_pct),
         "status": (t("status"), lambda s: status_mark.get(s, "") + label("status", s)),
         "gap_pp": (t("gap_pp"), fmt_pp),
     },
 )
 table(shown, card, "scorecard")
+running = standing[standing["judgement"] == "year_running"]
+if not running.empty:
+    st.caption(t("running_year_note", year=int(running["plan_year"].iloc[0])))
 if this_year.empty:
     # Most provinces' plans are not in the warehouse yet: say where targets exist instead of
     # leaving an unexplained empty column.
@@ -118,12 +141,17 @@ if not targets.empty:
                 ),
                 "applies_to_level": (t("level"), lambda v: label("level", v)),
                 "target_pct": (t("target"), lambda v: fmt_pct(v, 0)),
+                "judgement": (t("judgement"), lambda v: label("judgement", v)),
+                "forecast_pct": (t("forecast_pct"), fmt_pct),
+                "benchmark_pct": (t("benchmark"), fmt_pct),
                 "actual_pct": (t("year_actual"), fmt_pct),
-                "status": (t("status"), lambda s: label("status", s)),
+                "status": (t("status"), lambda s: status_mark.get(s, "") + label("status", s)),
                 "gap_pp": (t("gap_pp"), fmt_pp),
             },
         )
         table(shown_targets, targets, "plan_targets")
+
+forecast_section(code, basis, standing, catalog)
 
 st.subheader(t("trend"))
 kpi = kpi_filter(default="online_dossier_rate")
