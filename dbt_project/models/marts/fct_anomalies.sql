@@ -12,8 +12,9 @@
 --   report_not_reconciled: fct_reconciliation finds the report and its dossiers differ;
 --   missing_report: a month inside the province's span without its monthly report (its KPIs then
 --     come from dossier records); late_report: a month's report loaded after a later month's;
---   extreme_share: a rate exactly 0 or 100 % over at least 30 where the unit's usual rate (kept
---     within 1-99 %) makes that implausible (probability < 1 in 10,000 at that count).
+--   extreme_share: a rate exactly 0 or 100 % over at least 30 where the unit's usual rate (the
+--     median of its 6 months either side, kept within 1-99 %) makes that implausible
+--     (probability < 1 in 10,000 at that count).
 -- severity: high / medium / low by score (see each rule). Reported basis (provinces as they were).
 {%- set rate_kpis = ['online_dossier_rate', 'on_time_rate'] %}
 {%- set large_count = 30 %}
@@ -379,8 +380,11 @@ unit_shares as (
         period_start as month_start,
         numerator,
         denominator,
+        -- the unit's usual rate around that month (rates ramp up: not the whole history's)
         median(numerator / denominator) over (
             partition by kpi_code, province_code, era, agency_code
+            order by period_start
+            range between interval 6 month preceding and interval 6 month following
         ) as usual_rate
     from {{ ref('fct_kpi') }}
     where
