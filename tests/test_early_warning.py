@@ -171,3 +171,37 @@ def test_forecasts_cover_the_running_year_and_never_settle_it(build) -> None:
         "from marts.fct_forecast_backtest where unit_basis = 'current'",
     )
     assert years_tested == [2024, 2025] and earliest_cutoff == 6
+
+
+def test_publish_serves_the_early_warning_marts_and_the_pages_show_them(
+    build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real publish copies the new marts to serving.duckdb, and the pages read them there:
+    the scorecard's forecast section and the data status page's flags, on real built data."""
+    from pipelines.lib.publish import publish
+    from tests.test_dashboard import frame_by_column, open_page
+
+    database, _, _ = build
+    root = tmp_path / "data"
+    result = publish(database, root / "warehouse" / "serving.duckdb", force=True)
+    assert result.published
+    for table in (
+        "fct_kpi_forecast", "fct_target_forecast", "fct_forecast_backtest", "fct_anomalies",
+        "dim_forecast_method",
+    ):  # fmt: skip
+        assert result.table_rows[f"marts.{table}"] > 0, table
+    ((forecast_rows,),) = query(
+        database,
+        "select count(*) from marts.fct_kpi_forecast where province_code = '25' "
+        "and unit_basis = 'current'",
+    )
+    monkeypatch.setenv("CCHC_DATA_DIR", str(root))
+    scorecard = open_page(
+        "scorecard", province="current-25", grain="month", period="2026-03-01", level="all"
+    )
+    assert any(h.value == "Dự báo cuối năm 2026" for h in scorecard.subheader)
+    assert len(frame_by_column(scorecard, "Khoảng 80 % (%)")) == forecast_rows > 10
+    assert any("sai số tuyệt đối trung bình" in c.value for c in scorecard.caption)
+    ((flag_rows,),) = query(database, "select count(*) from marts.fct_anomalies")
+    status = open_page("data_status")
+    assert len(frame_by_column(status, "Mức độ")) == min(flag_rows, 500)

@@ -54,3 +54,19 @@
         {{ alias }}.{{ column }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#-
+    Join condition: `rows` (fct_kpi-like rows) are the plan unit `unit`'s: its commune agency's
+    rows when the plan is a commune's own, else the province-wide rows of the target's level
+    (`unit_level`, e.g. 'targets.applies_to_level'), as fct_target_attainment matches them.
+-#}
+{% macro is_plan_unit_row(unit, rows, unit_level) -%}
+    (
+        ({{ unit }}.agency_code is not null and {{ unit }}.agency_code = {{ rows }}.agency_code)
+        or (
+            {{ unit }}.agency_code is null
+            and {{ rows }}.agency_code is null
+            and {{ unit_level }} = {{ rows }}.level
+        )
+    )
+{%- endmacro %}

@@ -61,14 +61,7 @@ plan_unit_months as (
         on
             months.province_code = plan_units.province_code
             and months.era = plan_units.era
-            and (
-                (plan_units.agency_code is not null and months.agency_code = plan_units.agency_code)
-                or (
-                    plan_units.agency_code is null
-                    and months.agency_code is null
-                    and months.level = plan_units.level
-                )
-            )
+            and {{ is_plan_unit_row('plan_units', 'months', 'plan_units.level') }}
     where months.unit_basis = 'reported'
 
 ),

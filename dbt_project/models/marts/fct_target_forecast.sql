@@ -95,14 +95,7 @@ path_starts as (
             judged.kpi_code = complete_years.kpi_code
             and judged.province_code = complete_years.province_code
             and judged.era = complete_years.era
-            and (
-                (judged.agency_code is not null and judged.agency_code = complete_years.agency_code)
-                or (
-                    judged.agency_code is null
-                    and complete_years.agency_code is null
-                    and judged.applies_to_level = complete_years.level
-                )
-            )
+            and {{ is_plan_unit_row('judged', 'complete_years', 'judged.applies_to_level') }}
             and complete_years.actual_year < year(judged.as_of_month)
     where judged.judgement = 'years_ahead'
     qualify complete_years.actual_year = max(complete_years.actual_year) over (
@@ -150,14 +143,7 @@ with_forecast as (
             and judged.kpi_code = forecasts.kpi_code
             and judged.province_code = forecasts.province_code
             and judged.era = forecasts.era
-            and (
-                (judged.agency_code is not null and judged.agency_code = forecasts.agency_code)
-                or (
-                    judged.agency_code is null
-                    and forecasts.agency_code is null
-                    and judged.applies_to_level = forecasts.level
-                )
-            )
+            and {{ is_plan_unit_row('judged', 'forecasts', 'judged.applies_to_level') }}
 
 )
 
