@@ -82,8 +82,8 @@ def method_explanation() -> None:
     version = str(method["method_version"].iloc[0])
     lines = [f"**{label('method_case', row.method_case)}** — {getattr(row, column)}"
              for row in method.itertuples()]  # fmt: skip
-    with st.expander(f"{t('forecast_method')} ({t('method_version')}: {version})"):
-        st.markdown("\n\n".join(lines))
+    st.markdown(f"**{t('forecast_method')}** ({t('method_version')}: {version})")
+    st.markdown("\n\n".join(lines))
 
 
 def backtest_summary() -> None:
