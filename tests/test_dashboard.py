@@ -523,6 +523,9 @@ def test_data_status_lists_anomaly_flags(served: Path) -> None:
     assert flags["Mức độ"].tolist()[:2] == ["⚠ Cao", "⚠ Cao"]
     assert "Khối lượng bất thường" in set(flags["Quy tắc"])
     assert "Báo cáo không khớp hồ sơ" in set(flags["Quy tắc"])
+    # KPI names and the legacy mark in the page's language, not codes
+    assert "Tỷ lệ cấp kết quả điện tử" in set(flags["Chỉ tiêu"])
+    assert "Tỉnh Hoà Bình (cũ)" in set(flags["Tỉnh, thành phố"])
 
 
 def test_a_flagged_province_month_carries_a_marker(served: Path) -> None:

@@ -281,7 +281,6 @@ _TEXT: dict[str, dict[str, str]] = {
     "severity_low": {"vi": "Thấp", "en": "Low"},
     "observed": {"vi": "Ghi nhận", "en": "Observed"},
     "expected": {"vi": "Kỳ vọng", "en": "Expected"},
-    "detail": {"vi": "Chi tiết", "en": "Detail"},
     "anomaly_volume_outlier": {"vi": "Khối lượng bất thường", "en": "Volume outlier"},
     "anomaly_rate_outlier": {"vi": "Tỷ lệ bất thường", "en": "Rate outlier"},
     "anomaly_restructuring_jump": {
