@@ -538,6 +538,14 @@ def test_a_flagged_province_month_carries_a_marker(served: Path) -> None:
     )
     assert any(h.value.endswith("⚠") for h in flagged.subheader)
     assert any("dấu hiệu bất thường" in w.value for w in flagged.warning)
+    # the agency whose June report does not reconcile is marked among Hoà Bình's agencies
+    hoa_binh = open_page(
+        "scorecard", province="legacy-17", grain="month", period="2025-06-01", level="all"
+    )
+    agencies = frame_by_column(hoa_binh, "Cơ quan, đơn vị")
+    marked = dict(zip(agencies["Cơ quan, đơn vị"], agencies["⚠"], strict=True))
+    assert marked["Sở province 1 – Hoà Bình"] == "⚠"
+    assert list(marked.values()).count("⚠") == 1
     # a low-severity flag (Phú Thọ, September) gives no marker
     quiet = open_page(
         "scorecard", province="current-25", grain="month", period="2025-09-01", level="all"

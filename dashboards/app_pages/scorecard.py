@@ -202,5 +202,9 @@ else:
             "denominator": (t("denominator"), fmt_number),
         },
     )
+    flagged_here = queries.flagged_agencies(period.start.isoformat(), period.end.isoformat())
+    if flagged_here & set(agencies["agency_code"]):
+        shown_agencies["⚠"] = ["⚠" if c in flagged_here else "" for c in agencies["agency_code"]]
+        st.caption(t("anomaly_marker_note"))
     table(shown_agencies, agencies, "bottom_agencies")
     del lower

@@ -556,3 +556,16 @@ def flagged_provinces(start: str, end: str, basis: str, era: str) -> set[str]:
         (basis, start, end, basis, era),
     )
     return set(frame["province_code"].dropna())
+
+
+def flagged_agencies(start: str, end: str) -> set[str]:
+    """Agencies with a medium or high flag in [start, end] (agency codes carry their era)."""
+    frame = _q(
+        """
+        select distinct agency_code from marts.fct_anomalies
+        where agency_code is not null and month_start between ?::date and ?::date
+          and severity in ('high', 'medium')
+        """,
+        (start, end),
+    )
+    return set(frame["agency_code"])
