@@ -484,6 +484,101 @@ def _service_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _early_warning(con: duckdb.DuckDBPyConnection) -> None:
+    """Issue 14's marts, hand-known: as of September 2025 the current era's 2025 runs (Phú Thọ's
+    targets are judged on the forecast: online 78,5 % in [76, 81] vs 80 -> at risk, communes'
+    digitization 95 % in [93, 97] vs 99 -> off track, satisfaction without forecast -> no data),
+    legacy Hoà Bình's 2025 ended in June (its target is met or not on the actual). Back-test:
+    cutoff 6 errors 2 and 1 pp (MAE 1,5), cutoff 9 error 0,5 pp. Flags: Tây Ninh (current) August
+    2025 volume (high), Hoà Bình June 2025 reconciliation (high), Phú Thọ September 2025 a
+    low-severity share (no marker)."""
+    con.execute(
+        """
+        create table marts.fct_kpi_forecast as
+        select kpi_code, 'current' as unit_basis, '25' as province_code,
+               'Tỉnh Phú Thọ' as province_name, 'current' as era, 'all' as level,
+               null::varchar as agency_code, 2025 as forecast_year,
+               date '2025-09-01' as observed_through, 9 as months_observed,
+               3 as months_to_come, 'seasonal_trend' as method_case,
+               'forecast-v1' as method_version, value_so_far_pct::double as value_so_far_pct,
+               null::double as numerator_so_far, null::double as denominator_so_far,
+               null::double as numerator_forecast, null::double as denominator_forecast,
+               forecast_pct::double as forecast_pct,
+               interval_low_pct::double as interval_low_pct,
+               interval_high_pct::double as interval_high_pct
+        from (values
+            ('online_dossier_rate', 77.9, 78.5, 76.0, 81.0),
+            ('digitization_rate', 94.0, 95.0, 93.0, 97.0),
+            ('on_time_rate', 98.1, 98.2, 97.6, 98.8)
+        ) f(kpi_code, value_so_far_pct, forecast_pct, interval_low_pct, interval_high_pct)
+        """
+    )
+    con.execute(
+        """
+        create table marts.fct_target_forecast as
+        select row_number() over (order by t.province_code, t.kpi_code) as target_id,
+               t.plan_unit, 'province' as plan_unit_level, t.province_code, t.province_name,
+               t.era, null::varchar as agency_code, t.plan_year, t.kpi_code,
+               t.applies_to_level, t.comparator, t.target_pct,
+               case when t.era = 'legacy' then 'year_over' else 'year_running' end as judgement,
+               date '2025-09-01' as as_of_month,
+               f.forecast_year, f.observed_through, f.months_observed, f.method_case,
+               f.method_version, f.numerator_forecast, f.denominator_forecast,
+               f.forecast_pct, f.interval_low_pct, f.interval_high_pct,
+               null::integer as path_start_year, null::double as path_start_pct,
+               case when t.era = 'current' then t.target_pct end as benchmark_pct,
+               case when t.era = 'legacy' then t.actual_pct end as actual_pct,
+               t.months_covered,
+               case when t.era = 'legacy' then t.status
+                    when f.forecast_pct is null then 'no_data'
+                    when f.interval_low_pct >= t.target_pct then 'on_track'
+                    when f.interval_high_pct < t.target_pct then 'off_track'
+                    else 'at_risk' end as status
+        from marts.fct_target_attainment t
+        left join marts.fct_kpi_forecast f
+          on t.era = 'current' and f.province_code = t.province_code
+         and f.kpi_code = t.kpi_code
+        """
+    )
+    method = pd.read_csv(SEEDS / "ref_forecast_method.csv").assign(is_current=True)
+    con.register("method", method)
+    con.execute("create table marts.dim_forecast_method as select * from method")
+    con.execute(
+        """
+        create table marts.fct_forecast_backtest as
+        select kpi_code, 'current' as unit_basis, province_code, 'current' as era,
+               'all' as level, null::varchar as agency_code, 2024 as forecast_year,
+               cutoff_month, cutoff_month as months_observed, 'first_year' as method_case,
+               'forecast-v1' as method_version, forecast_pct, interval_low_pct,
+               interval_high_pct, actual_pct, forecast_pct - actual_pct as error_pp,
+               abs(forecast_pct - actual_pct) as abs_error_pp,
+               actual_pct between interval_low_pct and interval_high_pct as within_interval
+        from (values
+            ('online_dossier_rate', '25', 6, 62.0, 60.0, 64.0, 60.0),
+            ('online_dossier_rate', '01', 6, 70.0, 69.5, 70.5, 71.0),
+            ('online_dossier_rate', '25', 9, 60.5, 59.0, 62.0, 60.0)
+        ) b(kpi_code, province_code, cutoff_month, forecast_pct, interval_low_pct,
+            interval_high_pct, actual_pct)
+        """
+    )
+    con.execute(
+        """
+        create table marts.fct_anomalies as
+        select a.*, p.province_name, null::varchar as agency_name
+        from (values
+            ('80', 'current', null, date '2025-08-01', 'volume_outlier', null, 2400.0, 800.0,
+             22.0, 'high', 'dossiers received vs the unit''s usual share'),
+            ('17', 'legacy', 'L17-P1', date '2025-06-01', 'report_not_reconciled', null,
+             30000.0, 29950.0, 50.0, 'high', 'largest difference in received_online'),
+            ('25', 'current', null, date '2025-09-01', 'extreme_share', 'e_result_rate',
+             100.0, 99.2, 4.5, 'low', 'exactly 100 % of 1300')
+        ) a(province_code, era, agency_code, month_start, rule, kpi_code, observed, expected,
+            score, severity, detail)
+        left join marts.dim_province p on a.province_code = p.province_code and a.era = p.era
+        """
+    )
+
+
 def build_serving_db(path: Path) -> Path:
     """Write a serving.duckdb with every docs/marts.md table; returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -570,6 +665,7 @@ def build_serving_db(path: Path) -> Path:
                and a.level = t.applies_to_level and a.plan_year = t.plan_year and a.era = t.era
             """
         )
+        _early_warning(con)
         con.register("service_index", _service_index(con))
         con.execute("create table marts.fct_service_index as select * from service_index")
         con.execute(

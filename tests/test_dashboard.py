@@ -114,7 +114,8 @@ def test_overview_ranks_63_era_provinces_before_july_and_successors_on_current_b
     ranking = frame_by_column(app, "Hạng")
     assert len(ranking) == 6  # the fixture's six legacy provinces
     hoa_binh = ranking[ranking["Tỉnh, thành phố"] == "Tỉnh Hoà Bình"].iloc[0]
-    assert hoa_binh.tolist()[2:] == ["94,24 %", "72.901", "77.354"]
+    # the last column marks Hoà Bình's June, which its reconciliation flags
+    assert hoa_binh.tolist()[2:] == ["94,24 %", "72.901", "77.354", "⚠"]
     expected = [
         name
         for (name,) in marts(
@@ -213,7 +214,7 @@ def test_english_switch_and_english_number_format(served: Path) -> None:
     assert app.title[0].value == "Overview"
     ranking = frame_by_column(app, "Rank")
     hoa_binh = ranking[ranking["Province"] == "Tỉnh Hoà Bình"].iloc[0]
-    assert hoa_binh.tolist()[2:] == ["94.24 %", "72,901", "77,354"]
+    assert hoa_binh.tolist()[2:] == ["94.24 %", "72,901", "77,354", "⚠"]
     assert app.subheader[0].value == "National indicators — Jun 2025"
 
 
@@ -256,26 +257,29 @@ def test_scorecard_of_a_current_province_carries_its_legacy_history(served: Path
     online = card[card["Chỉ tiêu"] == "Tỷ lệ hồ sơ trực tuyến"].iloc[0]
     assert online["Tỷ lệ (%)"] == vi_pct(pct)
     assert (online["Tử số"], online["Mẫu số"]) == (vi_int(num), vi_int(den))
-    ((target, actual, gap),) = marts(
+    ((target,),) = marts(
         served,
         """
-        select target_pct, actual_pct, gap_pp from marts.fct_target_attainment
+        select target_pct from marts.fct_target_attainment
         where province_code = '25' and kpi_code = 'online_dossier_rate'""",
     )
     assert online["Chỉ tiêu kế hoạch (%)"] == vi_pct(target)
-    assert online["Thực hiện cả năm (%)"] == vi_pct(actual)
-    # 2025 is still running (data to September): in progress, not "not met", with its months
-    assert online["Đánh giá"] == "🕒 Đang thực hiện"
+    # 2025 runs for a current province (data to September): judged on the year-end forecast
+    # (78,50 % in [76, 81] against 80), never met / not met, no year actual nor gap yet; the
+    # months the attainment covers are shown
+    assert online["Dự báo cuối năm (%)"] == "78,50 %"
+    assert online["Thực hiện cả năm (%)"] == "—"
+    assert online["Đánh giá"] == "🟠 Có nguy cơ không đạt"
     assert online["Số tháng có số liệu"] == "3/12 tháng"
-    assert online["Chênh lệch (điểm %)"] == f"−{vi_pct(abs(gap))[:-2]}"
+    assert online["Chênh lệch (điểm %)"] == "—"
     # Hoà Bình's own 2025 plan shows under its successor: its year ended on 30 June
     e_result = card[card["Chỉ tiêu"] == "Tỷ lệ cấp kết quả điện tử"].iloc[0]
     assert e_result["Đánh giá"] == "◔ Chưa đủ số liệu cả năm"
     assert e_result["Chênh lệch (điểm %)"] == "+24,04"
     satisfaction = card[card["Chỉ tiêu"] == "Mức độ hài lòng"].iloc[0]
     assert satisfaction["Đánh giá"] == "⚪ Chưa có số liệu"
-    # met, not met, in progress, incomplete, no data
-    assert [m.value for m in app.metric][:5] == ["0", "0", "1", "1", "1"]
+    # met, not met, incomplete, on track, at risk, off track, no data
+    assert [m.value for m in app.metric][:7] == ["0", "0", "1", "0", "1", "0", "1"]
     assert not [i for i in app.info if "chưa đặt chỉ tiêu" in i.value]
 
 
@@ -342,7 +346,8 @@ def test_scorecard_level_filter_trend_and_bottom_agencies(served: Path) -> None:
     card = frame_by_column(app, "Đánh giá")
     digitization = card[card["Chỉ tiêu"] == "Tỷ lệ số hóa hồ sơ, kết quả"].iloc[0]
     assert digitization["Chỉ tiêu kế hoạch (%)"] == "99,00 %"
-    assert digitization["Đánh giá"] == "🕒 Đang thực hiện"
+    # 2025 runs: off track on the forecast (95 % in [93, 97] against 99), not "not met"
+    assert digitization["Đánh giá"] == "🔴 Chệch hướng"
     agencies = frame_by_column(app, "Cơ quan, đơn vị")
     expected = marts(
         served,
@@ -515,3 +520,101 @@ def test_index_page_ranking_groups_bands_and_what_was_not_computed(served: Path)
     app.selectbox(key="f_month").set_value("2025-09-01").run()
     assert app.query_params["month"] == "2025-09-01"
     assert app.subheader[0].value == "Xếp hạng tỉnh, thành phố — Tháng 9/2025"
+
+
+# --------------------------------------------------------------------------- early warning
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("level", ["all", "commune"])
+def test_a_target_whose_year_runs_is_never_shown_as_met_or_not_met(
+    served: Path, lang: str, level: str
+) -> None:
+    """Phú Thọ's 2025 targets while 2025 runs (data to September): forecast statuses only, in
+    the card and in the list of every target; Hoà Bình's 2025 (legacy, over in June) is met."""
+    app = open_page(
+        "scorecard", province="current-25", grain="month", period="2025-09-01", level=level,
+        lang=lang,
+    )  # fmt: skip
+    status = "Đánh giá" if lang == "vi" else "Status"
+    met, not_met = ("Đạt", "Chưa đạt") if lang == "vi" else ("Met", "Not met")
+    card = frame_by_column(app, status)
+    plan = "Năm kế hoạch" if lang == "vi" else "Plan year"
+    unit = "Tỉnh, thành phố" if lang == "vi" else "Province"
+    targets = frame_by_column(app, plan)
+    running = targets[(targets[plan] == "2025") & (targets[unit] == "Phú Thọ")]
+    assert len(running) == 3
+
+    def words(shown: object) -> set[str]:  # the status without its mark
+        return {str(s).split(" ", 1)[-1] for s in shown}
+
+    assert not words(running[status]) & {met, not_met}
+    assert all(s.startswith(("🟠", "🔴", "⚪")) for s in running[status])
+    assert words(targets[targets[unit] == "Hoà Bình"][status]) == {met}
+    shown_in_card = set(card[status])
+    if level == "commune":
+        assert shown_in_card & {"🔴 Chệch hướng", "🔴 Off track"}
+    assert words(shown_in_card) & {met, not_met} <= {met}  # only Hoà Bình's (2025 over) is met
+
+
+def test_scorecard_shows_the_forecast_its_method_and_its_back_test_error(served: Path) -> None:
+    app = open_page(
+        "scorecard", province="current-25", grain="month", period="2025-09-01", level="all"
+    )
+    assert any(h.value == "Dự báo cuối năm 2025" for h in app.subheader)
+    forecast = frame_by_column(app, "Khoảng 80 % (%)")
+    online = forecast[forecast["Chỉ tiêu"] == "Tỷ lệ hồ sơ trực tuyến"].iloc[0]
+    assert online["Dự báo cuối năm (%)"] == "78,50 %"
+    assert online["Khoảng 80 % (%)"] == "76,00 % – 81,00 %"
+    assert online["Đánh giá"] == "🟠 Có nguy cơ không đạt"
+    assert online["Mốc so sánh (%)"] == "80,00 %"
+    # the method in two sentences, as the seed writes it
+    ((explanation,),) = marts(
+        served,
+        "select explanation_vi from marts.dim_forecast_method where method_case = 'seasonal_trend'",
+    )
+    assert any(explanation in m.value for m in app.markdown)
+    # back-test by hand: errors 2, 1 (cutoff 6) and 0,5 (cutoff 9) -> MAE 1,17; the intervals
+    # held 2 of 3 actuals; the worst cutoff's P90 is 1,9
+    (caption,) = [c.value for c in app.caption if "sai số tuyệt đối trung bình" in c.value]
+    assert "3 dự báo" in caption and "1,17 điểm %" in caption
+    assert "1,90 điểm %" in caption and "67 %" in caption
+    errors = frame_by_column(app, "Lập cuối tháng")
+    assert errors["Sai số TB (điểm %)"].tolist() == ["1,50", "0,50"]
+
+
+def test_data_status_lists_anomaly_flags(served: Path) -> None:
+    app = open_page("data_status")
+    flags = frame_by_column(app, "Mức độ")
+    assert len(flags) == 3
+    assert flags["Mức độ"].tolist()[:2] == ["⚠ Cao", "⚠ Cao"]
+    assert "Khối lượng bất thường" in set(flags["Quy tắc"])
+    assert "Báo cáo không khớp hồ sơ" in set(flags["Quy tắc"])
+    # KPI names and the legacy mark in the page's language, not codes
+    assert "Tỷ lệ cấp kết quả điện tử" in set(flags["Chỉ tiêu"])
+    assert "Tỉnh Hoà Bình (cũ)" in set(flags["Tỉnh, thành phố"])
+
+
+def test_a_flagged_province_month_carries_a_marker(served: Path) -> None:
+    overview = open_page(grain="month", period="2025-08-01", basis="current")
+    ranking = frame_by_column(overview, "Hạng")
+    marked = dict(zip(ranking["Tỉnh, thành phố"], ranking["⚠"], strict=True))
+    assert marked["Tỉnh Tây Ninh"] == "⚠" and marked["Tỉnh Phú Thọ"] == ""
+    flagged = open_page(
+        "scorecard", province="current-80", grain="month", period="2025-08-01", level="all"
+    )
+    assert any(h.value.endswith("⚠") for h in flagged.subheader)
+    assert any("dấu hiệu bất thường" in w.value for w in flagged.warning)
+    # the agency whose June report does not reconcile is marked among Hoà Bình's agencies
+    hoa_binh = open_page(
+        "scorecard", province="legacy-17", grain="month", period="2025-06-01", level="all"
+    )
+    agencies = frame_by_column(hoa_binh, "Cơ quan, đơn vị")
+    marked = dict(zip(agencies["Cơ quan, đơn vị"], agencies["⚠"], strict=True))
+    assert marked["Sở province 1 – Hoà Bình"] == "⚠"
+    assert list(marked.values()).count("⚠") == 1
+    # a low-severity flag (Phú Thọ, September) gives no marker
+    quiet = open_page(
+        "scorecard", province="current-25", grain="month", period="2025-09-01", level="all"
+    )
+    assert not any(h.value.endswith("⚠") for h in quiet.subheader)

@@ -22,6 +22,12 @@ REQUIRED = {
     "marts.dim_province": {"province_key"},
     "marts.fct_service_index": {"group_code"},
     "marts.fct_target_attainment": {"status"},
+    # early warning (issue 14): the scorecard and data status read these
+    "marts.fct_target_forecast": {"status", "judgement"},
+    "marts.fct_kpi_forecast": {"forecast_pct"},
+    "marts.fct_forecast_backtest": {"abs_error_pp"},
+    "marts.dim_forecast_method": {"explanation_vi"},
+    "marts.fct_anomalies": {"severity"},
 }
 
 
@@ -55,4 +61,12 @@ def test_overview_on_a_pipeline_build(data_dir: DataPaths) -> None:
     row = ranking[ranking["Tỉnh, thành phố"].str.contains("Hoà Bình|Hòa Bình")].iloc[0]
     assert row["Tỷ lệ (%)"] == "94,24 %"
     assert (row["Tử số"], row["Mẫu số"]) == ("72.901", "77.354")
+    # one quarter of one province: no year runs, nothing to forecast; the scorecard says so
+    scorecard = AppTest.from_file(APP, default_timeout=60)
+    scorecard.switch_page("app_pages/scorecard.py")
+    for key, value in {"province": "legacy-17", "grain": "quarter", "period": "2023-01-01"}.items():
+        scorecard.query_params[key] = value
+    scorecard.run()
+    assert not scorecard.exception, scorecard.exception
+    assert any("Không có dự báo" in i.value for i in scorecard.info)
     db.READER.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.lib import queries
-from dashboards.lib.i18n import fmt_date, fmt_number, label, t
+from dashboards.lib.i18n import fmt_date, fmt_number, kpi_name, label, t
 from dashboards.lib.layout import formatted, page, table
 
 if not page("page_status"):
@@ -130,4 +130,51 @@ else:
         ),
         findings,
         "reconciliation",
+    )
+
+# early warning (issue 14): flags on suspicious submissions (marts.fct_anomalies); the model's
+# English `detail` note stays in the downloads, every shown word is translated
+st.subheader(t("anomalies"))
+st.caption(t("anomalies_caption"))
+flags = queries.anomalies()
+if flags.empty:
+    st.success(t("none_found"))
+else:
+    st.caption(
+        " · ".join(
+            f"{label('severity', severity)}: {fmt_number(count)}"
+            for severity, count in flags["severity"].value_counts().items()
+        )
+    )
+    catalog = queries.kpi_catalog().set_index("kpi_code")
+    legacy = {"legacy": t("legacy_suffix"), "current": ""}
+    flags = flags.assign(
+        province_label=[
+            f"{name}{legacy.get(era, '')}" if isinstance(name, str) else "—"
+            for name, era in zip(flags["province_name"], flags["era"], strict=True)
+        ],
+        kpi_label=[
+            kpi_name(catalog.loc[code]) if code in catalog.index else "—"
+            for code in flags["kpi_code"]
+        ],
+    )
+    table(
+        formatted(
+            flags,
+            {
+                "month_start": (
+                    t("month"),
+                    lambda v: fmt_date(v.date() if hasattr(v, "date") else v),
+                ),
+                "province_label": (t("province"), str),
+                "agency_name": (t("agency"), lambda v: v if isinstance(v, str) else "—"),
+                "rule": (t("rule"), lambda v: label("anomaly", v)),
+                "kpi_label": (t("kpi"), str),
+                "observed": (t("observed"), lambda v: fmt_number(v, 2)),
+                "expected": (t("expected"), lambda v: fmt_number(v, 2)),
+                "severity": (t("severity"), lambda v: "⚠ " + label("severity", v)),
+            },
+        ),
+        flags,
+        "anomalies",
     )

@@ -107,6 +107,11 @@ else:
             "denominator": (t("denominator"), fmt_number),
         },
     )
+# a province whose figures for the period carry anomaly flags gets a marker in the table
+flagged = queries.flagged_provinces(period.start.isoformat(), period.end.isoformat(), basis, era)
+if flagged:
+    shown["⚠"] = ["⚠" if code in flagged else "" for code in ranking["province_code"]]
+    st.caption(t("anomaly_marker_note"))
 st.caption(f"{len(ranking)} {t('provinces_count')} · {t('basis_' + basis)}")
 left, right = st.columns([3, 2])
 with left:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboards.lib import charts, queries
 from dashboards.lib.filters import kpi_filter, level_filter, period_filter, province_filter
+from dashboards.lib.forecast import forecast_section
 from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_pp, kpi_name, label, t
 from dashboards.lib.layout import chart, formatted, page, table
 
@@ -49,6 +50,16 @@ else:
     ]
     units = ((code, *predecessors["province_code"]), ("current", *["legacy"] * len(predecessors)))
 targets = queries.target_attainment(*units)
+# Where each target stands (fct_target_forecast): met / not met only once its year is over,
+# else on track / at risk / off track from the year-end forecast.
+standing = queries.target_forecast(*units)
+targets = targets.drop(columns=["status", "actual_pct"]).merge(
+    standing.drop(columns=["province_code", "era", "comparator", "target_pct"]),
+    on=["plan_unit", "plan_year", "kpi_code", "applies_to_level"],
+    how="left",
+)
+targets["status"] = targets["status"].fillna("no_data")
+targets.loc[targets["judgement"] != "year_over", "gap_pp"] = None
 this_year = targets[
     (targets["plan_year"] == period.start.year) & (targets["applies_to_level"] == level)
 ]
@@ -63,31 +74,35 @@ card = pd.DataFrame({"kpi_code": catalog.index})
 card["name"] = [kpi_name(catalog.loc[c]) for c in card["kpi_code"]]
 for column in ("numerator", "denominator", "value_pct"):
     card[column] = card["kpi_code"].map(values[column])
-for column in ("target_pct", "actual_pct", "status", "gap_pp", "plan_unit", "months_covered"):
+for column in (
+    "target_pct", "actual_pct", "status", "gap_pp", "plan_unit", "months_covered",
+    "forecast_pct", "interval_low_pct", "interval_high_pct",
+):  # fmt: skip
     card[column] = card["kpi_code"].map(this_year[column])
 card["status"] = card["status"].where(card["status"].notna(), "no_target")
 
-st.subheader(f"{t('page_scorecard')} — {period.label} · {label('level', level)}")
-# met / not met only on a complete year (fct_target_attainment.status); a running year is
-# in progress, a year over with months missing is incomplete
-statuses = ("met", "not_met", "in_progress", "incomplete", "no_data")
-stats = st.columns(len(statuses) + 1)
-for column, status in zip(stats, statuses, strict=False):
-    column.metric(t(f"status_{status}"), int((card["status"] == status).sum()))
-stats[-1].metric(t("kpi"), int(card["value_pct"].notna().sum()))
+flagged = code in queries.flagged_provinces(
+    period.start.isoformat(), period.end.isoformat(), basis, str(province["era"])
+)
+marker = " ⚠" if flagged else ""
+st.subheader(f"{t('page_scorecard')} — {period.label} · {label('level', level)}{marker}")
+if flagged:
+    st.warning(t("anomaly_flagged_here", unit=province["short_name"]))
+# met / not met only on a complete year (fct_target_attainment); a year over with months or
+# units missing is incomplete; a running year is on track / at risk / off track (forecast)
+shown_statuses = ("met", "not_met", "incomplete", "on_track", "at_risk", "off_track", "no_data")
+stats = st.columns(len(shown_statuses))
+for column, status in zip(stats, shown_statuses, strict=True):
+    column.metric(label("status", status), int((card["status"] == status).sum()))
 status_mark = {
-    "met": "✅ ",
-    "not_met": "❌ ",
-    "in_progress": "🕒 ",
-    "incomplete": "◔ ",
-    "no_data": "⚪ ",
-    "no_target": "",
-}
+    "met": "✅ ", "not_met": "❌ ", "no_data": "⚪ ", "no_target": "",
+    "on_track": "🟢 ", "at_risk": "🟠 ", "off_track": "🔴 ",
+    "in_progress": "🕒 ", "incomplete": "◔ ",
+}  # fmt: skip
 
 
 def months_text(months: float | None) -> str:
     return "—" if months is None or pd.isna(months) else t("months_of_year", months=int(months))
-
 
 shown = formatted(
     card,
@@ -97,6 +112,7 @@ shown = formatted(
         "numerator": (t("numerator"), fmt_number),
         "denominator": (t("denominator"), fmt_number),
         "target_pct": (t("target"), fmt_pct),
+        "forecast_pct": (t("forecast_pct"), fmt_pct),
         "actual_pct": (t("year_actual"), fmt_pct),
         "status": (t("status"), lambda s: status_mark.get(s, "") + label("status", s)),
         "months_covered": (t("months_covered"), months_text),
@@ -106,6 +122,9 @@ shown = formatted(
 table(shown, card, "scorecard")
 if card["status"].isin(("in_progress", "incomplete")).any():
     st.caption(t("status_note"))
+running = standing[standing["judgement"] == "year_running"]
+if not running.empty:
+    st.caption(t("running_year_note", year=int(running["plan_year"].iloc[0])))
 if this_year.empty:
     # Most provinces' plans are not in the warehouse yet: say where targets exist instead of
     # leaving an unexplained empty column.
@@ -133,13 +152,18 @@ if not targets.empty:
                 ),
                 "applies_to_level": (t("level"), lambda v: label("level", v)),
                 "target_pct": (t("target"), lambda v: fmt_pct(v, 0)),
+                "judgement": (t("judgement"), lambda v: label("judgement", v)),
+                "forecast_pct": (t("forecast_pct"), fmt_pct),
+                "benchmark_pct": (t("benchmark"), fmt_pct),
                 "actual_pct": (t("year_actual"), fmt_pct),
-                "status": (t("status"), lambda s: label("status", s)),
+                "status": (t("status"), lambda s: status_mark.get(s, "") + label("status", s)),
                 "months_covered": (t("months_covered"), months_text),
                 "gap_pp": (t("gap_pp"), fmt_pp),
             },
         )
         table(shown_targets, targets, "plan_targets")
+
+forecast_section(code, basis, standing, catalog)
 
 st.subheader(t("trend"))
 kpi = kpi_filter(default="online_dossier_rate")
@@ -190,5 +214,9 @@ else:
             "denominator": (t("denominator"), fmt_number),
         },
     )
+    flagged_here = queries.flagged_agencies(period.start.isoformat(), period.end.isoformat())
+    if flagged_here & set(agencies["agency_code"]):
+        shown_agencies["⚠"] = ["⚠" if c in flagged_here else "" for c in agencies["agency_code"]]
+        st.caption(t("anomaly_marker_note"))
     table(shown_agencies, agencies, "bottom_agencies")
     del lower

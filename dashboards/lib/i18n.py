@@ -231,6 +231,106 @@ _TEXT: dict[str, dict[str, str]] = {
         "“in progress”; a year over but with months missing (such as a legacy unit's 2025, "
         "which ends on 30 June) is “incomplete”. The gap is on the months covered.",
     },
+    # early warning (issue 14): year-end forecasts, target status through the year, anomaly flags
+    "status_on_track": {"vi": "Đúng hướng", "en": "On track"},
+    "status_at_risk": {"vi": "Có nguy cơ không đạt", "en": "At risk"},
+    "status_off_track": {"vi": "Chệch hướng", "en": "Off track"},
+    "forecast_section": {"vi": "Dự báo cuối năm {year}", "en": "Year-end forecast {year}"},
+    "forecast_pct": {"vi": "Dự báo cuối năm (%)", "en": "Year-end forecast (%)"},
+    "forecast_interval": {"vi": "Khoảng 80 % (%)", "en": "80 % interval (%)"},
+    "so_far_pct": {"vi": "Từ đầu năm (%)", "en": "Year to date (%)"},
+    "months_observed": {"vi": "Số tháng đã có", "en": "Months observed"},
+    "benchmark": {"vi": "Mốc so sánh (%)", "en": "Benchmark (%)"},
+    "judgement": {"vi": "Cách đánh giá", "en": "Judged"},
+    "judgement_year_over": {"vi": "Năm đã kết thúc", "en": "Year over"},
+    "judgement_year_running": {"vi": "Năm đang diễn ra", "en": "Year running"},
+    "judgement_years_ahead": {
+        "vi": "Chỉ tiêu năm sau: so với lộ trình đều",
+        "en": "Later year: against the straight path",
+    },
+    "method_case_seasonal_trend": {"vi": "Mùa vụ + xu hướng", "en": "Seasonality + trend"},
+    "method_case_first_year": {"vi": "Năm đầu (đơn giản)", "en": "First year (simple)"},
+    "method_case_stock": {"vi": "Chỉ số trạng thái", "en": "State KPI"},
+    "forecast_method": {"vi": "Phương pháp dự báo", "en": "Forecast method"},
+    "forecast_none": {
+        "vi": "Không có dự báo cho đơn vị này: năm của nó đã kết thúc hoặc chưa có số liệu.",
+        "en": "No forecast for this unit: its year is over or it has no data.",
+    },
+    "running_year_note": {
+        "vi": "Năm {year} chưa kết thúc: chỉ tiêu của năm này được đánh giá theo dự báo "
+        "(đúng hướng / có nguy cơ / chệch hướng), không bao giờ là đạt / chưa đạt.",
+        "en": "{year} is not over: its targets are judged on the forecast (on track / at risk "
+        "/ off track), never met / not met.",
+    },
+    "backtest_title": {
+        "vi": "Độ chính xác của phương pháp trên các năm đã qua",
+        "en": "How accurate the method was on past years",
+    },
+    "backtest_caption": {
+        "vi": "Dự báo lập vào cuối mỗi tháng từ tháng 6 của các năm đã kết thúc, so với kết quả "
+        "thực tế cả năm ({forecasts} dự báo, các tỉnh): sai số tuyệt đối trung bình {mae} điểm %, "
+        "90 % số dự báo sai không quá {p90} điểm %; khoảng 80 % chứa kết quả thực tế {coverage} "
+        "số lần.",
+        "en": "Forecasts made at the end of each month from June in the years now over, against "
+        "the actual year ({forecasts} forecasts, provinces): mean absolute error {mae} pp, 90 % "
+        "of them within {p90} pp; the 80 % interval held the actual {coverage} of the time.",
+    },
+    "backtest_none": {
+        "vi": "Chưa có năm đã kết thúc nào để kiểm chứng phương pháp.",
+        "en": "No year is over yet to test the method on.",
+    },
+    "cutoff_month": {"vi": "Lập cuối tháng", "en": "Made at end of month"},
+    "mae_pp": {"vi": "Sai số TB (điểm %)", "en": "Mean abs. error (pp)"},
+    "p90_pp": {"vi": "Sai số P90 (điểm %)", "en": "P90 error (pp)"},
+    "coverage": {"vi": "Khoảng 80 % chứa thực tế", "en": "Interval held the actual"},
+    "forecasts": {"vi": "Số dự báo", "en": "Forecasts"},
+    "anomalies": {
+        "vi": "Dấu hiệu bất thường trong số liệu gửi lên",
+        "en": "Suspicious submissions (anomaly flags)",
+    },
+    "anomalies_caption": {
+        "vi": "Theo tỉnh (và cơ quan) và tháng: khối lượng hay tỷ lệ lệch xa lịch sử của chính "
+        "đơn vị, bước nhảy khi đổi hệ thống hay tại 01/7/2025, báo cáo không khớp hồ sơ, thiếu "
+        "hay nộp muộn, tỷ lệ đúng 0 % hoặc 100 % trên số lượng lớn.",
+        "en": "Per province (and agency) and month: volume or rate far from the unit's own "
+        "history, a jump at a change of system or at 1 July 2025, a report that does not "
+        "reconcile with its dossiers, a missing or late month, a share of exactly 0 or 100 % "
+        "over a large count.",
+    },
+    "anomaly_marker_note": {
+        "vi": "⚠ = đơn vị và tháng có dấu hiệu bất thường (xem trang Tình trạng dữ liệu).",
+        "en": "⚠ = unit and month flagged as suspicious (see the Data status page).",
+    },
+    "anomaly_flagged_here": {
+        "vi": "⚠ Số liệu của {unit} trong kỳ này có dấu hiệu bất thường (xem Tình trạng dữ liệu).",
+        "en": "⚠ {unit}'s figures for this period carry anomaly flags (see Data status).",
+    },
+    "severity": {"vi": "Mức độ", "en": "Severity"},
+    "severity_high": {"vi": "Cao", "en": "High"},
+    "severity_medium": {"vi": "Trung bình", "en": "Medium"},
+    "severity_low": {"vi": "Thấp", "en": "Low"},
+    "observed": {"vi": "Ghi nhận", "en": "Observed"},
+    "expected": {"vi": "Kỳ vọng", "en": "Expected"},
+    "anomaly_volume_outlier": {"vi": "Khối lượng bất thường", "en": "Volume outlier"},
+    "anomaly_rate_outlier": {"vi": "Tỷ lệ bất thường", "en": "Rate outlier"},
+    "anomaly_restructuring_jump": {
+        "vi": "Bước nhảy tại 01/7/2025",
+        "en": "Jump at 1 July 2025",
+    },
+    "anomaly_system_change": {
+        "vi": "Bước nhảy khi đổi nguồn số liệu",
+        "en": "Jump at a change of system",
+    },
+    "anomaly_report_not_reconciled": {
+        "vi": "Báo cáo không khớp hồ sơ",
+        "en": "Report does not reconcile",
+    },
+    "anomaly_missing_report": {"vi": "Thiếu báo cáo tháng", "en": "Missing monthly report"},
+    "anomaly_late_report": {"vi": "Báo cáo nộp muộn", "en": "Late report"},
+    "anomaly_extreme_share": {
+        "vi": "Tỷ lệ đúng 0 % hoặc 100 %",
+        "en": "Share of exactly 0 or 100 %",
+    },
 }
 
 

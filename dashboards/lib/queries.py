@@ -466,3 +466,112 @@ def schema_columns(table_name: str) -> pd.DataFrame:
         """,
         (schema, table),
     )
+
+
+# ----------------------------------------------------------------------------- early warning
+# (issue 14: year-end forecasts, target status through the year, anomaly flags)
+
+
+def target_forecast(province_codes: tuple[str, ...], eras: tuple[str, ...]) -> pd.DataFrame:
+    """Where each plan target of the province (and its legacy predecessors) stands: met / not
+    met only for a year that is over, else on track / at risk / off track from the forecast."""
+    pairs = " or ".join("(province_code = ? and era = ?)" for _ in province_codes)
+    params: tuple = tuple(v for pair in zip(province_codes, eras, strict=True) for v in pair)
+    return _q(
+        f"""
+        select plan_unit, province_code, era, plan_year, kpi_code, applies_to_level, comparator,
+               target_pct, judgement, forecast_year, months_observed, method_case,
+               method_version, forecast_pct, interval_low_pct, interval_high_pct,
+               benchmark_pct, path_start_year, actual_pct, status
+        from marts.fct_target_forecast
+        where {pairs}
+        order by plan_year desc, kpi_code, applies_to_level
+        """,
+        params,
+    )
+
+
+def kpi_forecasts(province_code: str, basis: str, level: str) -> pd.DataFrame:
+    """The running year's year-end forecast of every KPI of one province."""
+    return _q(
+        """
+        select kpi_code, forecast_year, observed_through, months_observed, months_to_come,
+               method_case, method_version, value_so_far_pct, numerator_forecast,
+               denominator_forecast, forecast_pct, interval_low_pct, interval_high_pct
+        from marts.fct_kpi_forecast
+        where province_code = ? and unit_basis = ? and level = ? and agency_code is null
+        order by kpi_code
+        """,
+        (province_code, basis, level),
+    )
+
+
+def forecast_method() -> pd.DataFrame:
+    """The forecast method in force: each case's two-sentence explanation (both languages)."""
+    return _q_for_file(
+        "select method_version, method_case, explanation_vi, explanation_en "
+        "from marts.dim_forecast_method where is_current order by method_case"
+    )
+
+
+def backtest_summary() -> pd.DataFrame:
+    """The method's error on past years, by the month the forecast was made (provinces)."""
+    return _q_for_file(
+        """
+        select cutoff_month, count(*) as forecasts,
+               avg(abs_error_pp) as mae_pp,
+               quantile_cont(abs_error_pp, 0.9) as p90_pp,
+               avg(within_interval::int) filter (where within_interval is not null) as coverage
+        from marts.fct_forecast_backtest
+        where unit_basis = 'current'
+        group by cutoff_month
+        order by cutoff_month
+        """
+    )
+
+
+def anomalies(limit: int = 500) -> pd.DataFrame:
+    """Anomaly flags, most severe and most recent first."""
+    return _q(
+        """
+        select month_start, province_name, province_code, era, agency_name, rule, kpi_code,
+               observed, expected, score, severity, detail
+        from marts.fct_anomalies
+        order by case severity when 'high' then 0 when 'medium' then 1 else 2 end,
+                 month_start desc, province_code, rule
+        limit ?
+        """,
+        (limit,),
+    )
+
+
+def flagged_provinces(start: str, end: str, basis: str, era: str) -> set[str]:
+    """Provinces (codes as the page shows them) with a medium or high flag in [start, end]; on
+    the current basis a legacy province's flag marks its successor."""
+    frame = _q(
+        """
+        select distinct
+            case when ? = 'current' and a.era = 'legacy' then p.successor_code
+                 else a.province_code end as province_code
+        from marts.fct_anomalies a
+        left join marts.dim_province p on a.province_code = p.province_code and a.era = p.era
+        where a.month_start between ?::date and ?::date
+          and a.severity in ('high', 'medium')
+          and (? = 'current' or a.era = ?)
+        """,
+        (basis, start, end, basis, era),
+    )
+    return set(frame["province_code"].dropna())
+
+
+def flagged_agencies(start: str, end: str) -> set[str]:
+    """Agencies with a medium or high flag in [start, end] (agency codes carry their era)."""
+    frame = _q(
+        """
+        select distinct agency_code from marts.fct_anomalies
+        where agency_code is not null and month_start between ?::date and ?::date
+          and severity in ('high', 'medium')
+        """,
+        (start, end),
+    )
+    return set(frame["agency_code"])

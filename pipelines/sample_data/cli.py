@@ -1,5 +1,5 @@
 """Command line: `python -m pipelines.sample_data --out DIR [--seed 7] [--start 2024-01]
-[--end 2026-10] [--dossiers N] [--provinces N_or_codes] [--dirty]`."""
+[--end 2026-10] [--dossiers N] [--provinces N_or_codes] [--dirty] [--anomalies N]`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.sample_data.anomalies import DEFAULT_ANOMALIES
 from pipelines.sample_data.generate import DEFAULT_DOSSIERS, GeneratorConfig, generate
 
 
@@ -50,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="communes acting as agencies per province (default: 6 legacy, 12 current)",
     )
+    parser.add_argument(
+        "--anomalies",
+        type=int,
+        default=DEFAULT_ANOMALIES,
+        help=f"province-months with an injected anomaly (default {DEFAULT_ANOMALIES}; 0 = none), "
+        "listed in the manifest's injected_anomalies",
+    )
     parser.add_argument("--quiet", action="store_true")
     return parser
 
@@ -69,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         dirty=args.dirty,
         legacy_communes=args.communes_per_province or 6,
         current_communes=args.communes_per_province or 12,
+        anomalies=args.anomalies,
     )
     began = time.perf_counter()
     summary = generate(config)

@@ -22,6 +22,13 @@ import polars as pl
 
 from pipelines.sample_data import dirty as dirty_faults
 from pipelines.sample_data.anchor import HOA_BINH_Q1_2023, hoa_binh_report
+from pipelines.sample_data.anomalies import (
+    DEFAULT_ANOMALIES,
+    InjectedAnomaly,
+    months_of,
+    plan_anomalies,
+    rescale_volumes,
+)
 from pipelines.sample_data.catalog import PROCEDURES
 from pipelines.sample_data.counts import METRIC_INDEX, RowCounts
 from pipelines.sample_data.portal_report import (
@@ -108,6 +115,7 @@ class GeneratorConfig:
     dirty: bool = False
     legacy_communes: int = 6
     current_communes: int = 12
+    anomalies: int = DEFAULT_ANOMALIES  # injected anomalies (anomalies.py); 0 = none
 
     @property
     def first_month(self) -> int:
@@ -287,6 +295,7 @@ class Run:
         # takes for them afterwards, by successor code (legacy provinces are simulated first)
         self.handovers: dict[str, list[tuple[Province, Chunk]]] = {}
         self.takeover_payments: dict[str, list[pl.DataFrame]] = {}
+        self.anomalies: list[InjectedAnomaly] = []
         for source in SOURCES:
             (self.out / source).mkdir(parents=True, exist_ok=True)
 
@@ -353,6 +362,7 @@ class Run:
             config.last_month,
             returns_reported=has_returned_column(plan.layout),
         )
+        simulator.offline_months = months_of(self.anomalies, "online_share_zero", province.key)
         omit = next(
             (m for m in mismatches if m.kind == "dossier_export_missing_agency"
              and m.province_key == province.key),
@@ -562,7 +572,10 @@ class Run:
                 mismatch.agency_index = agency
                 mismatch.deltas = {"late": -count, "on_time": count} if count else {}
 
+        unreported = months_of(self.anomalies, "missing_report", province.key)
         for month in plan.months:
+            if month in unreported:
+                continue
             index = month - start
             rows = period_counts(state, index, index)
             for mismatch in mine:
@@ -898,6 +911,10 @@ def generate(config: GeneratorConfig, report_workers: int | None = None) -> Summ
         )
         if candidates:
             extra_grain[candidates[0].province.key] = grain
+    # Known anomalies, never where a mismatch or a longer-period report already is.
+    excluded = targeted | set(extra_grain)
+    run.anomalies = plan_anomalies(plans, config.anomalies, config.seed, excluded)
+    rescale_volumes(cells, run.anomalies)
     try:
         for plan in plans:
             run.simulate_province(plan, cells, mismatches, extra_grain.get(plan.province.key))
@@ -950,6 +967,7 @@ def write_manifest(
             "dirty": config.dirty,
             "legacy_communes_per_province": config.legacy_communes,
             "current_communes_per_province": config.current_communes,
+            "anomalies": config.anomalies,
         },
         "provinces": [
             {
@@ -972,6 +990,7 @@ def write_manifest(
         "anchor_reports": [anchor],
         "deliberate_mismatches": [m.record for m in mismatches if m.record],
         "dirty_faults": faults,
+        "injected_anomalies": [anomaly.record() for anomaly in run.anomalies],
         "tolerated_variants": [
             {
                 "variant": "utf8_bom",

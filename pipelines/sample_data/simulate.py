@@ -316,6 +316,8 @@ class ProvinceSimulator:
             dtype=np.int64,
         )
         self.state = ProvinceState.empty(province, window_start, window_end - window_start + 1)
+        # Injected anomaly online_share_zero (anomalies.py): months the portal was down.
+        self.offline_months: set[int] = set()
 
     def simulate_month(
         self, month: int, dossiers: int, sequence_offset: int = 0
@@ -355,6 +357,8 @@ class ProvinceSimulator:
         ) * behaviour.online_factor
         online_p = np.clip(np.where(capability == 2, online_p * 1.04, online_p * 0.95), 0.02, 0.98)
         is_online = (capability > 0) & (rng.random(dossiers) < online_p)
+        if month in self.offline_months:
+            is_online[:] = False  # after the draw: other months' random streams are unchanged
         is_postal = ~is_online & (rng.random(dossiers) < POSTAL_SHARE)
         channel = np.where(
             is_online, CHANNEL_ONLINE, np.where(is_postal, CHANNEL_POSTAL, CHANNEL_DIRECT)
