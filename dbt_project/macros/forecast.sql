@@ -37,17 +37,6 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- True when `value` satisfies a plan target's comparator (>=, >, <=, <, =) against `target`. -#}
-{% macro satisfies(comparator, value, target) -%}
-    case {{ comparator }}
-        when '>=' then {{ value }} >= {{ target }}
-        when '>' then {{ value }} > {{ target }}
-        when '<=' then {{ value }} <= {{ target }}
-        when '<' then {{ value }} < {{ target }}
-        when '=' then {{ value }} = {{ target }}
-    end
-{%- endmacro %}
-
 {#- The forecast unit's columns qualified by `alias`, one per line (for select lists). -#}
 {% macro forecast_unit_of(alias) -%}
     {%- for column in forecast_unit_columns() %}

@@ -207,11 +207,9 @@ select
         when matched.actual_pct is null then 'no_data'
         when matched.actual_period_end > loaded.data_loaded_until then 'in_progress'
         when matched.months_covered < 12 or not matched.is_complete then 'incomplete'
-        when matched.comparator = '>=' and matched.actual_pct >= matched.target_pct then 'met'
-        when matched.comparator = '>' and matched.actual_pct > matched.target_pct then 'met'
-        when matched.comparator = '<=' and matched.actual_pct <= matched.target_pct then 'met'
-        when matched.comparator = '<' and matched.actual_pct < matched.target_pct then 'met'
-        when matched.comparator = '=' and matched.actual_pct = matched.target_pct then 'met'
+        when
+            {{ satisfies('matched.comparator', 'matched.actual_pct', 'matched.target_pct') }}
+            then 'met'
         else 'not_met'
     end as status,
     round(matched.actual_pct - matched.target_pct, 6) as gap_pp,
