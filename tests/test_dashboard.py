@@ -292,7 +292,7 @@ def test_scorecard_never_judges_a_running_or_partly_covered_year(served: Path) -
         "vi": (
             "Đánh giá",
             "Số tháng có số liệu",
-            "Đang thực hiện",
+            "Có nguy cơ không đạt",
             "Chưa đủ số liệu cả năm",
             "3/12 tháng",
             "Chỉ đánh giá Đạt / Chưa đạt trên số liệu đủ cả năm",
@@ -300,7 +300,7 @@ def test_scorecard_never_judges_a_running_or_partly_covered_year(served: Path) -
         "en": (
             "Status",
             "Months covered",
-            "In progress",
+            "At risk",
             "Incomplete year",
             "3 of 12 months",
             "Met / not met is judged on a complete year only",
@@ -311,14 +311,16 @@ def test_scorecard_never_judges_a_running_or_partly_covered_year(served: Path) -
             "scorecard", province="current-25", grain="month", period="2025-06-01", lang=lang
         )
         card = frame_by_column(app, months)
-        judged = card[card[status].isin((f"🕒 {running}", f"◔ {partial}"))]
-        assert len(judged) == 2  # Phú Thọ's online dossier rate, Hoà Bình's e-results
+        # Phú Thọ's online dossier rate (2025 runs: judged on its forecast), Hoà Bình's e-results
+        # (its year ended on 30 June with six months: incomplete)
+        judged = card[card[status].isin((f"🟠 {running}", f"◔ {partial}"))]
+        assert len(judged) == 2
         assert set(judged[months]) == {three}
         assert not card[status].str.contains("✅|❌").any()
         assert any(c.value.startswith(note) for c in app.caption)
         # the plan table below says the same
         targets = frame_by_column(app, "Năm kế hoạch" if lang == "vi" else "Plan year")
-        assert {running, partial} <= set(targets[status])
+        assert {f"🟠 {running}", f"◔ {partial}"} <= set(targets[status])
 
 
 def test_scorecard_says_where_targets_exist_when_none_apply(served: Path) -> None:
@@ -531,13 +533,15 @@ def test_a_target_whose_year_runs_is_never_shown_as_met_or_not_met(
     served: Path, lang: str, level: str
 ) -> None:
     """Phú Thọ's 2025 targets while 2025 runs (data to September): forecast statuses only, in
-    the card and in the list of every target; Hoà Bình's 2025 (legacy, over in June) is met."""
+    the card and in the list of every target; Hoà Bình's 2025 (legacy, over in June with six
+    months) is incomplete, never met."""
     app = open_page(
         "scorecard", province="current-25", grain="month", period="2025-09-01", level=level,
         lang=lang,
     )  # fmt: skip
     status = "Đánh giá" if lang == "vi" else "Status"
     met, not_met = ("Đạt", "Chưa đạt") if lang == "vi" else ("Met", "Not met")
+    incomplete = "Chưa đủ số liệu cả năm" if lang == "vi" else "Incomplete year"
     card = frame_by_column(app, status)
     plan = "Năm kế hoạch" if lang == "vi" else "Plan year"
     unit = "Tỉnh, thành phố" if lang == "vi" else "Province"
@@ -550,11 +554,11 @@ def test_a_target_whose_year_runs_is_never_shown_as_met_or_not_met(
 
     assert not words(running[status]) & {met, not_met}
     assert all(s.startswith(("🟠", "🔴", "⚪")) for s in running[status])
-    assert words(targets[targets[unit] == "Hoà Bình"][status]) == {met}
+    assert words(targets[targets[unit] == "Hoà Bình"][status]) == {incomplete}
     shown_in_card = set(card[status])
     if level == "commune":
         assert shown_in_card & {"🔴 Chệch hướng", "🔴 Off track"}
-    assert words(shown_in_card) & {met, not_met} <= {met}  # only Hoà Bình's (2025 over) is met
+    assert not words(shown_in_card) & {met, not_met}  # no 2025 target is judged
 
 
 def test_scorecard_shows_the_forecast_its_method_and_its_back_test_error(served: Path) -> None:
