@@ -104,6 +104,7 @@ status_mark = {
 def months_text(months: float | None) -> str:
     return "—" if months is None or pd.isna(months) else t("months_of_year", months=int(months))
 
+
 shown = formatted(
     card,
     {
