@@ -150,7 +150,7 @@ CASES: list[Case] = [
     Case("satisfaction_responses", "province_valid_for_period", _set(0, province_code="99")),
     *_required_cases(
         "published_index", skip=set(load_contract("published_index").extra["derivedColumns"])
-    ),  # fmt: skip
+    ),
     *(
         Case("published_index", f"{column}_required", _add_column(column, value, 0, ""))
         for column, value in [
