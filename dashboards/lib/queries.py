@@ -175,7 +175,8 @@ def target_attainment(province_codes: tuple[str, ...], eras: tuple[str, ...]) ->
                applies_to_level, comparator, target_pct, numerator, denominator, actual_pct,
                status, gap_pp, source_seed
         from marts.fct_target_attainment
-        where {pairs}
+        -- KPI targets; the plans' rank targets (target_kind 'rank') are on Official rankings
+        where ({pairs}) and target_kind is null
         order by plan_year desc, kpi_code, applies_to_level
         """,
         params,
@@ -188,6 +189,7 @@ def plans_with_targets() -> pd.DataFrame:
         """
         select plan_unit, plan_year, count(*) as targets
         from marts.fct_target_attainment
+        where target_kind is null
         group by plan_unit, plan_year
         order by plan_year desc, plan_unit
         """
