@@ -24,6 +24,7 @@ from pipelines.sample_data import dirty as dirty_faults
 from pipelines.sample_data.anchor import HOA_BINH_Q1_2023, hoa_binh_report
 from pipelines.sample_data.catalog import PROCEDURES
 from pipelines.sample_data.counts import METRIC_INDEX, RowCounts
+from pipelines.sample_data.official import write_official_figures
 from pipelines.sample_data.portal_report import (
     LAYOUTS,
     OFFICIAL,
@@ -58,7 +59,6 @@ from pipelines.sample_data.sinks import (
     WrittenFile,
     payments_for,
 )
-from pipelines.sample_data.official import write_official_figures
 from pipelines.sample_data.timeline import (
     RESTRUCTURING_MONTH,
     month_first_day,

@@ -56,9 +56,14 @@ def write_official_figures(out: Path) -> list[WrittenFile]:
     portal.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     written = [
         WrittenFile(
-            "published_index", portal, "json", len(records), first_month="2026-01",
-            last_month="2026-10", notes=["real figures", f"source={PORTAL_SOURCE}"],
-        )  # fmt: skip
+            "published_index",
+            portal,
+            "json",
+            len(records),
+            first_month="2026-01",
+            last_month="2026-10",
+            notes=["real figures", f"source={PORTAL_SOURCE}"],
+        )
     ]
     folder = out / "governance_indices"
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,8 +74,11 @@ def write_official_figures(out: Path) -> list[WrittenFile]:
             rows = sum(1 for _ in handle) - 1
         written.append(
             WrittenFile(
-                "governance_indices", target, "csv", rows,
+                "governance_indices",
+                target,
+                "csv",
+                rows,
                 notes=["real figures", f"source={source}"],
-            )  # fmt: skip
+            )
         )
     return written
