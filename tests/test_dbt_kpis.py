@@ -484,8 +484,10 @@ def test_target_attainment_met_missed_and_no_data(sql) -> None:
         ("Lâm Đồng", "online_dossier_rate", "all", "68", "legacy", None, "no_data", None, True),
         ("Lâm Đồng", "online_payment_rate", "all", "68", "legacy", None, "no_data", None, True),
     ]
-    (count,) = sql("select count(*) from marts.fct_target_attainment")
+    (count,) = sql("select count(*) from marts.fct_target_attainment where target_kind is null")
     assert count == (38,)  # every row of plan_targets.csv
+    (count,) = sql("select count(*) from marts.fct_target_attainment where target_kind = 'rank'")
+    assert count == (9,)  # every rank target of seeds/ref_plan_rank_targets.csv (seeds 001, 002)
 
 
 def test_the_766_index_on_a_hand_computed_month(sql) -> None:
