@@ -25,6 +25,11 @@ pages = {
         ),
         st.Page("app_pages/scorecard.py", title=t("page_scorecard"), icon=":material/fact_check:"),
         st.Page("app_pages/service_index.py", title=t("page_index"), icon=":material/leaderboard:"),
+        st.Page(
+            "app_pages/official_rankings.py",
+            title=t("page_official"),
+            icon=":material/military_tech:",
+        ),
     ],
     t("section_topics"): [
         st.Page(

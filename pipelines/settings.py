@@ -18,6 +18,8 @@ SOURCES: tuple[str, ...] = (
     "procedures",
     "satisfaction",
     "satisfaction_responses",
+    "published_index",
+    "governance_indices",
 )
 
 

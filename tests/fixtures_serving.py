@@ -579,6 +579,128 @@ def _early_warning(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# --- official figures (issue 18): hand-known rows of the published and governance marts -------
+# Portal groups of Hà Nội and Phú Thọ as the real 2026-10-10 snapshot has them; the national mean
+# over the fixture's two provinces: total (55.23 + 62.18) / 2 = 58.705, TDGQ (14.81 + 17.81) / 2.
+OFFICIAL_PORTAL = {
+    # code: (name, rank, total, CKMB, TDGQ, CLGQ, MDSH, MDHL, TTTT)
+    "01": ("Thành phố Hà Nội", 2, 55.23, 11.20, 14.81, 9.23, 8.01, 7.29, 4.69),
+    "25": ("Tỉnh Phú Thọ", 1, 62.18, 8.07, 17.81, 8.48, 9.76, 11.24, 6.82),
+}
+OFFICIAL_GROUPS = [
+    ("TOTAL", "total", "Tổng điểm", "Total", 100),
+    ("CKMB", "transparency", "Công khai, minh bạch", "Transparency", 18),
+    ("TDGQ", "progress", "Tiến độ giải quyết", "Resolution progress", 20),
+    ("CLGQ", "online_service", "Dịch vụ công trực tuyến", "Online public service", 12),
+    ("MDSH", "digitization", "Số hóa hồ sơ", "Digitization", 22),
+    ("MDHL", "satisfaction", "Mức độ hài lòng", "Satisfaction", 18),
+    ("TTTT", "online_payment", "Thanh toán trực tuyến", "Online payment", 10),
+]
+# Phú Thọ's computed 2026 year to date: only TDGQ comparable, 16.00 against 17.81 (gap -1.81).
+OFFICIAL_COMPUTED_PROGRESS = 16.0
+
+
+def _official_tables(con: duckdb.DuckDBPyConnection) -> None:
+    snapshot = datetime(2026, 10, 10, 6, 0)
+    published = []
+    for code, (name, rank, *points) in OFFICIAL_PORTAL.items():
+        for i, (portal, group, name_vi, name_en, maximum) in enumerate(OFFICIAL_GROUPS):
+            others = [p[2 + i] for p in OFFICIAL_PORTAL.values()]
+            published.append(
+                {
+                    "snapshot_at": snapshot,
+                    "period_grain": "year_to_date",
+                    "period_start": date(2026, 1, 1),
+                    "period_end": date(2026, 10, 10),
+                    "era": "current",
+                    "province_code": code,
+                    "province_name": name,
+                    "portal_group_code": portal,
+                    "group_code": group,
+                    "group_name_vi": name_vi,
+                    "group_name_en": name_en,
+                    "max_points": float(maximum),
+                    "points": points[i],
+                    "published_rank": rank if group == "total" else None,
+                    "computed_rank": 1 + sum(1 for o in others if o > points[i]),
+                    "national_mean": round(sum(others) / len(others), 4),
+                    "provinces_in_snapshot": len(OFFICIAL_PORTAL),
+                    "source_file": "published_766_2026-ytd_2026-10-10T06-00.json",
+                }
+            )
+    con.register("published_rows", pd.DataFrame(published))
+    con.execute("create table marts.fct_published_index as select * from published_rows")
+    con.execute(
+        """
+        create table marts.fct_index_comparison as
+        select snapshot_at, period_grain, period_start, period_end as published_period_end,
+               date '2026-12-31' as computed_period_end, 9 as months_covered, province_code,
+               province_name, era, group_code, portal_group_code, group_name_vi, group_name_en,
+               max_points, points as published_points, published_rank,
+               computed_rank as published_points_rank,
+               case when group_code = 'progress' then ?::double end as computed_points,
+               case when group_code = 'progress' then 1 end as computed_points_rank,
+               case when group_code = 'progress' then round(? - points, 4) end as difference,
+               group_code = 'progress' as computed,
+               case when group_code <> 'progress' then 'no data' end as not_computed_reason
+        from marts.fct_published_index where province_code = '25'
+        """,
+        [OFFICIAL_COMPUTED_PROGRESS, OFFICIAL_COMPUTED_PROGRESS],
+    )
+    # PAPI 2024 (legacy, 63 provinces; Vĩnh Phúc had no valid survey) and a DTI 2025 on the
+    # 34 current provinces: Phú Thọ's page lists Hoà Bình and Phú Thọ separately, never merged.
+    con.execute(
+        """
+        create table marts.fct_governance_index as select * from (values
+          ('PAPI', 'PAPI (vi)', 'PAPI', 'CECODES/RTA/UNDP', 'points of 80', 2024, 'legacy', '17',
+           'Tỉnh Hoà Bình', 'Hoà Bình', 'Hòa Bình', '25', 'Tỉnh Phú Thọ', 'north_midlands',
+           'Trung du và miền núi phía Bắc', 'Northern midlands and mountains', 43.5, 20, 20, 20,
+           2, 61, 63, true, 61, 43.4337, 43.0),
+          ('PAPI', 'PAPI (vi)', 'PAPI', 'CECODES/RTA/UNDP', 'points of 80', 2024, 'legacy', '25',
+           'Tỉnh Phú Thọ', 'Phú Thọ', 'Phú Thọ', '25', 'Tỉnh Phú Thọ', 'north_midlands',
+           'Trung du và miền núi phía Bắc', 'Northern midlands and mountains', 44.1, 10, 10, 10,
+           1, 61, 63, true, 61, 43.4337, 43.0),
+          ('PAPI', 'PAPI (vi)', 'PAPI', 'CECODES/RTA/UNDP', 'points of 80', 2024, 'legacy', '01',
+           'Thành phố Hà Nội', 'Hà Nội', 'Hà Nội', '01', 'Thành phố Hà Nội', 'red_river_delta',
+           'Đồng bằng sông Hồng', 'Red River Delta', 42.0, 30, 30, 30, 1, 61, 63, true, 61,
+           43.4337, 42.0),
+          ('DTI', 'DTI (vi)', 'DTI', 'MIC', '0-1', 2025, 'current', '25', 'Tỉnh Phú Thọ',
+           'Phú Thọ', 'Phú Thọ', '25', 'Tỉnh Phú Thọ', 'north_midlands',
+           'Trung du và miền núi phía Bắc', 'Northern midlands and mountains', 0.55, 12, 12, 12,
+           1, 34, 34, false, 34, 0.6, 0.55)
+        ) t(index_code, index_name_vi, index_name_en, publisher, scale_note, result_year, era,
+            province_code, province_name, short_name, source_province_name, successor_code,
+            successor_name, region_code, region_name_vi, region_name_en, score, published_rank,
+            computed_rank, national_rank, region_rank, provinces_ranked, provinces_in_era,
+            is_partial_table, scores_published, national_mean, regional_mean)
+        """
+    )
+    con.execute(
+        "alter table marts.fct_governance_index add column source_file varchar "
+        "default 'papi_2021_2024.csv'"
+    )
+    # Hoà Bình's 2023 plan (seed 001): PAR INDEX at the national mean or better, no result loaded.
+    con.execute(
+        """
+        create or replace table marts.fct_target_attainment as
+        select * from marts.fct_target_attainment
+        union all by name
+        select * from (values
+          (9001, 'Hoà Bình', '17', 'Tỉnh Hoà Bình', 'legacy', 2023, 'par_index_national_rank',
+           'all', 'at_least_national_mean', 'rank', 'PAR_INDEX', 2023, 'national',
+           null::varchar, null, null, null, null, null, 'no_data', null, null::double,
+           'no PAR_INDEX 2023 result loaded for the province', '001_358e3021f09898ba.txt'),
+          (9002, 'Phú Thọ', '25', 'Tỉnh Phú Thọ', 'current', 2025, 'dti_national_rank', 'all',
+           'rank_at_most', 'rank', 'DTI', 2025, 'national', null, 10, 12, 34, 0.55, 0.6,
+           'not_met', -2, null, null, 'fixture_plan.txt')
+        ) t(target_id, plan_unit, province_code, province_name, era, plan_year, kpi_code,
+            applies_to_level, comparator, target_kind, index_code, result_year, rank_scope,
+            region_code, target_rank, actual_rank, provinces_ranked, actual_score,
+            national_mean, status, gap_ranks, gap_points, no_data_reason, source_seed)
+        """
+    )
+
+
 def build_serving_db(path: Path) -> Path:
     """Write a serving.duckdb with every docs/marts.md table; returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -666,6 +788,7 @@ def build_serving_db(path: Path) -> Path:
             """
         )
         _early_warning(con)
+        _official_tables(con)
         con.register("service_index", _service_index(con))
         con.execute("create table marts.fct_service_index as select * from service_index")
         con.execute(

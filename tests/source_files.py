@@ -118,12 +118,38 @@ SATISFACTION_RESPONSE_ROWS: list[dict[str, str]] = [
     for n, score in enumerate(["5", "4", "2", "5"], start=1)
 ]
 
+# Real rows of shared/domain/reference/published_766_2026-10-10.csv (the portal, 2026 year to date).
+PUBLISHED_INDEX_ROWS: list[dict[str, str]] = [
+    dict(zip(
+        ["published_rank", "province_name", "dvcqg_code", "total", "ckmb", "tdgq", "clgq", "mdsh",
+         "mdhl", "tttt"],
+        row.split(","),
+        strict=True,
+    ))
+    for row in [
+        "1,Đồng Tháp,H20,68.80,11.46,17.69,8.84,9.72,14.67,6.42",
+        "2,Đồng Nai,H19,67.48,12.31,16.14,9.25,10.03,12.32,7.43",
+        "3,Hải Phòng,H24,67.18,11.08,17.77,9.14,10.69,11.56,6.94",
+    ]
+]  # fmt: skip
+
+# Real rows of shared/domain/reference/papi_2021_2024.csv (PAPI 2024, points of 80).
+GOVERNANCE_INDEX_ROWS: list[dict[str, str]] = [
+    {"index_code": "PAPI", "year": "2024", "province_name": name, "score": score,
+     "published_rank": rank, "change": "", "group_label": ""}
+    for name, score, rank in [
+        ("Quảng Ninh", "47.8210", "1"), ("Tây Ninh", "47.0990", "2"), ("Bình Thuận", "46.5766", "3")
+    ]
+]  # fmt: skip
+
 CLEAN_ROWS = {
     "dossiers": DOSSIER_ROWS,
     "payments": PAYMENT_ROWS,
     "procedures": PROCEDURE_ROWS,
     "satisfaction": SATISFACTION_ROWS,
     "satisfaction_responses": SATISFACTION_RESPONSE_ROWS,
+    "published_index": PUBLISHED_INDEX_ROWS,
+    "governance_indices": GOVERNANCE_INDEX_ROWS,
 }
 CLEAN_FILE_NAMES = {
     "dossiers": "17_hoa_binh_2024-03.csv",
@@ -131,6 +157,8 @@ CLEAN_FILE_NAMES = {
     "procedures": "procedures_2024-03-01.csv",
     "satisfaction": "satisfaction_2024-03.csv",
     "satisfaction_responses": "danh_gia_2024-03.csv",
+    "published_index": "published_766_2026-ytd_2026-10-10T06-00.csv",
+    "governance_indices": "papi_2024.csv",
 }
 
 

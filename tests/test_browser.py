@@ -189,3 +189,16 @@ def test_scorecard_renders_in_the_browser(server: str, browser: object, shots: P
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(shots / "scorecard.png"), full_page=True)
     page.close()
+
+
+def test_official_rankings_renders_in_the_browser(
+    server: str, browser: object, shots: Path
+) -> None:
+    page = _open(browser, f"{server}/official_rankings?province=current-25")
+    page.get_by_text("Bảng xếp hạng của Cổng DVCQG").wait_for()
+    _settle(page)
+    assert page.get_by_role("heading", name="Xếp hạng chính thức").is_visible()
+    assert page.get_by_text("Chỉ tiêu xếp hạng trong kế hoạch").is_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(shots / "official_rankings.png"), full_page=True)
+    page.close()

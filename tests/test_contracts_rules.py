@@ -56,6 +56,17 @@ def _add_snapshot_column(index: int, value: str) -> Callable[[Rows], None]:
     return mutate
 
 
+def _add_column(name: str, value: str, index: int, bad: str) -> Callable[[Rows], None]:
+    """A column the file name would otherwise give, written in every row; row ``index`` bad."""
+
+    def mutate(rows: Rows) -> None:
+        for row in rows:
+            row[name] = value
+        rows[index][name] = bad
+
+    return mutate
+
+
 def _required_cases(source: str, skip: set[str], index: int = 0) -> list[Case]:
     contract = load_contract(source)
     return [
@@ -140,6 +151,54 @@ CASES: list[Case] = [
     Case("satisfaction_responses", "score_on_the_scale", _set(0, score="6")),
     Case("satisfaction_responses", "unique_response", _copy_key(("response_id",)), (2, 3)),
     Case("satisfaction_responses", "province_valid_for_period", _set(0, province_code="99")),
+    *_required_cases(
+        "published_index", skip=set(load_contract("published_index").extra["derivedColumns"])
+    ),
+    *(
+        Case("published_index", f"{column}_required", _add_column(column, value, 0, ""))
+        for column, value in [
+            ("snapshot_at", "2026-10-10 06:00:00"),
+            ("period_grain", "year_to_date"),
+            ("period_start", "2026-01-01"),
+            ("period_end", "2026-10-10"),
+        ]
+    ),
+    Case(
+        "published_index",
+        "period_grain_allowed_values",
+        _add_column("period_grain", "year_to_date", 0, "week"),
+    ),
+    Case(
+        "published_index",
+        "datetime_format",
+        _add_column("snapshot_at", "2026-10-10 06:00", 0, "10/10/2026"),
+    ),
+    Case("published_index", "iso_date", _add_column("period_end", "2026-10-10", 0, "10/10/2026")),
+    Case(
+        "published_index",
+        "period_in_order",
+        _add_column("period_end", "2026-10-10", 0, "2025-12-31"),
+    ),
+    Case("published_index", "whole_number", _set(0, published_rank="1,5")),
+    Case("published_index", "decimal_number", _set(0, mdhl="14,6,7")),
+    Case("published_index", "group_within_max", _set(0, ckmb="18.50", total="75.84")),
+    Case("published_index", "total_is_sum_of_groups", _set(0, total="68.90")),
+    Case(
+        "published_index",
+        "unique_province_snapshot",
+        _copy_key(("dvcqg_code", "province_name")),
+        (2, 3),
+    ),
+    Case("published_index", "province_valid_for_period", _set(0, dvcqg_code="H99")),
+    *_required_cases("governance_indices", skip={"province_code"}),
+    Case("governance_indices", "index_code_allowed_values", _set(0, index_code="HDI")),
+    Case("governance_indices", "whole_number", _set(0, published_rank="first")),
+    Case("governance_indices", "decimal_number", _set(0, score="4x")),
+    Case("governance_indices", "score_in_range", _set(0, score="81")),
+    Case("governance_indices", "rank_positive", _set(0, published_rank="0")),
+    Case("governance_indices", "score_or_rank", _set(0, score="", published_rank="")),
+    Case("governance_indices", "unique_province_year", _copy_key(("province_name",)), (2, 3)),
+    Case("governance_indices", "province_valid_for_year", _set(0, province_name="Hà Tây")),
 ]
 
 

@@ -622,3 +622,64 @@ def test_a_flagged_province_month_carries_a_marker(served: Path) -> None:
         "scorecard", province="current-25", grain="month", period="2025-09-01", level="all"
     )
     assert not any(h.value.endswith("⚠") for h in quiet.subheader)
+
+
+# --------------------------------------------------------------------------- official figures
+
+
+def test_index_page_shows_the_official_score_beside_the_computed_one(served: Path) -> None:
+    app = open_page("service_index", month="2025-08-01", basis="current", province="current-25")
+    official = frame_by_column(app, "Điểm chính thức")
+    assert official.columns.tolist()[:3] == ["Nhóm", "Điểm tối đa", "Điểm chính thức"]
+    progress = official[official["Nhóm"] == "Tiến độ giải quyết"].iloc[0]
+    # fixture: published 17.81, computed 16.00 -> gap -1.81; rank 1 of the two provinces
+    assert progress["Điểm chính thức"] == "17,81"
+    assert progress["Điểm kho tính"] == "16,00"
+    assert progress["Chênh lệch (tính − chính thức)"] == "−1,81"
+    assert progress["Trung bình cả nước"] == "16,31"  # (14.81 + 17.81) / 2
+    total = official[official["Nhóm"] == "Tổng điểm"].iloc[0]
+    assert (total["Điểm chính thức"], total["Hạng chính thức"]) == ("62,18", "1")
+    assert total["Điểm kho tính"] == "—"  # the warehouse computes no total (transparency)
+    assert any("published_766_2026-ytd_2026-10-10T06-00.json" in c.value for c in app.caption)
+
+
+def test_official_rankings_page_history_targets_and_national_tables(served: Path) -> None:
+    app = open_page("official_rankings", province="current-25")
+    # one table per index (DTI, PAPI); Hoà Bình and Phú Thọ (both now Phú Thọ) each with their
+    # own PAPI 2024 result, unmerged
+    dti, papi = [t.value for t in app.dataframe if "Tỉnh được xếp hạng" in t.value.columns]
+    assert dti["Hạng / số tỉnh"].tolist() == ["12 / 34"]
+    assert sorted(zip(papi["Tỉnh được xếp hạng"], papi["Hạng / số tỉnh"], strict=True)) == [
+        ("Hoà Bình", "20 / 63"),
+        ("Phú Thọ", "10 / 63"),
+    ]
+    targets = frame_by_column(app, "Văn bản nguồn")
+    assert targets["Đánh giá"].tolist() == ["Chưa có số liệu", "Chưa đạt"]
+    assert targets["Chỉ tiêu"].tolist() == [
+        "Bằng hoặc cao hơn trung bình cả nước",
+        "Top 10 cả nước",
+    ]
+    assert targets["Chênh lệch"].tolist()[1] == "−2 bậc"
+    portal = frame_by_column(app, "CKMB")
+    assert portal["Tỉnh, thành phố"].tolist() == ["Tỉnh Phú Thọ", "Thành phố Hà Nội"]
+    assert portal["Điểm chính thức"].tolist() == ["62,18", "55,23"]
+
+
+def test_official_rankings_national_table_per_index_and_year(served: Path) -> None:
+    app = open_page("official_rankings", province="current-01", index_year="PAPI 2024")
+    table = [t.value for t in app.dataframe if "Hạng trong vùng" in t.value.columns][-1]
+    assert table["Tỉnh, thành phố"].tolist() == ["Phú Thọ", "Hoà Bình", "Hà Nội"]
+    assert table["Hạng"].tolist() == ["10", "20", "30"]
+    captions = [c.value for c in app.caption]
+    assert "Bảng công bố một phần (61/63 tỉnh)" in captions
+    assert "Trung bình cả nước: 43,43" in captions
+    app.selectbox(key="f_index_year").set_value("DTI 2025").run()
+    table = [t.value for t in app.dataframe if "Hạng trong vùng" in t.value.columns][-1]
+    assert table["Điểm"].tolist() == ["0,5500"]
+
+
+def test_official_rankings_in_english(served: Path) -> None:
+    app = open_page("official_rankings", province="current-25", lang="en")
+    assert app.title[0].value == "Official rankings"
+    targets = frame_by_column(app, "Source document")
+    assert targets["Target"].tolist() == ["At or above the national mean", "Top 10 nationally"]

@@ -526,10 +526,13 @@ def test_target_attainment_judges_only_a_complete_year(sql) -> None:
         ("online_dossier_rate", 30, 60, "incomplete", *covered),
     ]
     assert sql(
-        "select count(*) from marts.fct_target_attainment where status in ('met', 'not_met')"
+        "select count(*) from marts.fct_target_attainment "
+        "where status in ('met', 'not_met') and target_kind is null"
     ) == [(0,)]
-    (count,) = sql("select count(*) from marts.fct_target_attainment")
+    (count,) = sql("select count(*) from marts.fct_target_attainment where target_kind is null")
     assert count == (38,)  # every row of plan_targets.csv
+    (count,) = sql("select count(*) from marts.fct_target_attainment where target_kind = 'rank'")
+    assert count == (9,)  # every rank target of seeds/ref_plan_rank_targets.csv (seeds 001, 002)
 
 
 def units(sql, grain, start, province, basis, kpi="on_time_rate", level="all"):

@@ -165,3 +165,40 @@ def test_dbt_tests_are_dagster_asset_checks_of_the_marts() -> None:
         assert any("unique" in name for name in checks.get(f"marts/{mart}", ())), mart
     assert any("value_between" in name for name in checks["marts/fct_kpi"])
     assert any("expression_is_true" in name for name in checks["marts/fct_dossier_flow"])
+
+
+# --- Official figures (issue 18): the real files the sample lands, through the real build ---
+
+
+def test_the_sample_shows_the_portals_2026_10_10_snapshot(sample_build) -> None:
+    database, *_ = sample_build
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select province_name, points, published_rank, computed_rank, national_mean, "
+            "snapshot_at::varchar, period_grain, provinces_in_snapshot, source_file "
+            "from marts.fct_published_index where group_code = 'total' "
+            "order by computed_rank, province_name"
+        ).fetchall()
+    first = rows[0]
+    assert first[:4] == ("Tỉnh Đồng Tháp", 68.80, 1, 1)
+    # The portal's national figure is 62.59; the mean of the 34 rounded totals is 62.5803.
+    assert abs(first[4] - 62.59) <= 0.01
+    assert first[5:8] == ("2026-10-10 06:00:00", "year_to_date", 34)
+    assert first[8] == "published_766_2026-ytd_2026-10-10T06-00.json"
+    assert rows[-1][:3] == ("Thành phố Hà Nội", 55.23, 34)
+
+
+def test_binh_dinh_papi_2024_rank_target_is_judged_from_the_bundled_table(sample_build) -> None:
+    database, *_ = sample_build
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "select rank_scope, target_rank, actual_rank, status, gap_ranks, source_seed "
+            "from marts.fct_target_attainment where plan_unit = 'Bình Định' "
+            "and index_code = 'PAPI' order by rank_scope"
+        ).fetchall()
+    # reference/papi_2021_2024.csv: Bình Định 33rd of 61 in 2024; in Nam Trung Bộ và Tây
+    # Nguyên after Bình Thuận (3rd), Ninh Thuận (5th) and Khánh Hòa (27th): 4th.
+    assert rows == [
+        ("national", 20, 33, "not_met", -13, "002_ddd620c00709287f.txt"),
+        ("region", 3, 4, "not_met", -1, "002_ddd620c00709287f.txt"),
+    ]

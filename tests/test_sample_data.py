@@ -244,7 +244,7 @@ def test_every_source_is_written_with_all_layouts(manifest: dict) -> None:
     sources = Counter(f["source"] for f in manifest["files"])
     assert set(sources) == {
         "portal_report", "dossiers", "payments", "procedures", "satisfaction",
-        "satisfaction_responses",
+        "satisfaction_responses", "published_index", "governance_indices",
     }  # fmt: skip
     layouts = {layout_of(f).name for f in clean_files(manifest, "portal_report")}
     assert layouts == set(LAYOUT_BY_NAME)
@@ -645,3 +645,29 @@ def test_a_per_response_survey_export_stands_for_the_same_counts(
     )["Mã đánh giá"]
     assert next_ids.len() > 0
     assert not set(next_ids) & set(responses["Mã đánh giá"])
+
+
+def test_the_real_official_figures_land_unchanged(sample: Path, manifest: dict) -> None:
+    """The portal snapshot in its JSON shape and the index tables as CSV, figures unchanged
+    (shared/domain/reference/ is the source), each labelled with its source."""
+    official = [f for f in manifest["files"] if "real figures" in f["notes"]]
+    assert sorted(f["path"] for f in official) == [
+        "governance_indices/dti_2022.csv",
+        "governance_indices/papi_2021_2024.csv",
+        "published_index/published_766_2026-ytd_2026-10-10T06-00.json",
+    ]
+    assert all(any(n.startswith("source=") for n in f["notes"]) for f in official)
+    records = json.loads(
+        (sample / "published_index/published_766_2026-ytd_2026-10-10T06-00.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    first = records[0]
+    assert (first["rank"], first["code"], first["name"], first["total"]) == (
+        1, "H20", "Đồng Tháp", 68.80,
+    )  # fmt: skip
+    assert [(g["code"], g["score"], g["maxScore"]) for g in first["groupScores"]] == [
+        ("CKMB", 11.46, 18), ("TDGQ", 17.69, 20), ("CLGQ", 8.84, 12), ("MDSH", 9.72, 22),
+        ("MDHL", 14.67, 18), ("TTTT", 6.42, 10),
+    ]  # fmt: skip
+    assert len(records) == 34

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboards.lib import charts, index_display, queries
 from dashboards.lib.filters import basis_filter, province_filter, url_select
-from dashboards.lib.i18n import fmt_number, fmt_period, label, language, t
+from dashboards.lib.i18n import fmt_date, fmt_number, fmt_period, fmt_pp, label, language, t
 from dashboards.lib.layout import chart, formatted, page, table
 
 if not page("page_index"):
@@ -135,3 +135,51 @@ else:
         trend,
         "index_trend",
     )
+
+# --- official figures beside the computed ones (issue 18) ------------------------------------
+st.subheader(t("official_portal"))
+snapshots = queries.official_snapshots()
+if snapshots.empty:
+    st.info(t("official_none"))
+else:
+    snapshot_labels = {
+        str(r.snapshot_at): f"{fmt_date(r.snapshot_at)} — "
+        f"{fmt_period(r.period_grain, r.period_start, r.period_end)}"
+        for r in snapshots.itertuples()
+    }
+    reading = url_select(
+        "snapshot",
+        list(snapshot_labels),
+        snapshot_labels.__getitem__,
+        label_text=t("official_snapshot"),
+    )
+    chosen = snapshots[snapshots["snapshot_at"].astype(str) == reading].iloc[0]
+    st.caption(t("official_source", source=chosen["source_file"]))
+    official = queries.official_vs_computed(
+        str(chosen["snapshot_at"]), str(chosen["period_start"]), str(province["province_code"])
+    )
+    if official.empty:
+        st.info(t("official_no_province"))
+    else:
+        if official["computed_points"].isna().all():
+            st.caption(t("official_not_compared"))
+        name_column = "group_name_vi" if language() == "vi" else "group_name_en"
+        st.markdown(f"**{t('official_vs_computed')}** — {province['short_name']}")
+        table(
+            formatted(
+                official,
+                {
+                    name_column: (t("group"), str),
+                    "max_points": (t("max_points"), fmt_number),
+                    "published_points": (t("official_points"), lambda v: fmt_number(v, 2)),
+                    "published_rank": (t("official_rank"), fmt_number),
+                    "computed_rank": (t("official_group_rank"), fmt_number),
+                    "computed_points": (t("computed_points"), lambda v: fmt_number(v, 2)),
+                    "computed_points_rank": (t("computed_rank"), fmt_number),
+                    "difference": (t("official_gap"), fmt_pp),
+                    "national_mean": (t("national_mean"), lambda v: fmt_number(v, 2)),
+                },
+            ),
+            official,
+            "official_vs_computed",
+        )

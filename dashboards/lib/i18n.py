@@ -331,6 +331,95 @@ _TEXT: dict[str, dict[str, str]] = {
         "vi": "Tỷ lệ đúng 0 % hoặc 100 %",
         "en": "Share of exactly 0 or 100 %",
     },
+    # --- official figures (issue 18): published Decision-766 scores, governance indices ---
+    "page_official": {"vi": "Xếp hạng chính thức", "en": "Official rankings"},
+    "official_intro": {
+        "vi": "Số liệu do cơ quan có thẩm quyền công bố (không do kho dữ liệu tính): điểm QĐ 766 "
+        "trên Cổng Dịch vụ công quốc gia và các chỉ số PAR INDEX, SIPAS, PAPI, PCI, DTI. Kết quả "
+        "đến năm 2024 xếp hạng 63 tỉnh cũ, từ năm 2025 là 34 tỉnh mới; tỉnh cũ hiển thị dưới tỉnh "
+        "kế thừa, không gộp điểm.",
+        "en": "Figures published by the responsible bodies (not computed by the warehouse): the "
+        "National Public Service Portal's Decision-766 scores and the PAR INDEX, SIPAS, PAPI, PCI "
+        "and DTI indices. Results up to 2024 rank the 63 former provinces, from 2025 the 34 "
+        "current ones; a former province is shown under its successor, scores never merged.",
+    },
+    "official_portal": {
+        "vi": "Điểm chính thức trên Cổng DVCQG (QĐ 766)",
+        "en": "Official scores on the national portal (Decision 766)",
+    },
+    "official_snapshot": {"vi": "Lần đọc", "en": "Reading"},
+    "official_source": {"vi": "Nguồn: {source}", "en": "Source: {source}"},
+    "official_vs_computed": {
+        "vi": "Điểm chính thức và điểm kho dữ liệu tính, theo nhóm",
+        "en": "Official and computed scores, per group",
+    },
+    "official_points": {"vi": "Điểm chính thức", "en": "Official points"},
+    "official_rank": {"vi": "Hạng chính thức", "en": "Official rank"},
+    "official_group_rank": {"vi": "Hạng nhóm (tính lại)", "en": "Group rank (recomputed)"},
+    "computed_points": {"vi": "Điểm kho tính", "en": "Computed points"},
+    "computed_rank": {"vi": "Hạng kho tính", "en": "Computed rank"},
+    "official_gap": {"vi": "Chênh lệch (tính − chính thức)", "en": "Gap (computed − official)"},
+    "national_mean": {"vi": "Trung bình cả nước", "en": "National mean"},
+    "regional_mean": {"vi": "Trung bình vùng", "en": "Regional mean"},
+    "official_no_province": {
+        "vi": "Cổng DVCQG chưa có số liệu cho tỉnh này trong lần đọc đã chọn.",
+        "en": "The portal has no figures for this province in the selected reading.",
+    },
+    "official_not_compared": {
+        "vi": "Kho dữ liệu chưa tính được cùng kỳ cho tỉnh này: chỉ hiển thị điểm chính thức.",
+        "en": "The warehouse has not computed the same period for this province: official "
+        "scores only.",
+    },
+    "official_none": {
+        "vi": "Chưa nạp số liệu chính thức nào (nguồn published_index, governance_indices).",
+        "en": "No official figures loaded yet (sources published_index, governance_indices).",
+    },
+    "official_portal_table": {
+        "vi": "Bảng xếp hạng của Cổng DVCQG",
+        "en": "The portal's national table",
+    },
+    "governance_history": {
+        "vi": "Các chỉ số quản trị qua các năm",
+        "en": "Governance indices over the years",
+    },
+    "governance_index": {"vi": "Chỉ số", "en": "Index"},
+    "result_year": {"vi": "Năm kết quả", "en": "Result year"},
+    "ranked_province": {"vi": "Tỉnh được xếp hạng", "en": "Province ranked"},
+    "score": {"vi": "Điểm", "en": "Score"},
+    "rank_of": {"vi": "Hạng / số tỉnh", "en": "Rank / provinces"},
+    "region": {"vi": "Vùng", "en": "Region"},
+    "region_rank": {"vi": "Hạng trong vùng", "en": "Rank in region"},
+    "partial_table": {
+        "vi": "Bảng công bố một phần ({ranked}/{total} tỉnh)",
+        "en": "Partial table ({ranked} of {total} provinces)",
+    },
+    "rank_targets": {"vi": "Chỉ tiêu xếp hạng trong kế hoạch", "en": "Rank targets of the plans"},
+    "rank_targets_none": {
+        "vi": "Không kế hoạch nào đặt chỉ tiêu xếp hạng cho tỉnh này (hoặc tỉnh cũ của tỉnh này).",
+        "en": "No plan sets a rank target for this province (or its former provinces).",
+    },
+    "plan": {"vi": "Kế hoạch", "en": "Plan"},
+    "target_label": {"vi": "Chỉ tiêu", "en": "Target"},
+    "actual_label": {"vi": "Thực tế", "en": "Actual"},
+    "gap_label": {"vi": "Chênh lệch", "en": "Gap"},
+    "source_seed": {"vi": "Văn bản nguồn", "en": "Source document"},
+    "target_rank_national": {"vi": "Top {rank} cả nước", "en": "Top {rank} nationally"},
+    "target_rank_region": {"vi": "Top {rank} vùng {region}", "en": "Top {rank} in {region}"},
+    "target_national_mean": {
+        "vi": "Bằng hoặc cao hơn trung bình cả nước",
+        "en": "At or above the national mean",
+    },
+    "gap_ranks": {"vi": "{gap} bậc", "en": "{gap} places"},
+    "gap_points": {"vi": "{gap} điểm", "en": "{gap} points"},
+    "region_south_central_coast_highlands": {
+        "vi": "Nam Trung Bộ và Tây Nguyên",
+        "en": "South Central Coast and Central Highlands",
+    },
+    "governance_national_table": {
+        "vi": "Bảng xếp hạng cả nước theo chỉ số và năm",
+        "en": "National table per index and year",
+    },
+    "no_mean": {"vi": "không tính (thiếu điểm)", "en": "not computed (scores missing)"},
 }
 
 

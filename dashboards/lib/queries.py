@@ -181,7 +181,8 @@ def target_attainment(province_codes: tuple[str, ...], eras: tuple[str, ...]) ->
                applies_to_level, comparator, target_pct, numerator, denominator, actual_pct,
                status, gap_pp, months_covered, covered_from, covered_to, source_seed
         from marts.fct_target_attainment
-        where {pairs}
+        -- KPI targets; the plans' rank targets (target_kind 'rank') are on Official rankings
+        where ({pairs}) and target_kind is null
         order by plan_year desc, kpi_code, applies_to_level
         """,
         params,
@@ -194,6 +195,7 @@ def plans_with_targets() -> pd.DataFrame:
         """
         select plan_unit, plan_year, count(*) as targets
         from marts.fct_target_attainment
+        where target_kind is null
         group by plan_unit, plan_year
         order by plan_year desc, plan_unit
         """
@@ -575,3 +577,112 @@ def flagged_agencies(start: str, end: str) -> set[str]:
         (start, end),
     )
     return set(frame["agency_code"])
+
+
+# ----------------------------------------------------------------------------- official figures
+# (issue 18: the portal's published Decision-766 scores and the annual governance indices)
+
+
+def official_snapshots() -> pd.DataFrame:
+    """Every published snapshot, newest read first."""
+    return _q(
+        """
+        select distinct snapshot_at, period_grain, period_start, period_end, source_file
+        from marts.fct_published_index
+        order by snapshot_at desc, period_start desc
+        """
+    )
+
+
+def official_vs_computed(snapshot_at: str, period_start: str, province_code: str) -> pd.DataFrame:
+    """One province's published groups and total beside the computed ones where comparable."""
+    return _q(
+        """
+        select p.group_code, p.group_name_vi, p.group_name_en, p.max_points,
+               p.points as published_points, p.published_rank, p.computed_rank,
+               p.national_mean, c.computed_points, c.computed_points_rank, c.difference,
+               c.months_covered, c.not_computed_reason
+        from marts.fct_published_index p
+        left join marts.fct_index_comparison c
+            on c.snapshot_at = p.snapshot_at and c.period_start = p.period_start
+            and c.province_code = p.province_code and c.group_code = p.group_code
+        where p.snapshot_at = ?::timestamp and p.period_start = ?::date and p.province_code = ?
+          and p.era = 'current'
+        order by p.group_code = 'total', p.max_points desc, p.group_code
+        """,
+        (snapshot_at, period_start, province_code),
+    )
+
+
+def official_ranking(snapshot_at: str, period_start: str) -> pd.DataFrame:
+    """The portal's national table of one snapshot: rank, province, total and the six groups."""
+    groups = ("TOTAL", "CKMB", "TDGQ", "CLGQ", "MDSH", "MDHL", "TTTT")
+    columns = ", ".join(
+        f"max(points) filter (where portal_group_code = '{g}') as {g}" for g in groups
+    )
+    return _q(
+        f"""
+        select max(published_rank) as published_rank, province_name, {columns}
+        from marts.fct_published_index
+        where snapshot_at = ?::timestamp and period_start = ?::date
+        group by province_code, province_name
+        order by published_rank nulls last, province_name
+        """,
+        (snapshot_at, period_start),
+    )
+
+
+def governance_history(province_code: str) -> pd.DataFrame:
+    """Every index result of a current province and of the legacy provinces it succeeds, each
+    on the province the results ranked (no merged score)."""
+    return _q(
+        """
+        select index_code, index_name_vi, index_name_en, scale_note, result_year, era,
+               province_code, short_name, score, published_rank, computed_rank, national_rank,
+               provinces_ranked, provinces_in_era, is_partial_table, region_name_vi,
+               region_name_en, region_rank, national_mean, regional_mean, source_file
+        from marts.fct_governance_index
+        where successor_code = ?
+        order by index_code, result_year desc, short_name
+        """,
+        (province_code,),
+    )
+
+
+def governance_years() -> pd.DataFrame:
+    return _q(
+        "select distinct index_code, result_year from marts.fct_governance_index "
+        "order by index_code, result_year desc"
+    )
+
+
+def governance_table(index_code: str, result_year: int) -> pd.DataFrame:
+    """The national table of one index and year."""
+    return _q(
+        """
+        select national_rank, published_rank, computed_rank, short_name, score, region_name_vi,
+               region_name_en, region_rank, provinces_ranked, provinces_in_era, is_partial_table,
+               national_mean, regional_mean, source_file
+        from marts.fct_governance_index
+        where index_code = ? and result_year = ?
+        order by national_rank, short_name
+        """,
+        (index_code, result_year),
+    )
+
+
+def rank_targets(province_code: str) -> pd.DataFrame:
+    """The plans' rank targets of a current province or of the legacy units it succeeds."""
+    return _q(
+        """
+        select t.plan_unit, t.plan_year, t.index_code, t.result_year, t.rank_scope,
+               t.region_code, t.comparator, t.target_rank, t.actual_rank, t.provinces_ranked,
+               t.actual_score, t.national_mean, t.status, t.gap_ranks, t.gap_points,
+               t.no_data_reason, t.source_seed
+        from marts.fct_target_attainment t
+        join marts.dim_province p on p.province_code = t.province_code and p.era = t.era
+        where t.target_kind = 'rank' and coalesce(p.successor_code, p.province_code) = ?
+        order by t.plan_year, t.plan_unit, t.index_code, t.rank_scope
+        """,
+        (province_code,),
+    )

@@ -10,7 +10,8 @@ What this module reads from a contract:
   strptime formats of a date/timestamp) and ``customProperties`` ``aliases`` (header texts).
 - ``schema[0].quality``: ``engine: row_rule`` (SQL predicate over one row, true = passes, null =
   not applicable), ``engine: key`` (columns unique within a file) and ``engine: province_era``
-  (the province a row names must exist in the era of one of its dates).
+  (the province a row names must exist in the era of one of its dates, or of ``dateExpression``
+  over the row).
 - top-level ``customProperties``: ``fileFormats``, ``encodings``, ``snapshotDate`` (where a
   catalog's as-of date comes from) and ``replaceKey`` (which rows a later load replaces).
 """
@@ -83,8 +84,18 @@ class ProvinceEraRule:
     name: str
     code_column: str | None
     name_column: str | None
-    date_column: str
+    date_column: str | None
     description: str
+    # An SQL expression over the row instead of a date column (an annual index's year: its
+    # results rank the provinces of the era its publication falls in).
+    date_expression: str | None = None
+
+    @property
+    def date_sql(self) -> str:
+        if self.date_expression:
+            return f"({self.date_expression})"
+        assert self.date_column is not None, f"{self.name}: a date column or expression"
+        return '"' + self.date_column.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -175,8 +186,9 @@ def parse_contract(document: dict[str, Any]) -> Contract:
                 q["name"],
                 q["implementation"].get("code"),
                 q["implementation"].get("name"),
-                q["implementation"]["date"],
+                q["implementation"].get("date"),
                 _text(q),
+                q["implementation"].get("dateExpression"),
             )
             for q in quality
             if q.get("engine") == "province_era"

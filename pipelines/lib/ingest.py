@@ -19,6 +19,8 @@ import pyarrow as pa
 from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
 from pipelines.lib.files import FileReadError, file_sha256
+from pipelines.lib.ingest_types import ParsedFile, RejectedFile
+from pipelines.lib.official_figures import parse_governance_indices, parse_published_index
 from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, name_date, open_tabular
 from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.validation.boundary import BoundaryValidator
@@ -72,27 +74,6 @@ create table if not exists audit.quarantine (
 """
 
 
-class RejectedFile(ValueError):
-    """A file refused whole; the message names the file, the place and the rule."""
-
-    def __init__(self, rule: str, message: str):
-        super().__init__(message)
-        self.rule = rule
-
-
-@dataclass
-class ParsedFile:
-    """What a source parser hands over: rows in contract columns plus the period key."""
-
-    rows: pl.DataFrame  # contract columns + row_number (+ helper columns the rules read)
-    province_code: str | None = None
-    province_name: str | None = None
-    period_grain: str | None = None
-    period_start: object = None
-    period_end: object = None
-    warnings: list[str] = field(default_factory=list)
-
-
 def parse_portal_report(path: Path) -> ParsedFile:
     try:
         report = parse_report(path)
@@ -120,7 +101,11 @@ def parse_portal_report(path: Path) -> ParsedFile:
 
 # Sources whose files need a parser of their own (a report grid); every other source of
 # SOURCES is a table export read by pipelines.lib.parsers.tabular under its contract.
-FILE_PARSERS: dict[str, Callable[[Path], ParsedFile]] = {"portal_report": parse_portal_report}
+FILE_PARSERS: dict[str, Callable[[Path], ParsedFile]] = {
+    "portal_report": parse_portal_report,
+    "published_index": parse_published_index,
+    "governance_indices": parse_governance_indices,
+}
 PARSERS: tuple[str, ...] = SOURCES
 
 # The WAL size that triggers a checkpoint while a source loads (DuckDB's default is 16 MB;
@@ -416,11 +401,11 @@ def _describe_rows(con: duckdb.DuckDBPyConnection, contract: Contract, parsed: P
     if not contract.province_rules:
         return
     rule = contract.province_rules[0]
-    day = f'"{rule.date_column}"'
+    day = rule.date_sql
     code = f'"{rule.code_column}"' if rule.code_column else "null"
     row = con.execute(
         f"select count(distinct {code}), min({code}), min({day})::date, max({day})::date, "
-        f"count(distinct {era_expression(rule.date_column)}) from _staged"
+        f"count(distinct {era_expression(rule.date_sql)}) from _staged"
     ).fetchone()
     assert row is not None
     codes, first_code, first_day, last_day, eras = row

@@ -31,6 +31,7 @@ from pipelines.sample_data.anomalies import (
 )
 from pipelines.sample_data.catalog import PROCEDURES
 from pipelines.sample_data.counts import METRIC_INDEX, RowCounts
+from pipelines.sample_data.official import write_official_figures
 from pipelines.sample_data.portal_report import (
     OFFICIAL,
     AgencyRow,
@@ -87,6 +88,8 @@ SOURCES = (
     "procedures",
     "satisfaction",
     "satisfaction_responses",
+    "published_index",
+    "governance_indices",
 )
 # These provinces export their survey one row per response (scores 1-5) instead of as counts;
 # the counts they stand for are the same, so the marts do not depend on the form.
@@ -923,6 +926,8 @@ def generate(config: GeneratorConfig, report_workers: int | None = None) -> Summ
     run.close_satisfaction()
     run.write_procedures(plans)
     anchor = run.write_anchor()
+    for written in write_official_figures(config.out):
+        run.register(written)
     faults = dirty_faults.write_faults(run, plans) if config.dirty else []
     write_manifest(run, plans, mismatches, anchor, faults)
     return run.summary

@@ -229,3 +229,9 @@ left join {{ ref('dim_kpi') }} as kpis
     on matched.kpi_code = kpis.kpi_code
 left join {{ ref('dim_province') }} as provinces
     on matched.province_code = provinces.province_code and matched.era = provinces.era
+
+-- Rank targets of the plans (issue 18): judged in int_rank_target_attainment, same columns by
+-- name plus their own (target_kind = 'rank', index_code, target_rank, actual_rank, gap_ranks,
+-- gap_points); null target_kind = a KPI target.
+union all by name
+select * from {{ ref('int_rank_target_attainment') }}  -- noqa: AM04

@@ -37,6 +37,9 @@ targets as (
         months_covered,
         case when era = 'legacy' and plan_year = 2025 then 6 else 12 end as year_last_month
     from {{ ref('fct_target_attainment') }}
+    -- KPI targets only: a rank target (target_kind 'rank') is judged on a published ranking,
+    -- which has no monthly series to forecast
+    where target_kind is null
 
 ),
 

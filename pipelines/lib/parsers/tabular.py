@@ -222,6 +222,8 @@ def map_header(
             )
         mapped[column] = text
     derived = {"snapshot_date"} if contract.snapshot_date == "file_name" else set()
+    # Columns a source's own parser fills (from the file name, or resolved by the loader).
+    derived |= set(contract.extra.get("derivedColumns") or ())
     missing = [
         c for c in contract.columns if c.required and c.name not in mapped | dict.fromkeys(derived)
     ]

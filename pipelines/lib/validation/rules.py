@@ -44,6 +44,18 @@ create or replace temp macro cchc_bigint(x) as (
             then try_cast(replace(cchc_digits(x), ',', '') as bigint)
     end
 );
+-- A decimal written Vietnamese style (86,30 or 1.234,5) or with a point (86.30); a comma alone
+-- is the decimal mark (scores and rates, never thousands, are typed as double).
+create or replace temp macro cchc_double(x) as (
+    case
+        when regexp_full_match(cchc_digits(x), '[-+]?[0-9]+([.][0-9]+)?')
+            then try_cast(cchc_digits(x) as double)
+        when regexp_full_match(cchc_digits(x), '[-+]?[0-9]+,[0-9]+')
+            then try_cast(replace(cchc_digits(x), ',', '.') as double)
+        when regexp_full_match(cchc_digits(x), '[-+]?[0-9]{{1,3}}([.][0-9]{{3}})+,[0-9]+')
+            then try_cast(replace(replace(cchc_digits(x), '.', ''), ',', '.') as double)
+    end
+);
 create or replace temp macro cchc_boolean(x) as (
     case
         when lower(cchc_text(x)) in ({", ".join(f"'{w}'" for w in TRUE_WORDS)}) then true
@@ -84,6 +96,8 @@ def type_rule(column: Column) -> tuple[str, str] | None:
         )
     if kind in {"bigint", "integer"}:
         return "whole_number", "a whole number (88.424 or 88424)"
+    if kind == "double":
+        return "decimal_number", "a decimal number (86,30 or 86.30)"
     if kind == "boolean":
         return "boolean_value", "a boolean (true/false, 1/0, có/không)"
     return None
@@ -99,6 +113,8 @@ def _typed_expression(column: Column, arrow_type: pa.DataType | None) -> str:
         return f"try_cast({name} as {kind})"
     if kind in {"bigint", "integer"}:
         return f"cchc_bigint({name})"
+    if kind == "double":
+        return f"cchc_double({name})"
     if kind == "boolean":
         return f"cchc_boolean({name})"
     if kind in {"timestamp", "date"}:
@@ -177,9 +193,10 @@ def row_checks(contract: Contract, schema: pa.Schema) -> list[Check]:
     return checks
 
 
-def era_expression(column: str) -> str:
+def era_expression(day_sql: str) -> str:
+    """The era of a date, given as SQL (a quoted column or an expression over the row)."""
     return (
-        f"case when {quote(column)} < date '{RESTRUCTURING_DATE.isoformat()}' "
+        f"case when {day_sql} < date '{RESTRUCTURING_DATE.isoformat()}' "
         f"then '{LEGACY}' else '{CURRENT}' end"
     )
 
@@ -189,9 +206,11 @@ def province_verdict(code: str | None, name: str | None, era: str) -> str | None
     units = [p for p in provinces() if p.era == era]
     by_code = {p.code: p for p in units}
     when = "before" if era == LEGACY else "from"
+    # The national portal's codes (H20) name the current provinces as the crosswalk lists them.
+    by_code |= {p.dvcqg_code.upper(): p for p in units if p.dvcqg_code}
     by_code_unit = None
     if code is not None:
-        normal = code.strip().zfill(2) if code.strip().isdigit() else code.strip()
+        normal = code.strip().zfill(2) if code.strip().isdigit() else code.strip().upper()
         by_code_unit = by_code.get(normal)
         if by_code_unit is None:
             return (
@@ -340,7 +359,7 @@ class FileChecker:
                 f"select t.row_number, v.rule, v.message from _typed t join _province_verdicts v "
                 f"on v.rule = {sql_text(rule.name)} and v.code is not distinct from {code} "
                 f"and v.name is not distinct from {name} "
-                f"and v.era = {era_expression(rule.date_column)}"
+                f"and v.era = {era_expression(rule.date_sql)}"
             )
         return selects
 
@@ -350,8 +369,8 @@ class FileChecker:
         code = quote(rule.code_column) if rule.code_column else "null"
         name = quote(rule.name_column) if rule.name_column else "null"
         seen = self.con.execute(
-            f"select distinct {code}, {name}, {era_expression(rule.date_column)} from _typed "
-            f"where {quote(rule.date_column)} is not null"
+            f"select distinct {code}, {name}, {era_expression(rule.date_sql)} from _typed "
+            f"where {rule.date_sql} is not null"
         ).fetchall()
         fresh = []
         for code_value, name_value, era in seen:
