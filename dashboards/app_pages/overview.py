@@ -10,6 +10,7 @@ from dashboards.lib import charts, queries
 from dashboards.lib.filters import basis_filter, kpi_filter, period_filter
 from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_period, fmt_pp, kpi_name, label, t
 from dashboards.lib.layout import chart, formatted, page, table
+from dashboards.lib.sample import is_small, min_denominator, split_ranking
 
 INDEX = "index_766"
 
@@ -42,11 +43,17 @@ with_data = summary[summary["value_pct"].notna()]
 grid = st.columns(4)
 for i, row in enumerate(with_data.itertuples()):
     lower = catalog.loc[row.kpi_code, "direction"] == "lower_is_better"
+    small = (
+        f" ({t('small_sample_tile', n=fmt_number(row.denominator), minimum=min_denominator())})"
+        if is_small(row.denominator)
+        else ""
+    )
+    change = fmt_pp(row.change_pp).replace("−", "-")
     grid[i % 4].metric(
-        row.name,
+        row.name + small,
         fmt_pct(row.value_pct),
         # Streamlit reads the sign from an ASCII "-" to pick the arrow and colour
-        delta=None if pd.isna(row.change_pp) else f"{fmt_pp(row.change_pp).replace('−', '-')} pp",
+        delta=None if pd.isna(row.change_pp) else f"{change} {t('pp_unit')}",
         delta_color="inverse" if lower else "normal",
         help=f"{t('previous')} ({fmt_period(period.grain, previous)}): {fmt_pct(row.previous_pct)}",
     )
@@ -89,12 +96,18 @@ if rank_on == INDEX:
             "band": (t("band"), lambda v: label("band", v)),
         },
     )
+    ranked = ranking
+    left_out = 0
 else:
-    ranking = queries.province_ranking(rank_on, period.grain, period.iso, basis)
+    ranking = queries.province_ranking(
+        rank_on, period.grain, period.iso, basis, min_denominator=min_denominator()
+    )
+    split = split_ranking(ranking)
+    ranked, left_out = split.kept, split.left_out
     title = f"{kpi_name(catalog.loc[rank_on])} — {period.label}"
     lower_is_better = catalog.loc[rank_on, "direction"] == "lower_is_better"
     shown = formatted(
-        ranking,
+        ranked,
         {
             "rank": (t("rank"), str),
             "province_name": (t("province"), str),
@@ -103,14 +116,16 @@ else:
             "denominator": (t("denominator"), fmt_number),
         },
     )
-st.caption(f"{len(ranking)} {t('provinces_count')} · {t('basis_' + basis)}")
+st.caption(f"{len(ranked)} {t('provinces_count')} · {t('basis_' + basis)}")
+if left_out:
+    st.caption(t("small_sample_provinces", n=left_out, minimum=min_denominator()))
 left, right = st.columns([3, 2])
 with left:
-    table(shown, ranking, "ranking", height=min(38 * len(ranking) + 40, 720))
+    table(shown, ranking, "ranking", height=min(38 * len(ranked) + 40, 720))
 with right:
     chart(
-        charts.ranking_bar(ranking, "province_name", "value_pct", title, lower_is_better),
-        ranking,
+        charts.ranking_bar(ranked, "province_name", "value_pct", title, lower_is_better),
+        ranked,
         "ranking_chart",
     )
 

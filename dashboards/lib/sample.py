@@ -1,0 +1,54 @@
+"""The minimum sample: a rate over a handful of dossiers says little (3 dossiers, none on time:
+0 %), so rankings and highest/lowest lists leave out units whose denominator is below a minimum,
+and say how many they left out; a tile over a small denominator says so.
+
+The minimum is ``CCHC_MIN_DENOMINATOR`` (default 30, docs/dashboards.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+DEFAULT_MIN_DENOMINATOR = 30
+ENV_VAR = "CCHC_MIN_DENOMINATOR"
+
+
+def min_denominator() -> int:
+    """The setting in force; a value that is not a whole number ≥ 0 is an error, never ignored."""
+    raw = os.environ.get(ENV_VAR, "").strip()
+    if not raw:
+        return DEFAULT_MIN_DENOMINATOR
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_VAR}={raw!r} is not a whole number") from None
+    if value < 0:
+        raise ValueError(f"{ENV_VAR}={raw!r} is negative")
+    return value
+
+
+def is_small(denominator: object, minimum: int | None = None) -> bool:
+    """True for a denominator below the minimum (no data, 0, counts as small)."""
+    minimum = min_denominator() if minimum is None else minimum
+    if denominator is None or pd.isna(denominator):  # type: ignore[arg-type]
+        return minimum > 0
+    return float(denominator) < minimum  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The units a ranking lists and how many it left out for their small denominator."""
+
+    kept: pd.DataFrame
+    left_out: int
+    minimum: int
+
+
+def split_ranking(frame: pd.DataFrame) -> Ranked:
+    """A ranking query's rows (queries.province_ranking / agency_ranking, run with
+    ``min_denominator()``) split on their ``small_sample`` flag."""
+    small = frame["small_sample"].fillna(True).astype(bool)
+    return Ranked(frame[~small].reset_index(drop=True), int(small.sum()), min_denominator())
