@@ -463,3 +463,84 @@ def test_index_page_ranking_groups_bands_and_what_was_not_computed(served: Path)
     app.selectbox(key="f_month").set_value("2025-09-01").run()
     assert app.query_params["month"] == "2025-09-01"
     assert app.subheader[0].value == "Xếp hạng tỉnh, thành phố — Tháng 9/2025"
+
+
+# --------------------------------------------------------------------------- minimum sample
+
+
+def test_lowest_agencies_leave_out_a_unit_of_four_dossiers_and_say_so(served: Path) -> None:
+    """The fixture's 'UBND xã Nhỏ' has 4 dossiers a month at 0 %: under the default minimum of
+    30 it must not top the scorecard's lowest agencies."""
+    app = open_page(
+        "scorecard", province="current-01", grain="month", period="2025-08-01", level="all"
+    )
+    bottom = frame_by_column(app, "Cơ quan, đơn vị")
+    assert "UBND xã Nhỏ – Hà Nội" not in bottom["Cơ quan, đơn vị"].tolist()
+    assert all(int(d.replace(".", "")) >= 30 for d in bottom["Mẫu số"])
+    ((small,),) = marts(
+        served,
+        """
+        select count(*) from marts.fct_kpi
+        where kpi_code = 'online_dossier_rate' and province_code = '01' and unit_basis = 'current'
+          and period_grain = 'month' and period_start = '2025-08-01'
+          and agency_code is not null and procedure_field is null and value_pct is not null
+          and denominator < 30""",
+    )
+    assert small == 1
+    assert "Không đưa vào danh sách 1 cơ quan, đơn vị có mẫu số dưới 30 (mẫu quá nhỏ)." in [
+        c.value for c in app.caption
+    ]
+
+
+def test_the_minimum_is_a_setting_rankings_rank_the_rest_and_tiles_say_small(
+    served: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "5000")
+    app = open_page(grain="month", period="2025-06-01", basis="reported", kpi="on_time_rate")
+    expected = marts(
+        served,
+        """
+        select province_name, denominator >= 5000 from marts.fct_kpi
+        where kpi_code = 'on_time_rate' and province_code <> 'VN' and level = 'all'
+          and period_grain = 'month' and period_start = '2025-06-01' and unit_basis = 'reported'
+          and agency_code is null and procedure_field is null
+        order by value_pct desc""",
+    )
+    kept = [name for name, enough in expected if enough]
+    left_out = len(expected) - len(kept)
+    assert kept and left_out  # the fixture has both at this minimum
+    ranking = frame_by_column(app, "Hạng")
+    assert ranking["Tỉnh, thành phố"].tolist() == kept
+    assert ranking["Hạng"].tolist() == [str(n) for n in range(1, len(kept) + 1)]
+    assert f"{left_out} tỉnh, thành phố có mẫu số dưới 5.000" in " ".join(
+        c.value for c in app.caption
+    )
+    # every national tile is over far more than 5,000 dossiers but one: say which
+    ((den,),) = marts(
+        served,
+        """
+        select min(denominator) from marts.fct_kpi
+        where province_code = 'VN' and level = 'all' and period_grain = 'month'
+          and period_start = '2025-06-01' and unit_basis = 'reported' and value_pct is not null
+          and agency_code is null and procedure_field is null""",
+    )
+    small_tiles = [m.label for m in app.metric if "mẫu nhỏ" in m.label]
+    assert (den < 5000) == bool(small_tiles)
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "10000000")
+    app = open_page(grain="month", period="2025-06-01", basis="reported")
+    assert all("(mẫu nhỏ: mẫu số " in m.label and "< 10.000.000)" in m.label for m in app.metric)
+
+
+def test_a_minimum_that_is_not_a_whole_number_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dashboards.lib.sample import min_denominator
+
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "thirty")
+    with pytest.raises(ValueError, match="CCHC_MIN_DENOMINATOR='thirty'"):
+        min_denominator()
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "-1")
+    with pytest.raises(ValueError, match="negative"):
+        min_denominator()
+    monkeypatch.delenv("CCHC_MIN_DENOMINATOR")
+    assert min_denominator() == 30

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.lib import queries
-from dashboards.lib.i18n import fmt_date, fmt_number, label, t
+from dashboards.lib.i18n import fmt_date, fmt_number, fmt_span, label, t
 from dashboards.lib.layout import formatted, page, table
 
 if not page("page_status"):
@@ -24,8 +24,8 @@ if not publish.empty:
             else row["data_loaded_until"]
         ),
     )
-    columns[1].metric(t("published_at"), fmt_date(row["published_at"]))
-    columns[2].metric(t("source"), len(row["sources"]) if row["sources"] is not None else 0)
+    columns[1].metric(t("published_at_title"), fmt_date(row["published_at"]))
+    columns[2].metric(t("sources_count"), len(row["sources"]) if row["sources"] is not None else 0)
     st.caption(f"{t('run_id')} `{row['run_id']}` · {t('fingerprint')} `{row['fingerprint']}`")
 
 st.subheader(t("last_loads"))
@@ -129,14 +129,15 @@ findings = queries.reconciliation_findings()
 if findings.empty:
     st.success(t("none_found"))
 else:
+    findings["period"] = [
+        fmt_span(start, end)
+        for start, end in zip(findings["period_start"], findings["period_end"], strict=True)
+    ]
     table(
         formatted(
             findings,
             {
-                "period_start": (
-                    t("period"),
-                    lambda v: fmt_date(v.date() if hasattr(v, "date") else v),
-                ),
+                "period": (t("period"), str),
                 "province_name": (t("province"), str),
                 "agency_name": (t("agency"), lambda v: v if isinstance(v, str) else "—"),
                 "bucket": (t("bucket"), lambda v: label("bucket", v)),

@@ -9,8 +9,8 @@ import streamlit as st
 from dashboards.lib import charts, queries
 from dashboards.lib.filters import basis_filter, kpi_filter, period_filter
 from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_period, fmt_pp, kpi_name, label, t
-from dashboards.lib.layout import chart, formatted, page, table
-from dashboards.lib.sample import is_small, min_denominator, split_ranking
+from dashboards.lib.layout import chart, formatted, page, rows_height, table
+from dashboards.lib.sample import Ranked, min_denominator, say_left_out, split_ranking, tile_note
 
 INDEX = "index_766"
 
@@ -43,14 +43,9 @@ with_data = summary[summary["value_pct"].notna()]
 grid = st.columns(4)
 for i, row in enumerate(with_data.itertuples()):
     lower = catalog.loc[row.kpi_code, "direction"] == "lower_is_better"
-    small = (
-        f" ({t('small_sample_tile', n=fmt_number(row.denominator), minimum=min_denominator())})"
-        if is_small(row.denominator)
-        else ""
-    )
     change = fmt_pp(row.change_pp).replace("−", "-")
     grid[i % 4].metric(
-        row.name + small,
+        row.name + tile_note(row.denominator),
         fmt_pct(row.value_pct),
         # Streamlit reads the sign from an ASCII "-" to pick the arrow and colour
         delta=None if pd.isna(row.change_pp) else f"{change} {t('pp_unit')}",
@@ -96,18 +91,16 @@ if rank_on == INDEX:
             "band": (t("band"), lambda v: label("band", v)),
         },
     )
-    ranked = ranking
-    left_out = 0
+    split = Ranked(ranking, 0, min_denominator())  # points, not a rate: no minimum
 else:
     ranking = queries.province_ranking(
         rank_on, period.grain, period.iso, basis, min_denominator=min_denominator()
     )
     split = split_ranking(ranking)
-    ranked, left_out = split.kept, split.left_out
     title = f"{kpi_name(catalog.loc[rank_on])} — {period.label}"
     lower_is_better = catalog.loc[rank_on, "direction"] == "lower_is_better"
     shown = formatted(
-        ranked,
+        split.kept,
         {
             "rank": (t("rank"), str),
             "province_name": (t("province"), str),
@@ -116,12 +109,12 @@ else:
             "denominator": (t("denominator"), fmt_number),
         },
     )
+ranked = split.kept
 st.caption(f"{len(ranked)} {t('provinces_count')} · {t('basis_' + basis)}")
-if left_out:
-    st.caption(t("small_sample_provinces", n=left_out, minimum=min_denominator()))
+say_left_out(split, "provinces")
 left, right = st.columns([3, 2])
 with left:
-    table(shown, ranking, "ranking", height=min(38 * len(ranked) + 40, 720))
+    table(shown, ranking, "ranking", height=rows_height(len(ranked), 720))
 with right:
     chart(
         charts.ranking_bar(ranked, "province_name", "value_pct", title, lower_is_better),

@@ -11,7 +11,7 @@ from dashboards.lib import charts, queries
 from dashboards.lib.filters import kpi_filter, level_filter, period_filter, province_filter
 from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_pp, kpi_name, label, t
 from dashboards.lib.layout import chart, formatted, page, table
-from dashboards.lib.sample import min_denominator, split_ranking
+from dashboards.lib.sample import min_denominator, say_left_out, split_ranking
 
 if not page("page_scorecard"):
     st.stop()
@@ -167,10 +167,7 @@ ranked_agencies = split_ranking(
     )
 )
 agencies = ranked_agencies.kept.head(10)
-if ranked_agencies.left_out:
-    st.caption(
-        t("small_sample_agencies", n=ranked_agencies.left_out, minimum=ranked_agencies.minimum)
-    )
+say_left_out(ranked_agencies, "agencies")
 if agencies.empty:
     st.info(t("no_data"))
 else:

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboards.lib import charts, queries
 from dashboards.lib.filters import basis_filter, province_filter, url_select
 from dashboards.lib.i18n import fmt_number, fmt_period, index_reason, kpi_name, label, language, t
-from dashboards.lib.layout import chart, formatted, page, table
+from dashboards.lib.layout import chart, formatted, page, rows_height, table
 
 if not page("page_index"):
     st.stop()
@@ -72,7 +72,7 @@ else:
             ),
             ranking,
             "index_ranking",
-            height=min(38 * len(ranking) + 40, 600),
+            height=rows_height(len(ranking), 600),
         )
     with right:
         chart(

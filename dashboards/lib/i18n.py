@@ -203,7 +203,8 @@ _TEXT: dict[str, dict[str, str]] = {
     "type": {"vi": "Kiểu", "en": "Type"},
     "description": {"vi": "Mô tả", "en": "Description"},
     # --- issue 17: no English on Vietnamese pages (and back), minimum sample ----------------
-    "language_other": {"vi": "English", "en": "Tiếng Việt"},
+    "published_at_title": {"vi": "Công bố lúc", "en": "Published at"},
+    "sources_count": {"vi": "Số nguồn dữ liệu", "en": "Sources"},
     "pp_unit": {"vi": "điểm %", "en": "pp"},
     "run_id": {"vi": "Mã lần chạy", "en": "Run id"},
     "fingerprint": {"vi": "Dấu vân tay dữ liệu", "en": "Fingerprint"},
@@ -344,6 +345,24 @@ def fmt_period(grain: str, start: date, end: date | None = None) -> str:
     if grain == "year":
         return f"Năm {start.year}" if vi else str(start.year)
     return f"{fmt_date(start)} – {fmt_date(end)}"
+
+
+def fmt_span(start: object, end: object) -> str:
+    """A period given by its first and last day, named as a month, quarter or year when it is
+    one (Tháng 8/2025, Quý III/2025), else as the range of dates."""
+    if _missing(start) or _missing(end):
+        return "—"
+    first = start.date() if isinstance(start, datetime) else start
+    last = end.date() if isinstance(end, datetime) else end
+    months = (last.year - first.year) * 12 + last.month - first.month + 1  # type: ignore[union-attr]
+    next_day = date.fromordinal(last.toordinal() + 1)  # type: ignore[union-attr]
+    whole_months = first.day == 1 and next_day.day == 1  # type: ignore[union-attr]
+    grain = {1: "month", 3: "quarter", 12: "year"}.get(months) if whole_months else None
+    if grain == "quarter" and (first.month - 1) % 3:  # type: ignore[union-attr]
+        grain = None
+    if grain == "year" and first.month != 1:  # type: ignore[union-attr]
+        grain = None
+    return fmt_period(grain or "range", first, last)  # type: ignore[arg-type]
 
 
 def kpi_name(row: object) -> str:

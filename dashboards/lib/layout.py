@@ -98,6 +98,12 @@ def downloads(frame: pd.DataFrame, name: str, xlsx: bool = True) -> None:
         )
 
 
+def rows_height(rows: int, most: int) -> int:
+    """The height that shows ``rows`` rows and the header without an empty row below (Streamlit
+    draws 35 px a row and a 3 px border), at most ``most`` pixels (then it scrolls)."""
+    return min(35 * (rows + 1) + 3, most)
+
+
 def table(
     shown: pd.DataFrame,
     raw: pd.DataFrame,

@@ -452,7 +452,7 @@ def quarantine_rows(limit: int = 200) -> pd.DataFrame:
 def reconciliation_findings() -> pd.DataFrame:
     return _q(
         """
-        select r.period_start, r.province_name, r.agency_code,
+        select r.period_start, r.period_end, r.province_name, r.agency_code,
                coalesce(r.agency_name, a.agency_name, r.agency_code) as agency_name, r.bucket,
                r.report_value, r.dossier_value, r.difference, r.status
         from marts.fct_reconciliation r

@@ -11,6 +11,9 @@ import os
 from dataclasses import dataclass
 
 import pandas as pd
+import streamlit as st
+
+from dashboards.lib.i18n import fmt_number, t
 
 DEFAULT_MIN_DENOMINATOR = 30
 ENV_VAR = "CCHC_MIN_DENOMINATOR"
@@ -52,3 +55,23 @@ def split_ranking(frame: pd.DataFrame) -> Ranked:
     ``min_denominator()``) split on their ``small_sample`` flag."""
     small = frame["small_sample"].fillna(True).astype(bool)
     return Ranked(frame[~small].reset_index(drop=True), int(small.sum()), min_denominator())
+
+
+def say_left_out(ranked: Ranked, units: str) -> None:
+    """Under a ranking of ``units`` (provinces / agencies): how many it left out, if any."""
+    if ranked.left_out:
+        st.caption(
+            t(
+                f"small_sample_{units}",
+                n=fmt_number(ranked.left_out),
+                minimum=fmt_number(ranked.minimum),
+            )
+        )
+
+
+def tile_note(denominator: object) -> str:
+    """' (small sample: denominator 12 < 30)' for a tile's label, '' otherwise."""
+    if not is_small(denominator):
+        return ""
+    n = fmt_number(denominator)  # type: ignore[arg-type]
+    return f" ({t('small_sample_tile', n=n, minimum=fmt_number(min_denominator()))})"

@@ -11,7 +11,7 @@ from dashboards.lib import charts, queries
 from dashboards.lib.filters import basis_filter, kpi_filter, period_filter
 from dashboards.lib.i18n import fmt_number, fmt_pct, kpi_name, label, t
 from dashboards.lib.layout import chart, formatted, page, table
-from dashboards.lib.sample import min_denominator, split_ranking
+from dashboards.lib.sample import min_denominator, say_left_out, split_ranking
 
 AGENCIES_SHOWN = 10
 
@@ -47,8 +47,7 @@ def render_topic(title_key: str, kpi_codes: Sequence[str]) -> None:
     split = split_ranking(all_provinces)
     ranking = split.kept
     with_values = ranking[ranking["value_pct"].notna()]
-    if split.left_out:
-        st.caption(t("small_sample_provinces", n=split.left_out, minimum=split.minimum))
+    say_left_out(split, "provinces")
     if ranking.empty:
         st.info(t("no_data"))
     else:
@@ -87,10 +86,7 @@ def render_topic(title_key: str, kpi_codes: Sequence[str]) -> None:
         )
     )
     agencies = ranked_agencies.kept
-    if ranked_agencies.left_out:
-        st.caption(
-            t("small_sample_agencies", n=ranked_agencies.left_out, minimum=ranked_agencies.minimum)
-        )
+    say_left_out(ranked_agencies, "agencies")
     agency_columns = {
         "agency_name": (t("agency"), str),
         "province_name": (t("province"), str),

@@ -95,7 +95,10 @@ def write_exports(con: duckdb.DuckDBPyConnection, folder: Path, fingerprint: str
     (folder / "marts").mkdir()
     for name in sorted(t for t in tables if t.startswith("marts.")):
         target = folder / "marts" / f"{name.removeprefix('marts.')}.parquet"
-        con.execute(f"copy {name} to '{target}' (format parquet, compression zstd)")
+        con.execute(
+            f"copy (select {_parquet_columns(con, name)} from {name}) to '{target}' "
+            "(format parquet, compression zstd)"
+        )
         (count,) = con.execute(f"select count(*) from {name}").fetchone()  # type: ignore[misc]
         parquet_rows[name] = count
     sheets = {
@@ -154,6 +157,24 @@ def _prune(versions: Path, keep: Path, now: float | None = None) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
         except FileNotFoundError:
             pass
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The table's columns, 128-bit integers (sums of counts) as BIGINT: Parquet has no 128-bit
+    integer and DuckDB would write them as DOUBLE. A count beyond BIGINT fails the cast, loudly."""
+    schema, _, name = table.partition(".")
+    columns = con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = "
+        "current_database() and schema_name = ? and table_name = ? order by column_index",
+        [schema, name],
+    ).fetchall()
+    return ", ".join(
+        f'cast("{column}" as bigint) as "{column}"' if kind in HUGE_INTEGERS else f'"{column}"'
+        for column, kind in columns
+    )
+
+
+HUGE_INTEGERS = {"HUGEINT", "UHUGEINT"}
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
