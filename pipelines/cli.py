@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 from rich.console import Console
 
 from pipelines.lib import run_summary as run_summary_module
@@ -221,26 +220,13 @@ def publish_metadata(instance, run_id: str) -> dict[str, object] | None:
 
 
 def load_rows(paths: DataPaths, run_id: str) -> list[tuple]:
-    """This run's file outcomes: from the warehouse, briefly and read-only; if another run holds
-    the warehouse, from the last published copy."""
-    query = (
+    """This run's file outcomes (from the warehouse, else the last published copy)."""
+    return run_summary_module.query_loads(
+        [paths.warehouse_db, paths.serving_db],
         "select source, file_name, outcome, rows_in, rows_loaded, rows_quarantined, message "
-        "from audit.loads where load_id = ? order by source, file_name"
+        "from audit.loads where load_id = ? order by source, file_name",
+        [run_id],
     )
-    for db in (paths.warehouse_db, paths.serving_db):
-        if not db.exists():
-            continue
-        try:
-            with duckdb.connect(str(db), read_only=True) as con:
-                if not con.execute(
-                    "select 1 from duckdb_tables() "
-                    "where schema_name = 'audit' and table_name = 'loads'"
-                ).fetchone():
-                    continue
-                return con.execute(query, [run_id]).fetchall()
-        except duckdb.IOException:
-            continue
-    return []
 
 
 def print_attention(paths: DataPaths, run_id: str) -> None:

@@ -193,10 +193,16 @@ def test_scorecard_renders_in_the_browser(server: str, browser: object, shots: P
 
 # Whole download labels: a fixed share of the width once cut "Tải CSV" to "T." on narrow columns.
 LABELS_CUT = """() => [...document.querySelectorAll("[data-testid='stDownloadButton'] button")]
-    .filter(b => b.checkVisibility({visibilityProperty: true}) && b.getClientRects().length > 0
+    .filter(b => b.checkVisibility({visibilityProperty: true})
                  && b.getBoundingClientRect().width > 0)
-    .filter(b => b.scrollWidth > b.clientWidth + 1 || b.innerText.trim().length < 5
-                 || b.getBoundingClientRect().height > 60)
+    .filter(b => {
+        const label = b.querySelector("[data-testid='stMarkdownContainer']");
+        if (!label) return true;  // an icon without its label
+        const parts = [label, ...label.querySelectorAll('*')];
+        const text = label.textContent.trim();
+        return parts.some(e => e.scrollWidth > e.clientWidth + 1)
+            || label.getBoundingClientRect().width < 3.5 * text.length;
+    })
     .map(b => b.innerText.trim())"""
 
 
@@ -212,6 +218,7 @@ LABELS_CUT = """() => [...document.querySelectorAll("[data-testid='stDownloadBut
         ),
         ("data_status", "/data_status?", ("Tình trạng dữ liệu", "Data status")),
     ],
+    ids=["overview", "scorecard", "data_status"],
 )
 def test_pages_in_both_languages_for_screenshots(
     server: str,

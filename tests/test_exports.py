@@ -20,6 +20,7 @@ from pipelines.settings import DataPaths
 from tests.conftest import run_pipeline_job
 from tests.report_files import hoa_binh_q1_2023_rows, write_csv
 from tests.source_files import CLEAN_FILE_NAMES, clean_rows, write_source_csv
+from tests.test_publish import _warehouse
 
 
 @pytest.fixture(scope="module")
@@ -124,17 +125,7 @@ def test_a_new_publish_swaps_the_exports_whole_and_old_readers_keep_theirs(
     link = tmp_path / "exports"
     first = None
     for value in (1, 2, 3):
-        warehouse = tmp_path / "w.duckdb"
-        with duckdb.connect(str(warehouse)) as con:
-            con.execute("create schema if not exists marts; create schema if not exists audit")
-            con.execute("create or replace table marts.fct_kpi as select ? as value", [value])
-            con.execute(
-                "create or replace table audit.loads as select 1 as load_seq, 'f' as source, "
-                "'f.csv' as file_name, ? as file_hash, 'loaded' as outcome, "
-                "'1' as contract_version, 'L' as load_id, now()::timestamp as loaded_at, "
-                "1 as rows_loaded",
-                [str(value)],
-            )
+        warehouse = _warehouse(tmp_path / "w.duckdb", value)
         publish(warehouse, serving)
         if first is None:
             first = (link / "marts" / "fct_kpi.parquet").resolve()

@@ -63,10 +63,9 @@ from audit.loads where load_id = ? group by source
 """
 
 
-def source_loads(databases: list[Path], run_id: str) -> list[SourceLoads]:
-    """This run's loads per source (every known source, zeros where nothing was new): from the
-    first of ``databases`` that can be read (the warehouse, else the last published copy)."""
-    found: dict[str, SourceLoads] = {}
+def query_loads(databases: list[Path], sql: str, params: list) -> list[tuple]:
+    """A query over audit.loads on the first of ``databases`` that can be read: the warehouse,
+    briefly and read-only, else (another run holds it) the last published copy."""
     for db in databases:
         if not db.exists():
             continue
@@ -77,11 +76,15 @@ def source_loads(databases: list[Path], run_id: str) -> list[SourceLoads]:
                     "where schema_name = 'audit' and table_name = 'loads'"
                 ).fetchone():
                     continue
-                rows = con.execute(LOADS_BY_SOURCE, [run_id]).fetchall()
+                return con.execute(sql, params).fetchall()
         except duckdb.IOException:  # another run holds the warehouse
             continue
-        found = {row[0]: SourceLoads(*row) for row in rows}
-        break
+    return []
+
+
+def source_loads(databases: list[Path], run_id: str) -> list[SourceLoads]:
+    """This run's loads per source: every known source, zeros where nothing was new."""
+    found = {row[0]: SourceLoads(*row) for row in query_loads(databases, LOADS_BY_SOURCE, [run_id])}
     order = list(SOURCES) + sorted(set(found) - set(SOURCES))
     return [found.get(source, SourceLoads(source)) for source in order]
 
