@@ -124,3 +124,48 @@ def test_the_summary_names_dbt_counts_the_publish_and_where_to_look(cli_run: Cli
         assert re.search(rf"seconds: {step}\s*│\s*[\d,.]+", out), step
     assert "Tình trạng dữ liệu / Data status" in out
     assert str(cli_run.paths.serving_db.parent / "exports") in out
+
+
+class Recorder:
+    """A load listener that writes down what it hears."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple] = []
+
+    def source_started(self, source: str, files_total: int) -> None:
+        self.heard.append(("started", source, files_total))
+
+    def file_done(self, source: str, file_name: str, rows: int) -> None:
+        self.heard.append(("file", source, file_name, rows))
+
+    def source_finished(self, source: str) -> None:
+        self.heard.append(("finished", source))
+
+
+def test_the_loader_reports_every_file_to_the_listener_and_skipped_ones_with_no_rows(
+    tmp_path,
+) -> None:
+    from pipelines.lib.ingest import ingest_source
+    from pipelines.lib.progress import listening
+
+    landing = tmp_path / "payments"
+    write_source_csv(landing / "a.csv", clean_rows("payments"))
+    (landing / "b.csv").write_bytes(b"")  # rejected: heard, with no rows
+    rows = len(clean_rows("payments"))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        with listening(Recorder()) as first:
+            ingest_source(con, "payments", landing, load_id="run-1", gx_max_rows=0)
+        with listening(Recorder()) as again:  # nothing new: every file skipped
+            ingest_source(con, "payments", landing, load_id="run-2", gx_max_rows=0)
+    assert first.heard == [
+        ("started", "payments", 2),
+        ("file", "payments", "a.csv", rows),
+        ("file", "payments", "b.csv", 0),
+        ("finished", "payments"),
+    ]
+    assert again.heard == [
+        ("started", "payments", 2),
+        ("file", "payments", "a.csv", 0),
+        ("file", "payments", "b.csv", 0),
+        ("finished", "payments"),
+    ]
