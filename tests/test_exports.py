@@ -150,3 +150,19 @@ def test_text_that_looks_like_a_formula_stays_text() -> None:
     back = pl.read_excel(io.BytesIO(buffer.getvalue()), sheet_name="data")
     assert back["text"].to_list() == risky
     assert back["number"].to_list() == [1.5] * len(risky)
+
+
+def test_a_real_folder_where_the_link_goes_stops_the_publish_before_anything_changes(
+    tmp_path: Path,
+) -> None:
+    serving = tmp_path / "serving.duckdb"
+    publish(_warehouse(tmp_path / "w.duckdb", 1), serving)
+    before = serving.read_bytes()
+    (tmp_path / "exports").unlink()
+    (tmp_path / "exports").mkdir()  # someone made a folder of that name
+
+    with pytest.raises(FileExistsError, match="is a folder, not the exports link"):
+        publish(_warehouse(tmp_path / "w.duckdb", 2), serving)
+
+    assert serving.read_bytes() == before
+    assert not list((tmp_path / exports.VERSIONS_DIR).glob(".tmp-*"))

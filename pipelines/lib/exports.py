@@ -80,7 +80,15 @@ class ExportResult:
 
 
 def staging_folder(serving_db: Path) -> Path:
-    """A new temporary folder for one publish's exports (renamed into place by activate())."""
+    """A new temporary folder for one publish's exports (renamed into place by activate()).
+
+    Checked first, before anything is written: ``exports`` must be the link (or absent), since
+    a real folder there could not be swapped atomically."""
+    link = serving_db.parent / EXPORTS_LINK
+    if link.exists() and not link.is_symlink():
+        raise FileExistsError(
+            f"{link} is a folder, not the exports link the publish swaps: move it elsewhere"
+        )
     versions = serving_db.parent / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
     folder = versions / f".tmp-{uuid.uuid4().hex}"
