@@ -76,7 +76,7 @@ stats = st.columns(4)
 stats[0].metric(t("status_met"), met)
 stats[1].metric(t("status_not_met"), not_met)
 stats[2].metric(t("status_no_data"), no_data)
-stats[3].metric(t("kpi"), int(card["value_pct"].notna().sum()))
+stats[3].metric(t("kpis_with_data"), int(card["value_pct"].notna().sum()))
 status_mark = {"met": "✅ ", "not_met": "❌ ", "no_data": "⚪ ", "no_target": ""}
 shown = formatted(
     card,

@@ -205,6 +205,7 @@ _TEXT: dict[str, dict[str, str]] = {
     # --- issue 17: no English on Vietnamese pages (and back), minimum sample ----------------
     "published_at_title": {"vi": "Công bố lúc", "en": "Published at"},
     "sources_count": {"vi": "Số nguồn dữ liệu", "en": "Sources"},
+    "kpis_with_data": {"vi": "Chỉ tiêu có số liệu", "en": "Indicators with data"},
     "pp_unit": {"vi": "điểm %", "en": "pp"},
     "run_id": {"vi": "Mã lần chạy", "en": "Run id"},
     "fingerprint": {"vi": "Dấu vân tay dữ liệu", "en": "Fingerprint"},
