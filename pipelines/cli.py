@@ -10,14 +10,19 @@ are listed); non-zero with the failing step, the files and the rules otherwise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import filecmp
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
-import duckdb
+from rich.console import Console
 
+from pipelines.lib import run_summary as run_summary_module
+from pipelines.lib.console import CapturedOutput, LoadProgress
+from pipelines.lib.progress import listening
 from pipelines.settings import PROJECT_ROOT, DataPaths, data_paths
 
 # The pool every warehouse writer is in (pipelines/defs/resources.py; not imported here, since
@@ -37,12 +42,15 @@ def prepare_dagster_home(paths: DataPaths) -> Path:
     return home
 
 
-def run_pipeline(paths: DataPaths, months: tuple[str, str] | None = None) -> int:
+def run_pipeline(
+    paths: DataPaths, months: tuple[str, str] | None = None, verbose: bool = False
+) -> int:
     import dagster as dg
 
     from pipelines.lib.stale_slots import free_slots_of_dead_runs, process_tags
 
     prepare_dagster_home(paths)
+    console = summary_console()
     with dg.DagsterInstance.get() as instance:
         # First, before the (slower) definitions load: a killed run's slot blocks everyone.
         for run_id in free_slots_of_dead_runs(instance, WAREHOUSE_POOL):
@@ -57,30 +65,63 @@ def run_pipeline(paths: DataPaths, months: tuple[str, str] | None = None) -> int
         tags = {**(range_tags(*months) if months else full_range_tags()), **process_tags()}
         job = defs.resolve_job_def(PIPELINE_JOB)
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=quiet, tags=tags
-        )
-        return report_run(paths, instance, result.run_id, result.success)
+        log_file = paths.root / "logs" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        with LoadProgress(console, live=console.is_terminal) as progress, listening(progress):
+            # Inside the progress display: what dbt prints goes through the display's own
+            # stdout, so a bar is never torn by a log line.
+            captured = CapturedOutput(sys.stdout, log_file, verbose)
+            try:
+                with contextlib.redirect_stdout(captured):
+                    result = job.execute_in_process(
+                        instance=instance, raise_on_error=False, run_config=quiet, tags=tags
+                    )
+            finally:
+                captured.flush()
+        if not result.success and not verbose:
+            print(f"pipeline: the run's log (dbt's included), last lines of {log_file}:")
+            for line in captured.tail(DBT_LOG_LINES_ON_FAILURE):
+                print(f"  {line}")
+        captured.close()
+        return report_run(paths, instance, result.run_id, result.success, console, log_file)
 
 
-def report_run(paths: DataPaths, instance, run_id: str, success: bool) -> int:
+def summary_console() -> Console:
+    """Rich on stdout; in a log (not a terminal) wide enough that the tables do not wrap."""
+    console = Console(file=sys.stdout, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=sys.stdout, highlight=False, width=120)
+    return console
+
+
+DBT_LOG_LINES_ON_FAILURE = 60
+NEEDS_ATTENTION_SHOWN = 30  # files rejected or with quarantined rows listed by name
+
+
+def report_run(
+    paths: DataPaths,
+    instance,
+    run_id: str,
+    success: bool,
+    console: Console | None = None,
+    log_file: Path | None = None,
+) -> int:
     from pipelines.lib.run_report import build_report, summary_lines
 
+    console = console or summary_console()
     report = build_report(instance, run_id)
-    print_loads(paths, run_id)
+    print_attention(paths, run_id)
     for check in report.failed_checks:
         if check.severity != "ERROR":
             print(f"pipeline: {check.line()}")
-    published = publish_outcome(instance, run_id)
-    if published:
-        print(f"pipeline: serving.duckdb {published}")
-    elif success:
-        print(
-            "pipeline: serving.duckdb up to date: nothing new since the last publish "
-            "(dbt build, mart checks and publish skipped)"
-        )
+    summary = run_summary(paths, instance, run_id, success, log_file)
+    run_summary_module.render(summary, console)
     months = f" over {report.partitions}" if report.partitions else ""
     if success:
+        if summary.publish == "not run":
+            print(
+                "pipeline: serving.duckdb up to date: nothing new since the last publish "
+                "(dbt build, mart checks and publish skipped)"
+            )
         print(f"pipeline: run {run_id} succeeded{months}")
         return 0
     for line in summary_lines(report):
@@ -94,7 +135,77 @@ def report_run(paths: DataPaths, instance, run_id: str, success: bool) -> int:
     return 1
 
 
-def publish_outcome(instance, run_id: str) -> str | None:
+def run_summary(
+    paths: DataPaths, instance, run_id: str, success: bool, log_file: Path | None
+) -> run_summary_module.RunSummary:
+    """The closing summary: loads from audit.loads, dbt's counts from its run_results.json,
+    the publish and the seconds per step from the run's event log."""
+    summary = run_summary_module.RunSummary(run_id, success)
+    summary.sources = run_summary_module.source_loads(
+        [paths.warehouse_db, paths.serving_db], run_id
+    )
+    summary.dbt = run_summary_module.dbt_counts(
+        run_summary_module.run_results_of(paths.root / "dbt_target", run_id)
+    )
+    published = publish_metadata(instance, run_id)
+    if published is not None:
+        reason = published.get("reason")
+        summary.publish = "published" if reason is None else str(reason)
+        table_rows = {k: v for k, v in published.items() if k.startswith("rows ")}
+        summary.tables_published = len(table_rows)
+        summary.rows_published = sum(int(v) for v in table_rows.values())
+    summary.step_seconds = step_seconds(instance, run_id)
+    summary.next_steps = next_steps(paths, summary, log_file)
+    return summary
+
+
+def next_steps(
+    paths: DataPaths, summary: run_summary_module.RunSummary, log_file: Path | None
+) -> list[str]:
+    steps = []
+    troubled = sum(s.files_rejected + s.files_with_quarantine for s in summary.sources)
+    if troubled:
+        steps.append(
+            f"{troubled} file(s) rejected or with quarantined rows: the dashboard's "
+            "'Tình trạng dữ liệu / Data status' page, or audit.loads and audit.quarantine"
+        )
+    steps.append(
+        f"dashboard: make dashboard, then http://localhost:8501 (reads {paths.serving_db})"
+    )
+    exports = paths.serving_db.parent / "exports"
+    if exports.exists():
+        steps.append(f"Parquet and XLSX exports for analysts: {exports} (docs/analysts.md)")
+    steps.append(f"this run in the Dagster UI: make dagster, then /runs/{summary.run_id}")
+    if log_file is not None:
+        steps.append(f"the run's full log (dbt's included): {log_file}")
+    return steps
+
+
+def step_name(step_key: str) -> str:
+    """Steps as a person reads them: a load per source; checks summed by kind."""
+    if step_key == "cchc_dbt_assets":
+        return "dbt build"
+    if step_key == "serving__serving_db":
+        return "publish"
+    if step_key.startswith("raw__") and step_key.endswith("_freshness"):
+        return "freshness checks"
+    if step_key.startswith("raw__"):
+        return f"load {step_key.removeprefix('raw__')}"
+    return "mart checks" if step_key.startswith("marts__") else step_key
+
+
+def step_seconds(instance, run_id: str) -> list[tuple[str, float]]:
+    """Wall seconds per step (checks summed by kind), in the order the steps started."""
+    stats = [s for s in instance.get_run_step_stats(run_id) if s.start_time and s.end_time]
+    totals: dict[str, float] = {}
+    for stat in sorted(stats, key=lambda s: s.start_time):
+        name = step_name(stat.step_key)
+        totals[name] = totals.get(name, 0.0) + stat.end_time - stat.start_time
+    return list(totals.items())
+
+
+def publish_metadata(instance, run_id: str) -> dict[str, object] | None:
+    """The serving asset's materialization metadata of the run (None when it did not run)."""
     import dagster as dg
 
     records = instance.get_records_for_run(
@@ -104,55 +215,36 @@ def publish_outcome(instance, run_id: str) -> str | None:
         event = record.event_log_entry.dagster_event
         materialization = event.step_materialization_data.materialization if event else None
         if materialization and materialization.asset_key.path == ["serving", "serving_db"]:
-            reason = materialization.metadata.get("reason")
-            return f"{'published' if reason is None else reason.value}"
+            return {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
     return None
 
 
 def load_rows(paths: DataPaths, run_id: str) -> list[tuple]:
-    """This run's file outcomes: from the warehouse, briefly and read-only; if another run holds
-    the warehouse, from the last published copy."""
-    query = (
+    """This run's file outcomes (from the warehouse, else the last published copy)."""
+    return run_summary_module.query_loads(
+        [paths.warehouse_db, paths.serving_db],
         "select source, file_name, outcome, rows_in, rows_loaded, rows_quarantined, message "
-        "from audit.loads where load_id = ? order by source, file_name"
+        "from audit.loads where load_id = ? order by source, file_name",
+        [run_id],
     )
-    for db in (paths.warehouse_db, paths.serving_db):
-        if not db.exists():
-            continue
-        try:
-            with duckdb.connect(str(db), read_only=True) as con:
-                if not con.execute(
-                    "select 1 from duckdb_tables() "
-                    "where schema_name = 'audit' and table_name = 'loads'"
-                ).fetchone():
-                    continue
-                return con.execute(query, [run_id]).fetchall()
-        except duckdb.IOException:
-            continue
-    return []
 
 
-def print_loads(paths: DataPaths, run_id: str) -> None:
+def print_attention(paths: DataPaths, run_id: str) -> None:
+    """The files of this run that need a person: rejected, or loaded with quarantined rows."""
     rows = load_rows(paths, run_id)
     if not rows:
         print("pipeline: no new or changed files in the landing folder")
         return
-    outcomes: dict[str, int] = {}
-    for row in rows:
-        outcomes[row[2]] = outcomes.get(row[2], 0) + 1
-    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
-    print(f"pipeline: {len(rows)} new file(s): {counts}")
-    shown = 0
-    for source, file_name, outcome, rows_in, loaded, quarantined, message in rows:
-        if outcome == "loaded" and len(rows) > 30:
-            continue  # a big first load lists only what needs attention
+    troubled = [row for row in rows if row[2] not in {"loaded", "duplicate"}]
+    for source, file_name, outcome, rows_in, loaded, quarantined, message in troubled[
+        :NEEDS_ATTENTION_SHOWN
+    ]:
         line = f"  {source}/{file_name}: {outcome}, {rows_in} rows in, {loaded} loaded"
         if quarantined:
             line += f", {quarantined} quarantined"
         print(line + (f" — {message}" if message else ""))
-        shown += 1
-    if shown < len(rows):
-        print(f"  (and {len(rows) - shown} file(s) loaded cleanly)")
+    if len(troubled) > NEEDS_ATTENTION_SHOWN:
+        print(f"  (and {len(troubled) - NEEDS_ATTENTION_SHOWN} more: see audit.loads)")
 
 
 def month_key(text: str) -> str:
@@ -167,8 +259,12 @@ def month_key(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.cli")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("pipeline", help="process the landing folder, build, publish")
+    pipeline = sub.add_parser("pipeline", help="process the landing folder, build, publish")
     backfill = sub.add_parser("backfill", help="load the files of some months, build, publish")
+    for command in (pipeline, backfill):
+        command.add_argument(
+            "-v", "--verbose", action="store_true", help="show dbt's whole log while it runs"
+        )
     backfill.add_argument("--from", dest="first", type=month_key, required=True, help="YYYY-MM")
     backfill.add_argument("--to", dest="last", type=month_key, required=True, help="YYYY-MM")
     sub.add_parser("paths", help="print the data locations in force (and prepare DAGSTER_HOME)")
@@ -184,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backfill":
         if args.last < args.first:
             parser.error("--to is before --from")
-        return run_pipeline(paths, (args.first, args.last))
-    return run_pipeline(paths)
+        return run_pipeline(paths, (args.first, args.last), args.verbose)
+    return run_pipeline(paths, verbose=args.verbose)
 
 
 if __name__ == "__main__":

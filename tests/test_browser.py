@@ -201,4 +201,67 @@ def test_official_rankings_renders_in_the_browser(
     assert page.get_by_text("Chỉ tiêu xếp hạng trong kế hoạch").is_visible()
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(shots / "official_rankings.png"), full_page=True)
+
+
+# Whole download labels: a fixed share of the width once cut "Tải CSV" to "T." on narrow columns.
+LABELS_CUT = """() => [...document.querySelectorAll("[data-testid='stDownloadButton'] button")]
+    .filter(b => b.checkVisibility({visibilityProperty: true})
+                 && b.getBoundingClientRect().width > 0)
+    .filter(b => {
+        const label = b.querySelector("[data-testid='stMarkdownContainer']");
+        if (!label) return true;  // an icon without its label
+        const parts = [label, ...label.querySelectorAll('*')];
+        const text = label.textContent.trim();
+        return parts.some(e => e.scrollWidth > e.clientWidth + 1)
+            || label.getBoundingClientRect().width < 3.5 * text.length;
+    })
+    .map(b => b.innerText.trim())"""
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize(
+    ("name", "path", "heading"),
+    [
+        ("overview", "/?grain=month&period=2025-06-01&basis=reported", ("Tổng quan", "Overview")),
+        (
+            "scorecard",
+            "/scorecard?province=current-01&grain=month&period=2025-08-01",
+            ("Thẻ điểm tỉnh", "Province scorecard"),
+        ),
+        ("data_status", "/data_status?", ("Tình trạng dữ liệu", "Data status")),
+    ],
+    ids=["overview", "scorecard", "data_status"],
+)
+def test_pages_in_both_languages_for_screenshots(
+    server: str,
+    browser: object,
+    shots: Path,
+    name: str,
+    path: str,
+    heading: tuple[str, str],
+    lang: str,
+) -> None:
+    """The three pages people open first, in each language: no error, whole download labels,
+    a full-page screenshot to look at (data/screenshots/<page>_<lang>.png)."""
+    separator = "&" if "?" in path and not path.endswith("?") else ""
+    page = _open(browser, f"{server}{path}{separator}lang={lang}")
+    title = heading[0] if lang == "vi" else heading[1]
+    page.get_by_role("heading", name=title).first.wait_for()
+    _settle(page)
+    page.mouse.wheel(0, 8000)
+    page.wait_for_timeout(1500)
+    _settle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    buttons = page.locator("[data-testid='stDownloadButton']:visible")
+    _wait_or_explain(buttons.first, page, shots, f"{name}_{lang}")
+    assert page.evaluate(LABELS_CUT) == []
+    # the label's last line (the icon's name comes first in the text)
+    labels = {b.strip().splitlines()[-1] for b in buttons.all_inner_texts() if b.strip()}
+    expected = {"Tải CSV", "Tải Excel"} if lang == "vi" else {"Download CSV", "Download XLSX"}
+    assert labels and labels <= expected, labels
+    # Streamlit scrolls inside its main block, not the document: grow the window to show all
+    height = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 100, 12_000)})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(shots / f"{name}_{lang}.png"), full_page=True)
     page.close()

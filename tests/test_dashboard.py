@@ -97,7 +97,7 @@ def test_overview_national_kpis_and_change_from_previous_month(served: Path) -> 
     value, delta = metric(app, "Tỷ lệ hồ sơ trực tuyến")
     assert value == vi_pct(sep_pct)
     change = round(sep_pct - aug_pct, 2)
-    assert delta == f"{'+' if change > 0 else '-'}{vi_pct(abs(change))[:-2]} pp"
+    assert delta == f"{'+' if change > 0 else '-'}{vi_pct(abs(change))[:-2]} điểm %"
     assert app.subheader[0].value == "Chỉ tiêu toàn quốc — Tháng 9/2025"
     national = frame_by_column(app, "Kỳ trước (%)")
     row = national[national["Chỉ tiêu"] == "Tỷ lệ hồ sơ trực tuyến"].iloc[0]
@@ -385,7 +385,11 @@ def test_scorecard_of_a_legacy_province_names_its_successor(served: Path) -> Non
 def test_data_status_shows_loads_failures_quarantine_and_reconciliation(served: Path) -> None:
     app = open_page("data_status")
     loads = frame_by_column(app, "Số ngày từ cuối kỳ")
-    assert loads["Nguồn"].tolist() == ["dossiers", "payments", "portal_report"]
+    assert loads["Nguồn"].tolist() == [
+        "Dữ liệu hồ sơ",
+        "Giao dịch thanh toán",
+        "Báo cáo từ Cổng DVC",
+    ]
     # legacy Hoà Bình's data ends with June 2025, when it merged: it is not "92 days behind"
     assert loads["Số ngày từ cuối kỳ"].tolist() == ["30", "0", "—"]
     assert loads["Tỉnh, thành phố"].tolist()[2] == "Tỉnh Hoà Bình (cũ)"
@@ -393,8 +397,12 @@ def test_data_status_shows_loads_failures_quarantine_and_reconciliation(served: 
     rejected = frame_by_column(app, "Thông báo")
     assert "Số hồ sơ ABC" in rejected["Thông báo"].iloc[0]
     assert metric(app, "Dòng bị cách ly")[0] == "3"
-    findings = frame_by_column(app, "bucket")
-    assert findings["Đánh giá"].tolist() == ["report_only", "mismatch"]
+    findings = frame_by_column(app, "Cột báo cáo")
+    assert findings["Đánh giá"].tolist() == ["Chỉ có trong báo cáo", "Lệch"]
+    # by name: the mart's own, else dim_agency's (C80-C1 has none in the mart)
+    assert findings["Cơ quan, đơn vị"].tolist() == ["UBND xã 1 – Tây Ninh", "Sở 1 – Hoà Bình"]
+    assert findings["Cột báo cáo"].tolist() == ["Đã giải quyết: tổng số", "Tiếp nhận trực tuyến"]
+    assert "Khớp: 1 · Lệch: 1 · Chỉ có trong báo cáo: 1" in [c.value for c in app.caption]
     assert metric(app, "Dữ liệu đến ngày")[0] == "30/09/2025"
 
 
@@ -450,7 +458,8 @@ def test_topic_page_distribution_agencies_and_fields(
         select min(value_pct) from marts.fct_kpi
         where kpi_code = ? and province_code <> 'VN' and period_grain = 'quarter'
           and period_start = '2025-04-01' and unit_basis = 'reported'
-          and agency_code is not null and procedure_field is null""",
+          and agency_code is not null and procedure_field is null
+          and denominator >= 30""",
         [other_kpi],
     )
     assert bottom["Tỷ lệ (%)"].iloc[0] == vi_pct(lowest[0])
@@ -472,9 +481,10 @@ def test_digitization_fields_and_no_data_for_a_province_without_payments(served:
     assert fields["Tỷ lệ (%)"].tolist() == [vi_pct(v) for _, v in expected]
     payment = open_page("online_payment", grain="month", period="2025-06-01", basis="reported")
     ranking = frame_by_column(payment, "Hạng")
-    long_an = ranking[ranking["Tỉnh, thành phố"] == "Tỉnh Long An"].iloc[0]
-    assert (long_an["Tỷ lệ (%)"], long_an["Mẫu số"]) == ("—", "0")  # no data, not 0 %
-    assert long_an["Hạng"] == str(len(ranking))  # last, whatever the direction
+    # no data (a zero denominator) is neither 0 % nor ranked: left out, and the page says so
+    assert "Tỉnh Long An" not in ranking["Tỉnh, thành phố"].tolist()
+    assert ranking["Hạng"].tolist() == [str(n) for n in range(1, len(ranking) + 1)]
+    assert any(c.value.startswith("1 tỉnh, thành phố có mẫu số dưới 30") for c in payment.caption)
 
 
 # --------------------------------------------------------------------------- service index
@@ -492,8 +502,14 @@ def test_index_page_ranking_groups_bands_and_what_was_not_computed(served: Path)
     )
     assert ranking["Tỉnh, thành phố"].tolist() == [r[0] for r in expected]
     missing = frame_by_column(app, "Lý do")
-    assert sorted(missing["Nhóm"]) == ["Công khai, minh bạch", "Mức độ hài lòng"]
+    assert sorted(missing["Nhóm"]) == ["Công khai, minh bạch", "Mức độ hài lòng", "Tổng điểm"]
     assert set(missing["Tỉnh, thành phố"]) == {"3"}
+    # the mart's reasons name codes in English; the page says them with the names
+    assert dict(zip(missing["Nhóm"], missing["Lý do"], strict=True)) == {
+        "Công khai, minh bạch": "Chưa có nguồn dữ liệu nào cung cấp: Công khai, minh bạch",
+        "Mức độ hài lòng": "Chưa có số liệu: Mức độ hài lòng",
+        "Tổng điểm": "Có nhóm chưa tính được: Mức độ hài lòng, Công khai, minh bạch",
+    }
     groups = frame_by_column(app, "Điểm tối đa")
     assert len(groups) == 6
     assert sorted(groups["Điểm tối đa"].map(int)) == [10, 12, 18, 18, 20, 22]
@@ -683,3 +699,84 @@ def test_official_rankings_in_english(served: Path) -> None:
     assert app.title[0].value == "Official rankings"
     targets = frame_by_column(app, "Source document")
     assert targets["Target"].tolist() == ["At or above the national mean", "Top 10 nationally"]
+
+
+# --------------------------------------------------------------------------- minimum sample
+
+
+def test_lowest_agencies_leave_out_a_unit_of_four_dossiers_and_say_so(served: Path) -> None:
+    """The fixture's 'UBND xã Nhỏ' has 4 dossiers a month at 0 %: under the default minimum of
+    30 it must not top the scorecard's lowest agencies."""
+    app = open_page(
+        "scorecard", province="current-01", grain="month", period="2025-08-01", level="all"
+    )
+    bottom = frame_by_column(app, "Cơ quan, đơn vị")
+    assert "UBND xã Nhỏ – Hà Nội" not in bottom["Cơ quan, đơn vị"].tolist()
+    assert all(int(d.replace(".", "")) >= 30 for d in bottom["Mẫu số"])
+    ((small,),) = marts(
+        served,
+        """
+        select count(*) from marts.fct_kpi
+        where kpi_code = 'online_dossier_rate' and province_code = '01' and unit_basis = 'current'
+          and period_grain = 'month' and period_start = '2025-08-01'
+          and agency_code is not null and procedure_field is null and value_pct is not null
+          and denominator < 30""",
+    )
+    assert small == 1
+    assert "Không đưa vào danh sách 1 cơ quan, đơn vị có mẫu số dưới 30 (mẫu quá nhỏ)." in [
+        c.value for c in app.caption
+    ]
+
+
+def test_the_minimum_is_a_setting_rankings_rank_the_rest_and_tiles_say_small(
+    served: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "5000")
+    app = open_page(grain="month", period="2025-06-01", basis="reported", kpi="on_time_rate")
+    expected = marts(
+        served,
+        """
+        select province_name, denominator >= 5000 from marts.fct_kpi
+        where kpi_code = 'on_time_rate' and province_code <> 'VN' and level = 'all'
+          and period_grain = 'month' and period_start = '2025-06-01' and unit_basis = 'reported'
+          and agency_code is null and procedure_field is null
+        order by value_pct desc""",
+    )
+    kept = [name for name, enough in expected if enough]
+    left_out = len(expected) - len(kept)
+    assert kept and left_out  # the fixture has both at this minimum
+    ranking = frame_by_column(app, "Hạng")
+    assert ranking["Tỉnh, thành phố"].tolist() == kept
+    assert ranking["Hạng"].tolist() == [str(n) for n in range(1, len(kept) + 1)]
+    assert f"{left_out} tỉnh, thành phố có mẫu số dưới 5.000" in " ".join(
+        c.value for c in app.caption
+    )
+    # every national tile is over far more than 5,000 dossiers but one: say which
+    ((den,),) = marts(
+        served,
+        """
+        select min(denominator) from marts.fct_kpi
+        where province_code = 'VN' and level = 'all' and period_grain = 'month'
+          and period_start = '2025-06-01' and unit_basis = 'reported' and value_pct is not null
+          and agency_code is null and procedure_field is null""",
+    )
+    small_tiles = [m.label for m in app.metric if "mẫu nhỏ" in m.label]
+    assert (den < 5000) == bool(small_tiles)
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "10000000")
+    app = open_page(grain="month", period="2025-06-01", basis="reported")
+    assert all("(mẫu nhỏ: mẫu số " in m.label and "< 10.000.000)" in m.label for m in app.metric)
+
+
+def test_a_minimum_that_is_not_a_whole_number_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dashboards.lib.sample import min_denominator
+
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "thirty")
+    with pytest.raises(ValueError, match="CCHC_MIN_DENOMINATOR='thirty'"):
+        min_denominator()
+    monkeypatch.setenv("CCHC_MIN_DENOMINATOR", "-1")
+    with pytest.raises(ValueError, match="negative"):
+        min_denominator()
+    monkeypatch.delenv("CCHC_MIN_DENOMINATOR")
+    assert min_denominator() == 30

@@ -72,7 +72,12 @@ def test_an_unchanged_warehouse_is_not_republished(tmp_path: Path) -> None:
 
     assert not again.published and again.reason == "nothing changed since the last publish"
     assert serving.stat().st_mtime_ns == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "w.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".exports",
+        "exports",
+        "serving.duckdb",
+        "w.duckdb",
+    ]
 
 
 def _kpi_warehouse(path: Path) -> Path:

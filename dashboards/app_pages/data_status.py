@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.lib import queries
-from dashboards.lib.i18n import fmt_date, fmt_number, kpi_name, label, t
+from dashboards.lib.i18n import fmt_date, fmt_number, fmt_span, kpi_name, label, t
 from dashboards.lib.layout import formatted, page, table
 
 if not page("page_status"):
@@ -24,9 +24,9 @@ if not publish.empty:
             else row["data_loaded_until"]
         ),
     )
-    columns[1].metric(t("published_at"), fmt_date(row["published_at"]))
-    columns[2].metric(t("source"), len(row["sources"]) if row["sources"] is not None else 0)
-    st.caption(f"run_id `{row['run_id']}` · fingerprint `{row['fingerprint']}`")
+    columns[1].metric(t("published_at_title"), fmt_date(row["published_at"]))
+    columns[2].metric(t("sources_count"), len(row["sources"]) if row["sources"] is not None else 0)
+    st.caption(f"{t('run_id')} `{row['run_id']}` · {t('fingerprint')} `{row['fingerprint']}`")
 
 st.subheader(t("last_loads"))
 loads = queries.last_loads()
@@ -44,7 +44,7 @@ else:
         formatted(
             named,
             {
-                "source": (t("source"), str),
+                "source": (t("source"), lambda v: label("source", v)),
                 "province_name": (t("province"), str),
                 "file_name": (t("file"), str),
                 "outcome": (t("outcome"), lambda v: label("outcome", v)),
@@ -70,7 +70,7 @@ else:
             rejected,
             {
                 "loaded_at": (t("last_loaded_at"), fmt_date),
-                "source": (t("source"), str),
+                "source": (t("source"), lambda v: label("source", v)),
                 "file_name": (t("file"), str),
                 "message": (t("message"), str),
             },
@@ -89,7 +89,7 @@ else:
         formatted(
             quarantine,
             {
-                "source": (t("source"), str),
+                "source": (t("source"), lambda v: label("source", v)),
                 "file_name": (t("file"), str),
                 "rule": (t("rule"), str),
                 "message": (t("message"), str),
@@ -101,31 +101,50 @@ else:
     )
     with st.expander(t("rows")):
         rows = queries.quarantine_rows()
-        table(rows.astype(str), rows, "quarantine_rows")
+        table(
+            formatted(
+                rows,
+                {
+                    "source": (t("source"), lambda v: label("source", v)),
+                    "file_name": (t("file"), str),
+                    "row_number": (t("row_number"), fmt_number),
+                    "rule": (t("rule"), str),
+                    "message": (t("message"), str),
+                    "original_values": (t("original_values"), str),
+                },
+            ),
+            rows,
+            "quarantine_rows",
+        )
 
 st.subheader(t("reconciliation"))
 summary = queries.reconciliation_summary()
 if not summary.empty:
-    st.caption(" · ".join(f"{r.status}: {fmt_number(r.rows)}" for r in summary.itertuples()))
+    st.caption(
+        " · ".join(
+            f"{label('recon', r.status)}: {fmt_number(r.rows)}" for r in summary.itertuples()
+        )
+    )
 findings = queries.reconciliation_findings()
 if findings.empty:
     st.success(t("none_found"))
 else:
+    findings["period"] = [
+        fmt_span(start, end)
+        for start, end in zip(findings["period_start"], findings["period_end"], strict=True)
+    ]
     table(
         formatted(
             findings,
             {
-                "period_start": (
-                    t("period"),
-                    lambda v: fmt_date(v.date() if hasattr(v, "date") else v),
-                ),
+                "period": (t("period"), str),
                 "province_name": (t("province"), str),
-                "agency_code": (t("agency"), lambda v: v if isinstance(v, str) else "—"),
-                "bucket": ("bucket", str),
-                "report_value": ("report", fmt_number),
-                "dossier_value": ("dossiers", fmt_number),
-                "difference": ("Δ", fmt_number),
-                "status": (t("status"), str),
+                "agency_name": (t("agency"), lambda v: v if isinstance(v, str) else "—"),
+                "bucket": (t("bucket"), lambda v: label("bucket", v)),
+                "report_value": (t("report_value"), fmt_number),
+                "dossier_value": (t("dossier_value"), fmt_number),
+                "difference": (t("difference"), fmt_number),
+                "status": (t("status"), lambda v: label("recon", v)),
             },
         ),
         findings,

@@ -9,7 +9,8 @@ import streamlit as st
 from dashboards.lib import charts, index_display, queries
 from dashboards.lib.filters import basis_filter, kpi_filter, period_filter
 from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_period, fmt_pp, kpi_name, t
-from dashboards.lib.layout import chart, formatted, page, table
+from dashboards.lib.layout import chart, formatted, page, rows_height, table
+from dashboards.lib.sample import Ranked, min_denominator, say_left_out, split_ranking, tile_note
 
 INDEX = "index_766"
 
@@ -42,11 +43,12 @@ with_data = summary[summary["value_pct"].notna()]
 grid = st.columns(4)
 for i, row in enumerate(with_data.itertuples()):
     lower = catalog.loc[row.kpi_code, "direction"] == "lower_is_better"
+    change = fmt_pp(row.change_pp).replace("−", "-")
     grid[i % 4].metric(
-        row.name,
+        row.name + tile_note(row.denominator),
         fmt_pct(row.value_pct),
         # Streamlit reads the sign from an ASCII "-" to pick the arrow and colour
-        delta=None if pd.isna(row.change_pp) else f"{fmt_pp(row.change_pp).replace('−', '-')} pp",
+        delta=None if pd.isna(row.change_pp) else f"{change} {t('pp_unit')}",
         delta_color="inverse" if lower else "normal",
         help=f"{t('previous')} ({fmt_period(period.grain, previous)}): {fmt_pct(row.previous_pct)}",
     )
@@ -92,13 +94,17 @@ if rank_on == INDEX:
     )
     if not ranking["computed"].fillna(False).all():
         st.caption(t("index_partial_note"))
+    split = Ranked(ranking, 0, min_denominator())  # points, not a rate: no minimum
 else:
-    ranking = queries.province_ranking(rank_on, period.grain, period.iso, basis)
+    ranking = queries.province_ranking(
+        rank_on, period.grain, period.iso, basis, min_denominator=min_denominator()
+    )
+    split = split_ranking(ranking)
     title = f"{kpi_name(catalog.loc[rank_on])} — {period.label}"
     lower_is_better = catalog.loc[rank_on, "direction"] == "lower_is_better"
     scale = charts.PERCENT
     shown = formatted(
-        ranking,
+        split.kept,
         {
             "rank": (t("rank"), str),
             "province_name": (t("province"), str),
@@ -107,21 +113,23 @@ else:
             "denominator": (t("denominator"), fmt_number),
         },
     )
+ranked = split.kept
 # a province whose figures for the period carry anomaly flags gets a marker in the table
 flagged = queries.flagged_provinces(period.start.isoformat(), period.end.isoformat(), basis, era)
 if flagged:
-    shown["⚠"] = ["⚠" if code in flagged else "" for code in ranking["province_code"]]
+    shown["⚠"] = ["⚠" if code in flagged else "" for code in ranked["province_code"]]
     st.caption(t("anomaly_marker_note"))
-st.caption(f"{len(ranking)} {t('provinces_count')} · {t('basis_' + basis)}")
+st.caption(f"{len(ranked)} {t('provinces_count')} · {t('basis_' + basis)}")
+say_left_out(split, "provinces")
 left, right = st.columns([3, 2])
 with left:
-    table(shown, ranking, "ranking", height=min(38 * len(ranking) + 40, 720))
+    table(shown, ranking, "ranking", height=rows_height(len(ranked), 720))
 with right:
     chart(
         charts.ranking_bar(
-            ranking, "province_name", "value_pct", title, lower_is_better, scale=scale
+            ranked, "province_name", "value_pct", title, lower_is_better, scale=scale
         ),
-        ranking,
+        ranked,
         "ranking_chart",
     )
 

@@ -12,6 +12,7 @@ from dashboards.lib.filters import kpi_filter, level_filter, period_filter, prov
 from dashboards.lib.forecast import forecast_section
 from dashboards.lib.i18n import fmt_number, fmt_pct, fmt_pp, kpi_name, label, t
 from dashboards.lib.layout import chart, formatted, page, table
+from dashboards.lib.sample import min_denominator, say_left_out, split_ranking
 
 if not page("page_scorecard"):
     st.stop()
@@ -201,7 +202,13 @@ else:
     table(shown_levels, levels, "by_level")
 
 st.subheader(f"{t('bottom_agencies')} — {kpi_name(catalog.loc[kpi])}")
-agencies = queries.agency_ranking(kpi, code, period.grain, period.iso, basis, level).head(10)
+ranked_agencies = split_ranking(
+    queries.agency_ranking(
+        kpi, code, period.grain, period.iso, basis, level, min_denominator=min_denominator()
+    )
+)
+agencies = ranked_agencies.kept.head(10)
+say_left_out(ranked_agencies, "agencies")
 if agencies.empty:
     st.info(t("no_data"))
 else:

@@ -9,8 +9,18 @@ import streamlit as st
 
 from dashboards.lib import charts, index_display, queries
 from dashboards.lib.filters import basis_filter, province_filter, url_select
-from dashboards.lib.i18n import fmt_date, fmt_number, fmt_period, fmt_pp, label, language, t
-from dashboards.lib.layout import chart, formatted, page, table
+from dashboards.lib.i18n import (
+    fmt_date,
+    fmt_number,
+    fmt_period,
+    fmt_pp,
+    index_reason,
+    kpi_name,
+    label,
+    language,
+    t,
+)  # fmt: skip
+from dashboards.lib.layout import chart, formatted, page, rows_height, table
 
 if not page("page_index"):
     st.stop()
@@ -30,6 +40,24 @@ month = url_select(
     lambda m: fmt_period("month", pd.Timestamp(m).date()),
     container=columns[0],
 )
+
+name_column = "group_name_vi" if language() == "vi" else "group_name_en"
+# The reasons name groups and KPIs by code: shown by their names in the chosen language.
+reason_names = {
+    **{code: kpi_name(row) for code, row in queries.kpi_catalog().set_index("kpi_code").iterrows()},
+    **dict(
+        zip(
+            queries.index_group_names()["group_code"],
+            queries.index_group_names()[name_column],
+            strict=True,
+        )
+    ),
+}
+
+
+def reason(text: object) -> str:
+    return index_reason(text, reason_names)
+
 
 ranking = queries.index_ranking(month, basis)
 st.subheader(f"{t('ranking')} — {fmt_period('month', pd.Timestamp(month).date())}")
@@ -59,7 +87,7 @@ else:
             ),
             ranking,
             "index_ranking",
-            height=min(38 * len(ranking) + 40, 600),
+            height=rows_height(len(ranking), 600),
         )
     with right:
         chart(
@@ -79,13 +107,12 @@ missing = queries.index_not_computed(month, basis)
 if missing.empty:
     st.success(t("all_computed"))
 else:
-    name_column = "group_name_vi" if language() == "vi" else "group_name_en"
     table(
         formatted(
             missing,
             {
                 name_column: (t("group"), str),
-                "not_computed_reason": (t("reason"), str),
+                "not_computed_reason": (t("reason"), reason),
                 "provinces": (t("province"), fmt_number),
             },
         ),
@@ -99,7 +126,6 @@ groups = queries.index_groups(str(province["province_code"]), month, basis)
 if groups.empty:
     st.info(t("no_data"))
 else:
-    name_column = "group_name_vi" if language() == "vi" else "group_name_en"
     total = groups[groups["group_code"] == "total"]
     if not total.empty:
         row = total.iloc[0]
@@ -118,10 +144,7 @@ else:
                 name_column: (t("group"), str),
                 "points": (t("points"), lambda v: fmt_number(v, 2)),
                 "max_points": (t("max_points"), fmt_number),
-                "not_computed_reason": (
-                    t("reason"),
-                    lambda v: v if isinstance(v, str) else "",
-                ),
+                "not_computed_reason": (t("reason"), reason),
             },
         ),
         parts,

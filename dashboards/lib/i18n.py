@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pandas as pd
@@ -420,6 +421,76 @@ _TEXT: dict[str, dict[str, str]] = {
         "en": "National table per index and year",
     },
     "no_mean": {"vi": "không tính (thiếu điểm)", "en": "not computed (scores missing)"},
+    # --- issue 17: no English on Vietnamese pages (and back), minimum sample ----------------
+    "published_at_title": {"vi": "Công bố lúc", "en": "Published at"},
+    "sources_count": {"vi": "Số nguồn dữ liệu", "en": "Sources"},
+    "kpis_with_data": {"vi": "Chỉ tiêu có số liệu", "en": "Indicators with data"},
+    "pp_unit": {"vi": "điểm %", "en": "pp"},
+    "run_id": {"vi": "Mã lần chạy", "en": "Run id"},
+    "fingerprint": {"vi": "Dấu vân tay dữ liệu", "en": "Fingerprint"},
+    "row_number": {"vi": "Dòng số", "en": "Row"},
+    "original_values": {"vi": "Giá trị gốc", "en": "Original values"},
+    "source_portal_report": {"vi": "Báo cáo từ Cổng DVC", "en": "Portal reports"},
+    "source_dossiers": {"vi": "Dữ liệu hồ sơ", "en": "Dossier records"},
+    "source_payments": {"vi": "Giao dịch thanh toán", "en": "Payments"},
+    "source_procedures": {"vi": "Danh mục thủ tục", "en": "Procedure catalogue"},
+    "source_satisfaction": {"vi": "Mức độ hài lòng (tổng hợp)", "en": "Satisfaction (totals)"},
+    "source_satisfaction_responses": {
+        "vi": "Phiếu đánh giá hài lòng",
+        "en": "Satisfaction responses",
+    },
+    "bucket": {"vi": "Cột báo cáo", "en": "Report column"},
+    "report_value": {"vi": "Theo báo cáo", "en": "Per report"},
+    "dossier_value": {"vi": "Theo dữ liệu hồ sơ", "en": "Per dossier records"},
+    "difference": {"vi": "Chênh lệch", "en": "Difference"},
+    "bucket_received_total": {"vi": "Tiếp nhận: tổng số", "en": "Received: total"},
+    "bucket_carried_over": {"vi": "Kỳ trước chuyển qua", "en": "Carried over"},
+    "bucket_received_online": {"vi": "Tiếp nhận trực tuyến", "en": "Received online"},
+    "bucket_received_direct_postal": {
+        "vi": "Tiếp nhận trực tiếp, bưu chính",
+        "en": "Received in person or by post",
+    },
+    "bucket_resolved_total": {"vi": "Đã giải quyết: tổng số", "en": "Resolved: total"},
+    "bucket_resolved_early": {"vi": "Giải quyết trước hạn", "en": "Resolved early"},
+    "bucket_resolved_on_time": {"vi": "Giải quyết đúng hạn", "en": "Resolved on time"},
+    "bucket_resolved_late": {"vi": "Giải quyết quá hạn", "en": "Resolved late"},
+    "bucket_in_progress_total": {"vi": "Đang giải quyết: tổng số", "en": "In progress: total"},
+    "bucket_in_progress_within_due": {
+        "vi": "Đang giải quyết, còn hạn",
+        "en": "In progress, within the due date",
+    },
+    "bucket_in_progress_overdue": {"vi": "Đang giải quyết, quá hạn", "en": "In progress, overdue"},
+    "bucket_returned_withdrawn": {"vi": "Trả lại, rút hồ sơ", "en": "Returned or withdrawn"},
+    "recon_match": {"vi": "Khớp", "en": "Match"},
+    "recon_mismatch": {"vi": "Lệch", "en": "Mismatch"},
+    "recon_report_only": {"vi": "Chỉ có trong báo cáo", "en": "Only in the report"},
+    "recon_dossiers_only": {
+        "vi": "Chỉ có trong dữ liệu hồ sơ",
+        "en": "Only in the dossier records",
+    },
+    "reason_no_source": {
+        "vi": "Chưa có nguồn dữ liệu nào cung cấp: {what}",
+        "en": "No loaded source supports: {what}",
+    },
+    "reason_no_data": {"vi": "Chưa có số liệu: {what}", "en": "No data: {what}"},
+    "reason_groups": {
+        "vi": "Có nhóm chưa tính được: {what}",
+        "en": "Groups not computed: {what}",
+    },
+    "small_sample_provinces": {
+        "vi": "{n} tỉnh, thành phố có mẫu số dưới {minimum} (mẫu quá nhỏ hoặc chưa có số liệu) "
+        "không được xếp hạng.",
+        "en": "{n} province(s) with a denominator under {minimum} (too small a sample, or no "
+        "data) are not ranked.",
+    },
+    "small_sample_agencies": {
+        "vi": "Không đưa vào danh sách {n} cơ quan, đơn vị có mẫu số dưới {minimum} (mẫu quá nhỏ).",
+        "en": "{n} agencies with a denominator under {minimum} (too small a sample) are left out.",
+    },
+    "small_sample_tile": {
+        "vi": "mẫu nhỏ: mẫu số {n} < {minimum}",
+        "en": "small sample: denominator {n} < {minimum}",
+    },
 }
 
 
@@ -496,6 +567,24 @@ def fmt_period(grain: str, start: date, end: date | None = None) -> str:
     return f"{fmt_date(start)} – {fmt_date(end)}"
 
 
+def fmt_span(start: object, end: object) -> str:
+    """A period given by its first and last day, named as a month, quarter or year when it is
+    one (Tháng 8/2025, Quý III/2025), else as the range of dates."""
+    if _missing(start) or _missing(end):
+        return "—"
+    first = start.date() if isinstance(start, datetime) else start
+    last = end.date() if isinstance(end, datetime) else end
+    months = (last.year - first.year) * 12 + last.month - first.month + 1  # type: ignore[union-attr]
+    next_day = date.fromordinal(last.toordinal() + 1)  # type: ignore[union-attr]
+    whole_months = first.day == 1 and next_day.day == 1  # type: ignore[union-attr]
+    grain = {1: "month", 3: "quarter", 12: "year"}.get(months) if whole_months else None
+    if grain == "quarter" and (first.month - 1) % 3:  # type: ignore[union-attr]
+        grain = None
+    if grain == "year" and first.month != 1:  # type: ignore[union-attr]
+        grain = None
+    return fmt_period(grain or "range", first, last)  # type: ignore[arg-type]
+
+
 def kpi_name(row: object) -> str:
     """The KPI's name from a dim_kpi row (name_vi / name_en) in the chosen language."""
     return str(getattr(row, "name_vi" if language() == "vi" else "name_en"))
@@ -507,3 +596,30 @@ def label(prefix: str, value: str | None) -> str:
         return "—"
     key = f"{prefix}_{value}"
     return t(key) if key in _TEXT else str(value)
+
+
+# How marts/fct_service_index.sql words a group's reason, one pattern per phrase; several
+# phrases are joined with "; ". The codes they name are shown by their names.
+_INDEX_REASONS = {
+    "reason_no_source": re.compile(r"^no loaded source supports (?P<codes>.+)$"),
+    "reason_no_data": re.compile(r"^no data for (?P<codes>.+)$"),
+    "reason_groups": re.compile(r"^groups not computed: (?P<codes>.+)$"),
+}
+
+
+def index_reason(reason: object, names: dict[str, str]) -> str:
+    """A not_computed_reason of the index in the chosen language, codes replaced by ``names``
+    (group and KPI names); a phrase of another wording is shown as it is."""
+    if _missing(reason) or not str(reason).strip():
+        return ""
+    phrases = []
+    for phrase in str(reason).split("; "):
+        for key, pattern in _INDEX_REASONS.items():
+            found = pattern.match(phrase.strip())
+            if found:
+                codes = [c.strip() for c in found["codes"].split(",")]
+                phrases.append(t(key, what=", ".join(names.get(c, c) for c in codes)))
+                break
+        else:
+            phrases.append(phrase)
+    return "; ".join(phrases)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboards.lib.db import ServingDatabaseMissing, data_as_of
 from dashboards.lib.i18n import LANGUAGES, fmt_date, language, t
+from pipelines.lib.xlsx import sheet_from_frame, write_workbook
 
 
 def sidebar() -> None:
@@ -59,9 +60,9 @@ def _slug(text: str) -> str:
 
 
 def _xlsx(frame: pd.DataFrame) -> bytes:
+    # The project's one XLSX writer: text stays text (never a formula), as in the exports.
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        frame.to_excel(writer, index=False, sheet_name="data")
+    write_workbook(buffer, {"data": sheet_from_frame(frame)})
     return buffer.getvalue()
 
 
@@ -73,8 +74,10 @@ def _csv(frame: pd.DataFrame) -> bytes:
 def downloads(frame: pd.DataFrame, name: str, xlsx: bool = True) -> None:
     """CSV (and XLSX) download buttons for the raw values behind a table or chart."""
     slug = _slug(name)
-    columns = st.columns([1, 1, 6]) if xlsx else st.columns([1, 7])
-    columns[0].download_button(
+    # Side by side, each as wide as its label: fixed column shares cut "Tải CSV" to "T." on a
+    # narrow column.
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
         t("download_csv"),
         data=lambda: _csv(frame),
         file_name=f"{slug}.csv",
@@ -84,7 +87,7 @@ def downloads(frame: pd.DataFrame, name: str, xlsx: bool = True) -> None:
         icon=":material/download:",
     )
     if xlsx:
-        columns[1].download_button(
+        row.download_button(
             t("download_xlsx"),
             data=lambda: _xlsx(frame),
             file_name=f"{slug}.xlsx",
@@ -93,6 +96,12 @@ def downloads(frame: pd.DataFrame, name: str, xlsx: bool = True) -> None:
             on_click="ignore",
             icon=":material/table:",
         )
+
+
+def rows_height(rows: int, most: int) -> int:
+    """The height that shows ``rows`` rows and the header without an empty row below (Streamlit
+    draws 35 px a row and a 3 px border), at most ``most`` pixels (then it scrolls)."""
+    return min(35 * (rows + 1) + 3, most)
 
 
 def table(

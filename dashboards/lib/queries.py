@@ -104,22 +104,35 @@ def national_kpis(grain: str, starts: tuple[str, ...], basis: str) -> pd.DataFra
 
 
 def province_ranking(
-    kpi_code: str, grain: str, start: str, basis: str, level: str = "all"
+    kpi_code: str,
+    grain: str,
+    start: str,
+    basis: str,
+    level: str = "all",
+    min_denominator: int = 0,
 ) -> pd.DataFrame:
-    """Every province's value of one KPI in one period, ranked (best first, by direction)."""
+    """Every province's value of one KPI in one period, ranked (best first, by direction).
+
+    Provinces whose denominator is below ``min_denominator`` (``small_sample``) come last and
+    take no rank among the others (dashboards/lib/sample.py)."""
     return _q(
         f"""
-        select k.province_code, k.province_name, k.numerator, k.denominator, k.value_pct,
-               rank() over (order by case when d.direction = 'lower_is_better'
-                                          then k.value_pct else -k.value_pct end nulls last)
-                   as rank
-        from marts.fct_kpi k
-        join marts.dim_kpi d using (kpi_code)
-        where k.kpi_code = ? and k.period_grain = ? and k.period_start = ?::date
-          and k.unit_basis = ? and k.level = ? and k.province_code <> 'VN' and {ROLLUP}
-        order by rank, k.province_name
+        with values as (
+            select k.province_code, k.province_name, k.numerator, k.denominator, k.value_pct,
+                   coalesce(k.denominator, 0) < ? as small_sample,
+                   case when d.direction = 'lower_is_better'
+                        then k.value_pct else -k.value_pct end as badness
+            from marts.fct_kpi k
+            join marts.dim_kpi d using (kpi_code)
+            where k.kpi_code = ? and k.period_grain = ? and k.period_start = ?::date
+              and k.unit_basis = ? and k.level = ? and k.province_code <> 'VN' and {ROLLUP}
+        )
+        select province_code, province_name, numerator, denominator, value_pct, small_sample,
+               rank() over (partition by small_sample order by badness nulls last) as rank
+        from values
+        order by small_sample, rank, province_name
         """,
-        (kpi_code, grain, start, basis, level),
+        (min_denominator, kpi_code, grain, start, basis, level),
     )
 
 
@@ -233,13 +246,21 @@ def level_breakdown(province_code: str, grain: str, start: str, basis: str) -> p
 
 
 def agency_ranking(
-    kpi_code: str, province_code: str | None, grain: str, start: str, basis: str, level: str
+    kpi_code: str,
+    province_code: str | None,
+    grain: str,
+    start: str,
+    basis: str,
+    level: str,
+    min_denominator: int = 0,
 ) -> pd.DataFrame:
-    """Agencies of one province (or the whole country) for one KPI, worst first."""
+    """Agencies of one province (or the whole country) for one KPI, worst first;
+    ``small_sample`` marks a denominator below ``min_denominator`` (dashboards/lib/sample.py)."""
     return _q(
         """
         select k.agency_code, coalesce(a.agency_name, k.agency_code) as agency_name,
-               k.province_name, k.level, k.numerator, k.denominator, k.value_pct
+               k.province_name, k.level, k.numerator, k.denominator, k.value_pct,
+               k.denominator < ? as small_sample
         from marts.fct_kpi k
         join marts.dim_kpi d using (kpi_code)
         left join marts.dim_agency a using (agency_code)
@@ -251,7 +272,17 @@ def agency_ranking(
         order by case when d.direction = 'lower_is_better' then -k.value_pct
                       else k.value_pct end, k.denominator desc, k.agency_code
         """,
-        (kpi_code, province_code, province_code, grain, start, basis, level, level),
+        (
+            min_denominator,
+            kpi_code,
+            province_code,
+            province_code,
+            grain,
+            start,
+            basis,
+            level,
+            level,
+        ),
     )
 
 
@@ -324,6 +355,14 @@ def index_not_computed(month: str, basis: str) -> pd.DataFrame:
         order by group_code, not_computed_reason
         """,
         (month, basis),
+    )
+
+
+def index_group_names() -> pd.DataFrame:
+    """The index's group codes with their names (the reasons name groups by code)."""
+    return _q_for_file(
+        "select distinct group_code, group_name_vi, group_name_en "
+        "from marts.fct_service_index order by group_code"
     )
 
 
@@ -421,11 +460,13 @@ def quarantine_rows(limit: int = 200) -> pd.DataFrame:
 def reconciliation_findings() -> pd.DataFrame:
     return _q(
         """
-        select period_start, province_name, agency_code, bucket, report_value, dossier_value,
-               difference, status
-        from marts.fct_reconciliation
-        where status <> 'match'
-        order by period_start desc, province_name, agency_code, bucket
+        select r.period_start, r.period_end, r.province_name, r.agency_code,
+               coalesce(r.agency_name, a.agency_name, r.agency_code) as agency_name, r.bucket,
+               r.report_value, r.dossier_value, r.difference, r.status
+        from marts.fct_reconciliation r
+        left join marts.dim_agency a using (agency_code)
+        where r.status <> 'match'
+        order by r.period_start desc, r.province_name, agency_name, r.bucket
         """
     )
 

@@ -11,6 +11,7 @@ from dashboards.lib import charts, queries
 from dashboards.lib.filters import basis_filter, kpi_filter, period_filter
 from dashboards.lib.i18n import fmt_number, fmt_pct, kpi_name, label, t
 from dashboards.lib.layout import chart, formatted, page, table
+from dashboards.lib.sample import min_denominator, say_left_out, split_ranking
 
 AGENCIES_SHOWN = 10
 
@@ -40,8 +41,13 @@ def render_topic(title_key: str, kpi_codes: Sequence[str]) -> None:
     )
 
     st.subheader(f"{t('distribution')} — {names[kpi]} · {period.label}")
-    ranking = queries.province_ranking(kpi, period.grain, period.iso, basis)
+    all_provinces = queries.province_ranking(
+        kpi, period.grain, period.iso, basis, min_denominator=min_denominator()
+    )
+    split = split_ranking(all_provinces)
+    ranking = split.kept
     with_values = ranking[ranking["value_pct"].notna()]
+    say_left_out(split, "provinces")
     if ranking.empty:
         st.info(t("no_data"))
     else:
@@ -69,12 +75,18 @@ def render_topic(title_key: str, kpi_codes: Sequence[str]) -> None:
                         "denominator": (t("denominator"), fmt_number),
                     },
                 ),
-                ranking,
+                all_provinces,
                 f"{title_key}_provinces",
                 height=300,
             )
 
-    agencies = queries.agency_ranking(kpi, None, period.grain, period.iso, basis, "all")
+    ranked_agencies = split_ranking(
+        queries.agency_ranking(
+            kpi, None, period.grain, period.iso, basis, "all", min_denominator=min_denominator()
+        )
+    )
+    agencies = ranked_agencies.kept
+    say_left_out(ranked_agencies, "agencies")
     agency_columns = {
         "agency_name": (t("agency"), str),
         "province_name": (t("province"), str),

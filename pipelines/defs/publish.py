@@ -46,6 +46,11 @@ def serving_db(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "seconds": round(time.perf_counter() - began, 2),
             "dagster/row_count": sum(result.table_rows.values()),
             **{f"rows {name}": count for name, count in result.table_rows.items()},
+            **(
+                {"exports": dg.MetadataValue.path(str(result.exports.folder))}
+                if result.exports
+                else {}
+            ),
         }
     )
 

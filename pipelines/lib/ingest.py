@@ -23,6 +23,7 @@ from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.official_figures import parse_governance_indices, parse_published_index
 from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, name_date, open_tabular
 from pipelines.lib.portal_report import ReportFormatError, parse_report
+from pipelines.lib.progress import LoadListener, load_listener
 from pipelines.lib.validation.boundary import BoundaryValidator
 from pipelines.lib.validation.rules import FileChecker, era_expression
 from pipelines.settings import SOURCES
@@ -196,12 +197,16 @@ def ingest_source(
         "select current_setting('checkpoint_threshold')"
     ).fetchone()
     con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
+    listener = load_listener()
+    files = list(landed_files(landing_dir))
+    listener.source_started(source, len(files))
     try:
         _ingest_files(
-            con, source, landing_dir, contract, checkers, summary, boundary,
+            con, source, files, contract, checkers, summary, boundary, listener,
             load_id=load_id, loaded_at=loaded_at, period_filter=period_filter,
         )  # fmt: skip
     finally:
+        listener.source_finished(source)
         con.execute(f"set checkpoint_threshold = '{threshold}'")
         for checker in checkers:
             checker.drop()
@@ -217,70 +222,95 @@ def ingest_source(
 def _ingest_files(
     con: duckdb.DuckDBPyConnection,
     source: str,
-    landing_dir: Path,
+    files: list[Path],
     contract: Contract,
     checkers: list[FileChecker],
     summary: IngestSummary,
     boundary: BoundaryValidator,
+    listener: LoadListener,
     *,
     load_id: str,
     loaded_at: datetime,
     period_filter: Callable[[date | None], bool] | None,
 ) -> None:
     """Each new file of the folder in its own transaction, appended to ``summary``; the one
-    FileChecker of the source is made on the first new file and kept in ``checkers``."""
-    for path in landed_files(landing_dir):
-        digest = file_sha256(path)
-        known = [source, digest, contract.version]
-        if con.execute(
-            "select 1 from audit.loads where source = ? and file_hash = ? "
-            "and contract_version = ? and file_name = ?",
-            [*known, path.name],
-        ).fetchone():
-            continue
-        # Where the file name carries data (a catalog's snapshot date), the same bytes under a
-        # name with another date are another snapshot, not a duplicate.
-        named_day = name_date(path, contract)
-        seen = con.execute(
-            "select file_name from audit.loads where source = ? and file_hash = ? "
-            "and contract_version = ? and outcome <> 'duplicate' "
-            "and (?::date is null or period_start = ?::date) order by load_seq limit 1",
-            [*known, named_day, named_day],
-        ).fetchone()
-        if seen and period_filter is not None and not period_filter(None):
-            continue
-        if not seen and not checkers:
-            checkers.append(FileChecker(con, contract))
-        con.execute("begin transaction")
-        try:
-            if seen:
-                outcome = FileOutcome(path.name, "duplicate", 0, 0, 0, f"same content as {seen[0]}")
-                _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
-            else:
-                outcome = _ingest_file(
-                    con,
-                    source,
-                    path,
-                    digest,
-                    contract,
-                    load_id,
-                    loaded_at,
-                    boundary,
-                    checkers[0],
-                    period_filter,
-                )
-            if outcome is None:  # another partition's month
-                con.execute("rollback")
-                for checker in checkers:
-                    checker.forget_typed()
-                continue
-            con.execute("commit")
-        except BaseException:
+    FileChecker of the source is made on the first new file and kept in ``checkers``. The
+    listener hears of every file, skipped ones included (with 0 rows)."""
+    for path in files:
+        outcome = _ingest_one(
+            con, source, path, contract, checkers, boundary,
+            load_id=load_id, loaded_at=loaded_at, period_filter=period_filter,
+        )  # fmt: skip
+        if outcome is not None:
+            summary.files.append(outcome)
+        listener.file_done(source, path.name, outcome.rows_in if outcome else 0)
+
+
+def _ingest_one(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    contract: Contract,
+    checkers: list[FileChecker],
+    boundary: BoundaryValidator,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    period_filter: Callable[[date | None], bool] | None,
+) -> FileOutcome | None:
+    """One file in its own transaction; None when it is skipped (already loaded, or of months
+    outside the run's)."""
+    digest = file_sha256(path)
+    known = [source, digest, contract.version]
+    if con.execute(
+        "select 1 from audit.loads where source = ? and file_hash = ? "
+        "and contract_version = ? and file_name = ?",
+        [*known, path.name],
+    ).fetchone():
+        return None
+    # Where the file name carries data (a catalog's snapshot date), the same bytes under a
+    # name with another date are another snapshot, not a duplicate.
+    named_day = name_date(path, contract)
+    seen = con.execute(
+        "select file_name from audit.loads where source = ? and file_hash = ? "
+        "and contract_version = ? and outcome <> 'duplicate' "
+        "and (?::date is null or period_start = ?::date) order by load_seq limit 1",
+        [*known, named_day, named_day],
+    ).fetchone()
+    if seen and period_filter is not None and not period_filter(None):
+        return None
+    if not seen and not checkers:
+        checkers.append(FileChecker(con, contract))
+    con.execute("begin transaction")
+    try:
+        if seen:
+            outcome = FileOutcome(path.name, "duplicate", 0, 0, 0, f"same content as {seen[0]}")
+            _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
+        else:
+            outcome = _ingest_file(
+                con,
+                source,
+                path,
+                digest,
+                contract,
+                load_id,
+                loaded_at,
+                boundary,
+                checkers[0],
+                period_filter,
+            )
+        if outcome is None:  # another partition's month
             con.execute("rollback")
             for checker in checkers:
                 checker.forget_typed()
-            raise
-        summary.files.append(outcome)
+            return None
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        for checker in checkers:
+            checker.forget_typed()
+        raise
+    return outcome
 
 
 def _ingest_file(

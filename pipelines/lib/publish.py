@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import exports
 from pipelines.lib.dbt_state import project_digest
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
@@ -33,6 +34,7 @@ class PublishResult:
     fingerprint: str
     table_rows: dict[str, int]
     reason: str
+    exports: exports.ExportResult | None = None
 
 
 def warehouse_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path | None) -> str:
@@ -108,9 +110,13 @@ def publish(
     partitions: str | None = None,
     force: bool = False,
 ) -> PublishResult:
+    """Copy the marts and audit tables into a new file, write the exports (Parquet, XLSX) from
+    it, then rename the file over ``serving_db`` and switch the exports link to the new version.
+    """
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging_files(serving_db)
     staging_file = serving_db.with_name(f".{serving_db.stem}-{uuid.uuid4().hex}.duckdb.tmp")
+    staged_exports: Path | None = None
     try:
         with duckdb.connect(str(staging_file)) as con:
             con.execute(f"attach '{warehouse_db}' as wh (read_only)")
@@ -125,11 +131,20 @@ def publish(
             write_report_periods(con)
             con.execute("detach wh")
             con.execute("checkpoint")
+            staged_exports = exports.staging_folder(serving_db)
+            written = exports.write_exports(con, staged_exports, fingerprint)
         os.replace(staging_file, serving_db)
-        return PublishResult(True, fingerprint, table_rows, "published")
+        # Right after the serving file: the two renames leave the exports one publish behind
+        # for an instant at most, and each reader sees whole versions only.
+        link = exports.activate(serving_db, staged_exports)
+        staged_exports = None
+        result = exports.ExportResult(link, written.parquet_rows, written.workbook_rows)
+        return PublishResult(True, fingerprint, table_rows, "published", result)
     finally:
         for leftover in (staging_file, staging_file.with_name(staging_file.name + ".wal")):
             leftover.unlink(missing_ok=True)
+        if staged_exports is not None:
+            exports.discard(staged_exports)
 
 
 STALE_AFTER_SECONDS = 6 * 3600
