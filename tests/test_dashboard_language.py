@@ -73,6 +73,7 @@ def _data_names(db: Path) -> tuple[set[str], set[str]]:
             union all select agency_name from marts.dim_agency
             union all select distinct procedure_field from marts.fct_kpi
             union all select distinct plan_unit from marts.fct_target_attainment
+            union all select distinct region_name_vi from marts.fct_governance_index
             """
         ).fetchall()
         codes = con.execute("select agency_code from marts.dim_agency").fetchall()
@@ -85,7 +86,8 @@ def _vietnamese_words(db: Path) -> set[str]:
     with duckdb.connect(str(db), read_only=True, config=dict(LOCKED_CONFIG)) as con:
         names = con.execute(
             "select name_vi from marts.dim_kpi "
-            "union all select distinct group_name_vi from marts.fct_service_index"
+            "union all select distinct group_name_vi from marts.fct_service_index "
+            "union all select explanation_vi from marts.dim_forecast_method"
         ).fetchall()
     texts = [text["vi"] for text in i18n._TEXT.values()] + [name for (name,) in names]
     return {w.lower() for text in texts for w in WORD.findall(text)}

@@ -170,6 +170,10 @@ else:
     )
     portal = queries.official_ranking(str(snapshot["snapshot_at"]), str(snapshot["period_start"]))
     groups = ["CKMB", "TDGQ", "CLGQ", "MDSH", "MDHL", "TTTT"]
+    # headers by the group's name in the page's language, not the portal's code
+    group_names = queries.official_group_names()
+    in_language = 0 if language() == "vi" else 1
+    header = {g: group_names.get(g, (g, g))[in_language] for g in groups}
     table(
         formatted(
             portal,
@@ -177,7 +181,7 @@ else:
                 "published_rank": (t("official_rank"), fmt_number),
                 "province_name": (t("province"), str),
                 "TOTAL": (t("official_points"), lambda v: fmt_number(v, 2)),
-                **{g: (g, lambda v: fmt_number(v, 2)) for g in groups},
+                **{g: (header[g], lambda v: fmt_number(v, 2)) for g in groups},
             },
         ),
         portal,

@@ -673,6 +673,17 @@ def official_ranking(snapshot_at: str, period_start: str) -> pd.DataFrame:
     )
 
 
+def official_group_names() -> dict[str, tuple[str, str]]:
+    """The portal's group codes (CKMB, TDGQ, ...) and their names (vi, en), for headers."""
+    frame = _q(
+        "select distinct portal_group_code, group_name_vi, group_name_en "
+        "from marts.fct_published_index"
+    )
+    return {
+        row.portal_group_code: (row.group_name_vi, row.group_name_en) for row in frame.itertuples()
+    }
+
+
 def governance_history(province_code: str) -> pd.DataFrame:
     """Every index result of a current province and of the legacy provinces it succeeds, each
     on the province the results ranked (no merged score)."""
