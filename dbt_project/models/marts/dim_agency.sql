@@ -1,7 +1,9 @@
 -- Every agency named by a report, a dossier record or a satisfaction row. agency_code is built
 -- from era, province and the folded name (macros/agency_code.sql) the same way for every
 -- source, so a report row and the dossiers of the same agency share it; source_agency_code is
--- the one-stop system's own code where dossiers carry it.
+-- the one-stop system's own code where dossiers carry it. A legacy dossier still open on
+-- 1 July 2025 is held from then by the successor's agency of the same name (stg_dossiers
+-- .successor_agency_code), which is listed too.
 with
 
 named as (
@@ -27,6 +29,20 @@ named as (
         commune_code,
         'dossiers'
     from {{ ref('stg_dossiers') }}
+    union all
+    select
+        successor_agency_code,
+        agency_name,
+        successor_code,
+        'current',
+        level,
+        null,
+        null,
+        'dossiers'
+    from {{ ref('stg_dossiers') }}
+    where
+        era = 'legacy'
+        and coalesce(closed_month, date '2999-12-01') >= {{ restructuring_date() }}
     union all
     select
         agency_code,
