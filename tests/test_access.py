@@ -305,7 +305,9 @@ def test_analyst_copy_is_its_own_file(served: Path, analyst_file: Path) -> None:
 
 
 @pytest.mark.parametrize("sql", SCOPE_ESCAPES.values(), ids=SCOPE_ESCAPES.keys())
-def test_analyst_cannot_read_outside_the_province(served: Path, analyst_file: Path, sql: str) -> None:
+def test_analyst_cannot_read_outside_the_province(
+    served: Path, analyst_file: Path, sql: str
+) -> None:
     forbidden = outside(served, {"01"}) | {str(served / "warehouse" / "serving.duckdb")}
     try:
         result = run_analyst_query(sql, source=analyst_file)

@@ -1,5 +1,5 @@
-"""A landed report whose agency names a spreadsheet would run as formulas, through the real pipeline:
-the contract warns (the rows load unchanged), and every download holds the names as text.
+"""A landed report whose agency names a spreadsheet would run as formulas, through the real
+pipeline: the contract warns (the rows load unchanged), and every download holds the names as text.
 
 The report is Hoà Bình Q1/2023 (tests/report_files.py) with four agencies renamed as a new user
 tried it: `=HYPERLINK(...)&"Sở Tư pháp"`, `+...`, `@...`, `-...`. Before this change the XLSX
@@ -55,7 +55,8 @@ def served(landed: DataPaths, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
 
 
 def _serving(paths: DataPaths, sql: str) -> list[tuple]:
-    with duckdb.connect(str(paths.serving_db), read_only=True, config=dict(db.LOCKED_CONFIG)) as con:
+    config = dict(db.LOCKED_CONFIG)
+    with duckdb.connect(str(paths.serving_db), read_only=True, config=config) as con:
         return con.execute(sql).fetchall()
 
 
@@ -75,9 +76,7 @@ def test_the_names_load_unchanged_and_the_contract_warns(served: DataPaths) -> N
 
 def _agency_frame() -> object:
     """What the scorecard's bottom-agencies table downloads (the same query and frame)."""
-    return queries.agency_ranking(
-        "on_time_rate", "17", "quarter", "2023-01-01", "reported", "all"
-    )
+    return queries.agency_ranking("on_time_rate", "17", "quarter", "2023-01-01", "reported", "all")
 
 
 def test_csv_download_neutralises_formula_cells(served: DataPaths) -> None:

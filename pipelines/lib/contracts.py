@@ -9,7 +9,8 @@ What this module reads from a contract:
   ``quality: [{rule: validValues, validValues: [...]}]``, ``logicalTypeOptions.format`` (accepted
   strptime formats of a date/timestamp) and ``customProperties`` ``aliases`` (header texts).
 - ``schema[0].quality``: ``engine: row_rule`` (SQL predicate over one row, true = passes, null =
-  not applicable; ``severity: warning`` = the row loads anyway and the load's message says so), ``engine: key`` (columns unique within a file) and ``engine: province_era``
+  not applicable; ``severity: warning`` = the row loads anyway and the load's message says so),
+  ``engine: key`` (columns unique within a file) and ``engine: province_era``
   (the province a row names must exist in the era of one of its dates).
 - top-level ``customProperties``: ``fileFormats``, ``encodings``, ``snapshotDate`` (where a
   catalog's as-of date comes from) and ``replaceKey`` (which rows a later load replaces).
