@@ -21,6 +21,7 @@ from dashboards.lib import db
 from dashboards.lib.access import AccessFileError, Grant, Viewer, parse_access
 from dashboards.lib.db import SqlRejected, run_analyst_query
 from tests.fixtures_serving import build_serving_db
+from tests.test_sql_page import ESCAPES
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
 ALL_PAGES = (
@@ -113,6 +114,7 @@ def test_without_settings_the_dashboard_serves_no_data(
     served: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CCHC_AUTH")
+    db.READER.close()
     app = AppTest.from_file(APP, default_timeout=60).run()
     assert not app.exception
     assert "Chưa cấu hình đăng nhập" in app.error[0].value
@@ -317,6 +319,36 @@ def test_analyst_cannot_read_outside_the_province(
     assert leaked([result.frame], forbidden) == set()
     as_text = result.frame.astype(str).to_string()
     assert "serving.duckdb" not in as_text  # the copy never names the file it came from
+
+
+@pytest.mark.parametrize("sql", ESCAPES.values(), ids=ESCAPES.keys())
+def test_every_escape_the_sql_page_refuses_is_refused_in_scope_too(
+    served: Path, analyst_file: Path, sql: str
+) -> None:
+    with pytest.raises(SqlRejected) as rejected:
+        run_analyst_query(sql, source=analyst_file)
+    # refused, or stopped earlier because the table it names is not in the analyst's copy
+    missing = rejected.value.kind == "error" and "does not exist" in rejected.value.detail
+    assert rejected.value.kind == "forbidden" or missing, rejected.value.detail
+
+
+def test_the_serving_file_cannot_be_attached_from_a_scoped_copy(
+    served: Path, analyst_file: Path
+) -> None:
+    serving = served / "warehouse" / "serving.duckdb"
+    cursor = db.READER.cursor()  # the pages' reader has the serving file open in this process
+    try:
+        for sql in (
+            f"attach '{serving}' as full_data (read_only)",
+            f"attach '{serving}' as full_data",
+            f"select * from '{serving}'",
+            f"select * from read_blob('{serving}')",
+        ):
+            with pytest.raises(SqlRejected) as rejected:
+                run_analyst_query(sql, source=analyst_file)
+            assert rejected.value.kind == "forbidden", rejected.value.detail
+    finally:
+        db.READER.release(cursor)
 
 
 def test_analyst_still_reads_their_own_agencies(served: Path, analyst_file: Path) -> None:
