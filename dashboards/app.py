@@ -18,7 +18,6 @@ st.set_page_config(page_title=t("app_title"), layout="wide")
 sidebar()
 # no page runs (and no data is read) before someone is signed in
 viewer = require_viewer()
-account_box(viewer)
 # (file stem, title key, icon) per section; a page the role may not open is left out of the
 # navigation, so its URL lands on the overview
 SECTIONS = {
@@ -37,6 +36,16 @@ SECTIONS = {
         ("sql", "page_sql", ":material/terminal:"),
     ],
 }
+if viewer is None:
+    # The sign-in is drawn. Register every page, hidden and not run, so that the page a link
+    # names (/scorecard?province=…) is still the one shown once the person has signed in.
+    st.navigation(
+        [st.Page(f"app_pages/{stem}.py", default=stem == "overview") for stem in
+         (stem for entries in SECTIONS.values() for stem, _, _ in entries)],
+        position="hidden",
+    )  # fmt: skip
+    st.stop()
+account_box(viewer)
 pages = {
     t(section): [
         st.Page(f"app_pages/{stem}.py", title=t(title), icon=icon, default=stem == "overview")

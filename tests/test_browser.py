@@ -63,6 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {
         **os.environ,
         "CCHC_DATA_DIR": str(data),
+        "CCHC_AUTH": "off",  # full access with a banner; sign-in: tests/test_browser_access.py
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     log = (data / "streamlit.log").open("w")

@@ -182,3 +182,32 @@ def current_viewer() -> Viewer | None:
     if not isinstance(viewer, Viewer):
         raise NotSignedIn("no signed-in viewer in this session")
     return viewer
+
+
+def describe_sign_in(mode: str) -> str:
+    """What `make dashboard` prints: the demo accounts, or how people sign in."""
+    if mode == "demo":
+        rules = load_access()
+        lines = [f"Sign-in: demo accounts from {access_file()} (CCHC_AUTH=demo)"]
+        for account in rules.demo_accounts:
+            provinces = (
+                "all"
+                if account.grant.provinces is None
+                else ", ".join(sorted(account.grant.provinces))
+            )
+            lines.append(
+                f"  {account.grant.role:<11} user {account.username:<9} "
+                f"password {account.password:<14} provinces {provinces}"
+            )
+        return "\n".join(lines)
+    if mode == "off":
+        return "Sign-in: off (CCHC_AUTH=off): full access for everyone, with a banner"
+    if mode == "oidc":
+        return (
+            f"Sign-in: the identity provider of .streamlit/secrets.toml; roles in {access_file()}"
+        )
+    return "Sign-in: not configured; the dashboard will say how (docs/dashboards.md)"
+
+
+if __name__ == "__main__":
+    print(describe_sign_in(os.environ.get("CCHC_AUTH", "").strip().lower()))

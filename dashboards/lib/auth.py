@@ -125,8 +125,9 @@ def _oidc(rules: AccessRules) -> Viewer | None:
     return viewer
 
 
-def require_viewer() -> Viewer:
-    """The signed-in viewer; draws the sign-in and stops the script while there is none."""
+def require_viewer() -> Viewer | None:
+    """The signed-in viewer, or None after drawing the sign-in (or why there is none); the
+    caller then stops the script, so no page runs and no data is read."""
     mode = auth_mode()
     if mode == "off":
         viewer = Viewer(t("auth_off_user"), FULL_ACCESS, "off")
@@ -136,24 +137,22 @@ def require_viewer() -> Viewer:
     if mode not in MODES:
         st.session_state.pop(SESSION_KEY, None)
         _not_configured(mode)
-        st.stop()
+        return None
     try:
         rules = load_access()
     except AccessFileError as error:
+        st.session_state.pop(SESSION_KEY, None)
         st.title(t("app_title"))
         st.error(t("access_file_error"))
         st.code(str(error), language=None)
-        st.stop()
+        return None
     if mode == "demo":
         known = st.session_state.get(SESSION_KEY)
         if isinstance(known, Viewer) and known.mode == "demo":
             return known
         _demo_form(rules)
-        st.stop()
-    viewer = _oidc(rules)
-    if viewer is None:
-        st.stop()
-    return viewer
+        return None
+    return _oidc(rules)
 
 
 def _sign_out(viewer: Viewer) -> None:
