@@ -155,6 +155,16 @@ def test_demo_sign_in_refuses_a_wrong_password_and_logs_both(served: Path) -> No
     assert log[-1]["role"] == "leadership" and log[-1]["provinces"] == "25"
 
 
+def test_sign_out_returns_to_the_form_and_is_logged(served: Path) -> None:
+    app = signed_in("leadership")
+    assert any("chỉ gồm các tỉnh: 25" in m.value for m in app.sidebar.markdown)
+    app.button(key="sign_out").click().run()
+    assert not app.exception and not app.metric
+    assert app.text_input(key="demo_username").value == ""
+    last = json.loads((served / "access_log.jsonl").read_text().splitlines()[-1])
+    assert (last["event"], last["user"]) == ("sign_out", "lanhdao")
+
+
 @pytest.mark.parametrize(
     ("role", "pages"),
     [

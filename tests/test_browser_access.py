@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import pytest
 from tests import test_browser
 from tests.fixtures_serving import build_serving_db
 from tests.test_access import DEMO, outside
-from tests.test_browser import ROOT, _free_port, _open, _settle, _wait_healthy, _wait_or_explain
+from tests.test_browser import _open, _settle, _wait_or_explain, streamlit_server
 
 # the smoke test's fixtures: one Chromium per module, screenshots in data/screenshots/
 browser = test_browser.browser
@@ -40,34 +37,9 @@ OPENS = {
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = tmp_path_factory.mktemp("browser_access")
     build_serving_db(data / "warehouse" / "serving.duckdb")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CCHC_DATA_DIR": str(data),
-        "CCHC_AUTH": "demo",
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    env.pop("CCHC_ACCESS_LOG", None)
-    log = (data / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "dashboards/app.py",
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.headless", "true", "--server.fileWatcherType", "none",
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
+    # the access log in the data folder, where the test reads it
+    with streamlit_server(data, CCHC_AUTH="demo", CCHC_ACCESS_LOG="") as url:
         yield url, data
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def sign_in(browser: object, url: str, role: str, shots: Path):

@@ -129,3 +129,37 @@ def test_xlsx_download_writes_formula_like_names_as_strings(
     assert {text for _, text, _ in names} == set(FORMULA_NAMES.values())
     assert {kind for kind, _, _ in names} == {"s"}
     assert not any(formula for _, _, formula in cells.values())
+
+
+def test_scoped_copies_of_a_pipeline_build(served: DataPaths) -> None:
+    """The scope on real marts: Hoà Bình's agencies are Phú Thọ's (25) now, none are Hà Nội's."""
+    from dashboards.lib.access import Grant, Viewer
+
+    def agency_rows(provinces: set[str]) -> dict[str, int]:
+        viewer = Viewer("t", Grant("leadership", frozenset(provinces)), "demo")
+        with duckdb.connect(
+            str(db.path_for(viewer)), read_only=True, config=dict(db.LOCKED_CONFIG)
+        ) as con:
+            tables = con.execute(
+                "select table_schema || '.' || table_name from information_schema.columns "
+                "where column_name = 'agency_code'"
+            ).fetchall()
+            assert ("marts.fct_kpi",) in tables and ("marts.fct_dossier_flow",) in tables
+            return {
+                t: con.execute(
+                    f"select count(*) from {t} where agency_code is not null"
+                ).fetchone()[0]
+                for (t,) in tables
+            }
+
+    served_rows = dict(
+        _serving(
+            served,
+            "select 'marts.dim_agency', count(*) from marts.dim_agency union all "
+            "select 'marts.fct_kpi', count(*) from marts.fct_kpi where agency_code is not null",
+        )
+    )
+    phu_tho = agency_rows({"25"})
+    assert phu_tho["marts.dim_agency"] == served_rows["marts.dim_agency"] == 4
+    assert phu_tho["marts.fct_kpi"] == served_rows["marts.fct_kpi"] > 0
+    assert set(agency_rows({"01"}).values()) == {0}

@@ -174,6 +174,8 @@ def account_box(viewer: Viewer) -> None:
                 provinces=provinces_text(viewer.grant),
             )
         )
+        if viewer.provinces is not None:
+            st.markdown(t("scoped_note", provinces=provinces_text(viewer.grant)))
         if viewer.mode != "off":
             st.button(t("sign_out"), on_click=_sign_out, args=(viewer,), key="sign_out")
 
