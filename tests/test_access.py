@@ -391,3 +391,11 @@ def test_engineer_reads_the_access_log_on_data_status(served: Path) -> None:
     app = signed_in("engineer", "data_status")
     log = next(d.value for d in app.dataframe if "Sự kiện" in d.value.columns)
     assert {"phantich", "kysu"} <= set(log["Người dùng"])
+
+
+def test_a_page_run_on_its_own_reads_nothing_without_a_viewer(served: Path) -> None:
+    """Only CCHC_AUTH=off lets a page file run without app.py's sign-in read data."""
+    page = str(Path(APP).parent / "app_pages" / "overview.py")
+    app = AppTest.from_file(page, default_timeout=60).run()
+    assert app.exception and "NotSignedIn" in "".join(app.exception[0].stack_trace)
+    assert not app.metric
