@@ -399,3 +399,10 @@ def test_a_page_run_on_its_own_reads_nothing_without_a_viewer(served: Path) -> N
     app = AppTest.from_file(page, default_timeout=60).run()
     assert app.exception and "NotSignedIn" in "".join(app.exception[0].stack_trace)
     assert not app.metric
+
+
+def test_a_province_leader_starts_on_their_province(served: Path) -> None:
+    app = signed_in("leadership", "scorecard", grain="month", period="2025-06-01")
+    assert app.header[0].value == "Tỉnh Phú Thọ"
+    agencies = next(d.value for d in app.dataframe if "Cơ quan, đơn vị" in d.value.columns)
+    assert len(agencies) > 0
