@@ -26,8 +26,9 @@ from pathlib import Path
 import duckdb
 
 from dashboards.lib.access import Grant
+from pipelines.lib.admin_units import RESTRUCTURING_DATE
 
-LEGACY_UNTIL = "2025-07-01"
+LEGACY_UNTIL = RESTRUCTURING_DATE.isoformat()
 _BUILD_LOCK = threading.Lock()
 
 
