@@ -406,3 +406,21 @@ def test_a_province_leader_starts_on_their_province(served: Path) -> None:
     assert app.header[0].value == "Tỉnh Phú Thọ"
     agencies = next(d.value for d in app.dataframe if "Cơ quan, đơn vị" in d.value.columns)
     assert len(agencies) > 0
+
+
+def test_an_engineer_of_some_provinces_sees_their_loads_and_quarantine_only(served: Path) -> None:
+    """Fixture loads: Hoà Bình 6/2025 (legacy 17 → 25), Phú Thọ 8/2025 (25, 3 quarantined rows),
+    a rejected file with no province, Hà Nội 9/2025 (01)."""
+    engineer = Viewer("e", Grant("engineer", frozenset({"25"})), "demo")
+    with duckdb.connect(
+        str(db.path_for(engineer)), read_only=True, config=dict(db.LOCKED_CONFIG)
+    ) as con:
+        loads = con.execute("select file_name from audit.loads order by load_seq").fetchall()
+        quarantined = con.execute("select count(*) from audit.quarantine").fetchone()
+    assert loads == [("hb_2025_06.xlsx",), ("pt_2025_08.csv",)]
+    assert quarantined == (3,)
+    hanoi = Viewer("e", Grant("engineer", frozenset({"01"})), "demo")
+    with duckdb.connect(
+        str(db.path_for(hanoi)), read_only=True, config=dict(db.LOCKED_CONFIG)
+    ) as con:
+        assert con.execute("select count(*) from audit.quarantine").fetchone() == (0,)
