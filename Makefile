@@ -17,6 +17,9 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 SAMPLE_ARGS ?=
 PORT ?= 8501
+# How people sign in to `make dashboard` / `make demo`: the demo accounts unless CCHC_AUTH says
+# otherwise (oidc for a deployment, off for development; docs/dashboards.md).
+DASHBOARD_AUTH := $(or $(CCHC_AUTH),demo)
 DAGSTER_PORT ?= 3000
 DAGSTER_HOST ?= 127.0.0.1
 
@@ -48,8 +51,9 @@ backfill: install ## reload the files of some months, build, publish: make backf
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM TO=YYYY-MM"; exit 2; }
 	$(PY) -m pipelines.cli backfill --from $(FROM) --to $(TO)
 
-dashboard: install ## serve Streamlit on the last published data
-	$(PY) -m streamlit run dashboards/app.py --server.port $(PORT) --server.headless true
+dashboard: install ## serve Streamlit on the last published data (sign-in: CCHC_AUTH, default demo)
+	@CCHC_AUTH=$(DASHBOARD_AUTH) $(PY) -m dashboards.lib.access
+	CCHC_AUTH=$(DASHBOARD_AUTH) $(PY) -m streamlit run dashboards/app.py --server.port $(PORT) --server.headless true
 
 dagster: install ## the Dagster UI on http://localhost:3000 (landing sensor and schedules on)
 	$(PY) -m pipelines.cli paths >/dev/null

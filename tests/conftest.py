@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import duckdb
 import pytest
 
 from pipelines.settings import DataPaths
+
+# The dashboard tests run without sign-in settings: full access, as a developer's machine with
+# CCHC_AUTH=off. The sign-in tests (test_access.py, the browser's demo accounts) set their mode.
+os.environ.setdefault("CCHC_AUTH", "off")
 
 
 @pytest.fixture

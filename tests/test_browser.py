@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,15 +56,15 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
     raise TimeoutError("streamlit did not become healthy")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("browser_data")
-    build_serving_db(data / "warehouse" / "serving.duckdb")
+@contextmanager
+def streamlit_server(data: Path, **settings: str) -> Iterator[str]:
+    """`streamlit run` on the data folder `data` with extra environment `settings`; its URL."""
     port = _free_port()
     env = {
         **os.environ,
         "CCHC_DATA_DIR": str(data),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        **settings,
     }
     log = (data / "streamlit.log").open("w")
     process = subprocess.Popen(
@@ -85,6 +86,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("browser_data")
+    build_serving_db(data / "warehouse" / "serving.duckdb")
+    # full access with a banner; sign-in in the browser: tests/test_browser_access.py
+    with streamlit_server(data, CCHC_AUTH="off") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -297,6 +297,27 @@ def test_a_report_period_spanning_the_restructuring_is_quarantined(tmp_path: Pat
     ]
 
 
+def test_a_formula_like_agency_name_loads_unchanged_with_a_warning(tmp_path: Path) -> None:
+    """A warning rule (issue 16): the rows load as they are, the load's message names them."""
+    grid = hoa_binh_q1_2023_rows()
+    grid[8][1] = '=HYPERLINK("http://x.example")&"Sở Tư pháp"'  # line 9
+    grid[9][1] = "@Sở Tài nguyên và Môi trường"  # line 10
+    landed = write_csv(tmp_path / "landing" / "portal_report" / "hb.csv", grid)
+
+    con = _load(tmp_path, "portal_report", landed)
+
+    assert con.execute("select count(*) from audit.quarantine").fetchone() == (0,)
+    ((rows_in, loaded, quarantined, message),) = con.execute(
+        "select rows_in, rows_loaded, rows_quarantined, message from audit.loads"
+    ).fetchall()
+    assert (rows_in, loaded, quarantined) == (4, 4, 0)
+    assert message.startswith("rule agency_name_not_formula_like warned on rows 9, 10 (")
+    names = con.execute(
+        "select agency_name from raw.portal_report order by source_row_number"
+    ).fetchall()
+    assert names[:2] == [(grid[8][1],), (grid[9][1],)]
+
+
 # The report parser fills these columns itself (province and period from the title, level from
 # the sections, missing counts as 0) or refuses the file first, so no row can reach them empty.
 PARSER_GUARANTEED = {
@@ -309,6 +330,7 @@ def test_every_contract_rule_has_a_test_above() -> None:
     covered = {(c.source, c.rule) for c in CASES}
     covered |= {("portal_report", r) for r in [*PORTAL_REPORT_CASES, "counts_are_whole_numbers"]}
     covered |= {("portal_report", "period_within_one_era")}
+    covered |= {("portal_report", "agency_name_not_formula_like")}
     missing = []
     for source in SOURCES:
         contract = load_contract(source)

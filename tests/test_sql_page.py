@@ -98,7 +98,36 @@ ESCAPES = {
     "pragma": "pragma memory_limit = '100GB'",
     "write": "delete from marts.fct_kpi",
     "create_table": "create table marts.stolen as select 1",
+    # issue 16: more ways out, 41 in all (the analysts' scoped copies refuse them too)
+    "import_database": "import database '/tmp/cchc_export'",
+    "export_parquet": "export database '/tmp/cchc_export' (format parquet)",
+    "copy_from": "copy marts.dim_kpi from '/etc/hostname'",
+    "copy_to_stdout": "copy (select 1) to '/dev/stdout'",
+    "create_view": "create view marts.all_rows as select * from marts.fct_kpi",
+    "create_macro": "create macro marts.m(x) as x",
+    "create_secret": "create secret s (type s3, key_id 'a', secret 'b')",
+    "duckdb_secrets": "select * from duckdb_secrets()",
+    "drop_table": "drop table marts.fct_kpi",
+    "update": "update marts.dim_kpi set name_vi = 'x'",
+    "insert": "insert into marts.dim_kpi (kpi_code) values ('x')",
+    "alter": "alter table marts.dim_kpi add column x int",
+    "write_in_transaction": "begin transaction; delete from marts.dim_kpi; commit",
+    "read_blob": "select * from read_blob('/etc/passwd')",
+    "read_json": "select * from read_json('/etc/passwd')",
+    "sniff_csv": "select * from sniff_csv('/etc/passwd')",
+    "parquet_metadata": "select * from parquet_metadata('/tmp/x.parquet')",
+    "read_text_http": "select * from read_text('http://example.org/')",
+    "set_memory_limit": "set memory_limit = '100GB'",
+    "set_allowed_directories": "set allowed_directories = ['/']",
+    "set_temp_directory": "set temp_directory = '/tmp/cchc_spill'",
+    "pragma_enable_profiling": "pragma enable_profiling",
+    "install_from_url": "install httpfs from 'http://example.org'",
+    "load_extension_file": "load '/tmp/evil.duckdb_extension'",
 }
+
+
+def test_thirty_or_more_escape_attempts() -> None:
+    assert len(ESCAPES) >= 30
 
 
 @pytest.mark.parametrize("sql", ESCAPES.values(), ids=ESCAPES.keys())

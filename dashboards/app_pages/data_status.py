@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.lib import queries
+from dashboards.lib import access_log, queries
+from dashboards.lib.auth import require_page
 from dashboards.lib.i18n import fmt_date, fmt_number, fmt_span, kpi_name, label, t
 from dashboards.lib.layout import formatted, page, table
 
+require_page("data_status")
 if not page("page_status"):
     st.stop()
 
@@ -196,4 +198,28 @@ else:
         ),
         flags,
         "anomalies",
+    )
+
+st.subheader(t("access_log"))
+st.caption(t("access_log_intro"))
+log = access_log.read_log()
+if log.empty:
+    st.info(t("none_found"))
+else:
+    table(
+        formatted(
+            log,
+            {
+                "at": (t("log_at"), str),
+                "event": (t("log_event"), str),
+                "user": (t("log_user"), str),
+                "role": (t("log_role"), lambda v: label("role", v) if isinstance(v, str) else "—"),
+                "provinces": (t("province"), str),
+                "outcome": (t("log_outcome"), str),
+                "rows": (t("rows"), fmt_number),
+                "detail": (t("log_detail"), lambda v: v if isinstance(v, str) else ""),
+            },
+        ),
+        log,
+        "access_log",
     )

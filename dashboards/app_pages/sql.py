@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import queries
+from dashboards.lib.auth import log_query, require_page
 from dashboards.lib.db import SQL_MAX_ROWS, SQL_TIMEOUT_SECONDS, SqlRejected, run_analyst_query
 from dashboards.lib.i18n import fmt_number, t
 from dashboards.lib.layout import downloads, page
@@ -19,6 +20,7 @@ where kpi_code = 'online_dossier_rate' and level = 'all' and period_grain = 'mon
 order by period_start desc, pct desc
 limit 50"""
 
+require_page("sql")
 if not page("page_sql"):
     st.stop()
 
@@ -57,6 +59,7 @@ with editor:
             try:
                 result = run_analyst_query(to_run)
             except SqlRejected as rejected:
+                log_query(to_run, rejected.kind, None)
                 if rejected.kind == "forbidden":
                     st.error(t("sql_forbidden"))
                 elif rejected.kind == "timeout":
@@ -65,6 +68,7 @@ with editor:
                     st.error(t("sql_error"))
                 st.code(rejected.detail, language=None)
             else:
+                log_query(to_run, "ok", len(result.frame))
                 st.caption(
                     t(
                         "rows_returned",

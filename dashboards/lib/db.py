@@ -10,12 +10,17 @@ Streamlit's session threads). The shared connection is dropped
 Every connection is read-only, cannot reach the file system or the network
 (`enable_external_access = false`) and cannot change that (`lock_configuration = true`).
 The analysts' SQL page opens a fresh connection per query instead (see `run_analyst_query`).
+
+Who reads decides which file: a viewer limited to some provinces (or without the audit tables)
+reads their own copy of the serving file (dashboards/lib/scope.py) through a reader of its own,
+so every query, download and SQL-page query holds their scope without the pages doing anything.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +29,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from dashboards.lib.access import Viewer, current_viewer
+from dashboards.lib.scope import scoped_path
 from pipelines.settings import data_paths
 
 CACHE_TTL_SECONDS = 60
@@ -60,14 +67,30 @@ def _serving_version() -> tuple[int, int]:
     return stat.st_ino, stat.st_mtime_ns
 
 
-def connect() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(serving_path()), read_only=True, config=dict(LOCKED_CONFIG))
+def path_for(viewer: Viewer | None) -> Path:
+    """The file a viewer may read: the serving file (None = outside Streamlit, full access), or
+    the viewer's scoped copy of it."""
+    _serving_version()
+    if viewer is None or viewer.unrestricted:
+        return serving_path()
+    return scoped_path(serving_path(), viewer.grant, viewer.sees_audit)
+
+
+def readable_path() -> Path:
+    """The file this session's viewer may read."""
+    return path_for(current_viewer())
+
+
+def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    target = path or serving_path()
+    return duckdb.connect(str(target), read_only=True, config=dict(LOCKED_CONFIG))
 
 
 class _SharedReader:
-    """One read-only connection to the current serving file, handed out as cursors."""
+    """One read-only connection to the current file at `path()`, handed out as cursors."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Callable[[], Path] = serving_path) -> None:
+        self._path = path
         self._lock = threading.Lock()
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._version: tuple[str, int, float] | None = None
@@ -76,7 +99,7 @@ class _SharedReader:
         self._closer: threading.Timer | None = None
 
     def _identity(self) -> tuple[str, int, float]:
-        path = serving_path()
+        path = self._path()
         if not path.exists():
             raise ServingDatabaseMissing(str(path))
         stat = path.stat()
@@ -90,7 +113,7 @@ class _SharedReader:
                     self._connection.close()
                 self._connection = None  # an active cursor keeps the old database alive
             if self._connection is None:
-                self._connection = connect()
+                self._connection = connect(Path(identity[0]))
                 self._version = identity
             self._active += 1
             self._last_used = time.monotonic()
@@ -136,36 +159,55 @@ class _SharedReader:
 
 
 READER = _SharedReader()
+# readers of scoped copies, by file: a copy's name changes with every publish, so its reader
+# is never asked to follow a rename; an idle one closes itself like READER.
+_SCOPED_READERS: dict[Path, _SharedReader] = {}
+_SCOPED_LOCK = threading.Lock()
 
 
-def _run(sql: str, params: tuple) -> pd.DataFrame:
-    cursor = READER.cursor()
+def _reader(path: Path) -> _SharedReader:
+    if path == serving_path():
+        return READER
+    with _SCOPED_LOCK:
+        for stale in [p for p in _SCOPED_READERS if p.parent == path.parent and p != path]:
+            _SCOPED_READERS.pop(stale).close()
+        if path not in _SCOPED_READERS:
+            _SCOPED_READERS[path] = _SharedReader(lambda: path)
+        return _SCOPED_READERS[path]
+
+
+def _run(sql: str, params: tuple, path: Path | None = None) -> pd.DataFrame:
+    reader = _reader(path or readable_path())
+    cursor = reader.cursor()
     try:
         return cursor.execute(sql, list(params)).df()
     finally:
-        READER.release(cursor)
+        reader.release(cursor)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=2_000)
-def _query(sql: str, params: tuple, version: tuple[int, int]) -> pd.DataFrame:
+def _query(sql: str, params: tuple, path: Path, version: tuple[int, int]) -> pd.DataFrame:
     del version  # part of the cache key only
-    return _run(sql, params)
+    return _run(sql, params, path)
 
 
 def query(sql: str, params: tuple = ()) -> pd.DataFrame:
-    return _query(sql, params, _serving_version())
+    """Cached for a TTL, per file read: a viewer's scoped copy is a cache key of its own."""
+    version = _serving_version()
+    return _query(sql, params, readable_path(), version)
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
-def _query_for_file(sql: str, params: tuple, version: tuple[int, int]) -> pd.DataFrame:
+def _query_for_file(sql: str, params: tuple, path: Path, version: tuple[int, int]) -> pd.DataFrame:
     del version  # part of the cache key only
-    return _run(sql, params)
+    return _run(sql, params, path)
 
 
 def query_for_file(sql: str, params: tuple = ()) -> pd.DataFrame:
     """For the few small results every page reads (catalogues, the period list, the publish
     time): cached for the life of the serving file instead of a TTL. A new file is a new key."""
-    return _query_for_file(sql, params, _serving_version())
+    version = _serving_version()
+    return _query_for_file(sql, params, readable_path(), version)
 
 
 def query_uncached(sql: str, params: tuple = ()) -> pd.DataFrame:
@@ -235,15 +277,16 @@ def run_analyst_query(
     sql: str,
     max_rows: int = SQL_MAX_ROWS,
     timeout_seconds: float = SQL_TIMEOUT_SECONDS,
+    source: Path | None = None,
 ) -> SqlResult:
     """Run an analyst's SQL on a fresh locked read-only connection with a row cap and a timeout.
 
     A timer thread calls `interrupt()` on the connection when the time is up; the connection is
-    closed whatever happens, so the file is never held after the query.
+    closed whatever happens, so the file is never held after the query. `source` is the file
+    to query, by default the one this session's viewer may read (`readable_path`).
     """
     started = time.perf_counter()
-    _serving_version()
-    con = connect()
+    con = connect(source or readable_path())
     timer = threading.Timer(timeout_seconds, con.interrupt)
     timer.daemon = True
     timer.start()

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.lib import queries
+from dashboards.lib.access import current_viewer
 from dashboards.lib.i18n import fmt_period, kpi_name, label, t
 
 LEVELS = ("all", "province", "district", "commune")
@@ -150,7 +151,13 @@ def kpi_filter(
 def province_filter(
     container: object = st, include_legacy: bool = True, default: str | None = None
 ) -> pd.Series:
-    """A province picker by province_key (`current-25`, `legacy-17`); returns its dim row."""
+    """A province picker by province_key (`current-25`, `legacy-17`); returns its dim row.
+
+    A viewer limited to some provinces starts on their own (any other stays selectable: its
+    province figures are public to them, its agency rows are not in their data)."""
+    viewer = current_viewer()
+    if viewer is not None and viewer.provinces:
+        default = f"current-{min(viewer.provinces)}"
     frame = queries.provinces()
     if not include_legacy:
         frame = frame[frame["era"] == "current"]

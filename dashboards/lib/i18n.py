@@ -491,6 +491,90 @@ _TEXT: dict[str, dict[str, str]] = {
         "vi": "mẫu nhỏ: mẫu số {n} < {minimum}",
         "en": "small sample: denominator {n} < {minimum}",
     },
+    # --- sign-in, roles and access log (issue 16) ---
+    "auth_not_configured": {
+        "vi": "Chưa cấu hình đăng nhập: bảng điều khiển không hiển thị số liệu.",
+        "en": "Sign-in is not configured: the dashboard shows no data.",
+    },
+    "auth_invalid": {
+        "vi": "Giá trị CCHC_AUTH không hợp lệ (chỉ nhận oidc, demo hoặc off).",
+        "en": "CCHC_AUTH has an unknown value (oidc, demo or off).",
+    },
+    "auth_how_to_configure": {
+        "vi": "Chọn một trong các cách sau rồi khởi động lại:\n\n"
+        "- **Triển khai**: khai báo nhà cung cấp định danh (Keycloak, Azure AD, Google…) trong "
+        "mục `[auth]` của `.streamlit/secrets.toml` và đặt `CCHC_AUTH=oidc`; gán vai trò và "
+        "tỉnh trong `dashboards/access.toml` (xem `docs/dashboards.md`).\n"
+        "- **Trình diễn**: `CCHC_AUTH=demo` (tài khoản cục bộ, `make demo` in ra).\n"
+        "- **Phát triển**: `CCHC_AUTH=off` (không đăng nhập, toàn quyền).",
+        "en": "Choose one of these, then restart:\n\n"
+        "- **Deployment**: configure your identity provider (Keycloak, Azure AD, Google…) in the "
+        "`[auth]` section of `.streamlit/secrets.toml` and set `CCHC_AUTH=oidc`; give roles and "
+        "provinces in `dashboards/access.toml` (see `docs/dashboards.md`).\n"
+        "- **Demo**: `CCHC_AUTH=demo` (local accounts, printed by `make demo`).\n"
+        "- **Development**: `CCHC_AUTH=off` (no sign-in, full access).",
+    },
+    "auth_off_banner": {
+        "vi": "Đăng nhập đang tắt (CCHC_AUTH=off): mọi người xem được toàn bộ số liệu.",
+        "en": "Sign-in is off (CCHC_AUTH=off): everyone sees all data.",
+    },
+    "auth_off_user": {"vi": "không đăng nhập", "en": "not signed in"},
+    "access_file_error": {
+        "vi": "Không đọc được tệp phân quyền",
+        "en": "The roles file could not be read",
+    },
+    "demo_intro": {
+        "vi": "Chế độ trình diễn: đăng nhập bằng một tài khoản cục bộ (mỗi vai trò một tài khoản).",
+        "en": "Demo mode: sign in with a local account (one per role).",
+    },
+    "demo_accounts": {
+        "vi": "Tài khoản (mật khẩu do `make demo` in ra):",
+        "en": "Accounts (passwords printed by `make demo`):",
+    },
+    "oidc_intro": {
+        "vi": "Đăng nhập bằng tài khoản của cơ quan để xem số liệu.",
+        "en": "Sign in with your organisation's account to see the data.",
+    },
+    "username": {"vi": "Tên đăng nhập", "en": "Username"},
+    "password": {"vi": "Mật khẩu", "en": "Password"},
+    "sign_in": {"vi": "Đăng nhập", "en": "Sign in"},
+    "sign_out": {"vi": "Đăng xuất", "en": "Sign out"},
+    "wrong_credentials": {
+        "vi": "Sai tên đăng nhập hoặc mật khẩu.",
+        "en": "Wrong username or password.",
+    },
+    "no_access": {
+        "vi": "Tài khoản {user} chưa được cấp quyền. Hãy liên hệ quản trị viên.",
+        "en": "The account {user} has no access yet. Ask an administrator.",
+    },
+    "signed_in_as": {
+        "vi": "**{user}** · {role} · tỉnh: {provinces}",
+        "en": "**{user}** · {role} · provinces: {provinces}",
+    },
+    "all_provinces": {"vi": "tất cả", "en": "all"},
+    "role_leadership": {"vi": "Lãnh đạo", "en": "Leadership"},
+    "role_analyst": {"vi": "Chuyên viên phân tích", "en": "Analyst"},
+    "role_engineer": {"vi": "Kỹ sư dữ liệu", "en": "Data engineer"},
+    "role_admin": {"vi": "Quản trị", "en": "Administrator"},
+    "access_log": {"vi": "Nhật ký truy cập", "en": "Access log"},
+    "access_log_intro": {
+        "vi": "Đăng nhập và truy vấn SQL: ai, khi nào, câu truy vấn, số dòng trả về.",
+        "en": "Sign-ins and SQL queries: who, when, what, rows returned.",
+    },
+    "log_at": {"vi": "Thời điểm (UTC)", "en": "When (UTC)"},
+    "log_event": {"vi": "Sự kiện", "en": "Event"},
+    "log_user": {"vi": "Người dùng", "en": "User"},
+    "log_role": {"vi": "Vai trò", "en": "Role"},
+    "log_outcome": {"vi": "Kết quả", "en": "Outcome"},
+    "log_detail": {"vi": "Chi tiết", "en": "Detail"},
+    "no_page_access": {
+        "vi": "Vai trò của bạn không mở được trang này.",
+        "en": "Your role cannot open this page.",
+    },
+    "scoped_note": {
+        "vi": "Số liệu cấp cơ quan, đơn vị chỉ gồm các tỉnh: {provinces}.",
+        "en": "Agency-level rows cover only these provinces: {provinces}.",
+    },
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 
@@ -11,8 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards.lib.db import ServingDatabaseMissing, data_as_of
+from dashboards.lib.export_safety import csv_bytes, xlsx_bytes
 from dashboards.lib.i18n import LANGUAGES, fmt_date, language, t
-from pipelines.lib.xlsx import sheet_from_frame, write_workbook
 
 
 def sidebar() -> None:
@@ -60,15 +59,11 @@ def _slug(text: str) -> str:
 
 
 def _xlsx(frame: pd.DataFrame) -> bytes:
-    # The project's one XLSX writer: text stays text (never a formula), as in the exports.
-    buffer = io.BytesIO()
-    write_workbook(buffer, {"data": sheet_from_frame(frame)})
-    return buffer.getvalue()
+    return xlsx_bytes(frame)
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
-    # UTF-8 with BOM, so that Excel opens Vietnamese text correctly
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(frame)
 
 
 def downloads(frame: pd.DataFrame, name: str, xlsx: bool = True) -> None:

@@ -9,9 +9,9 @@ What this module reads from a contract:
   ``quality: [{rule: validValues, validValues: [...]}]``, ``logicalTypeOptions.format`` (accepted
   strptime formats of a date/timestamp) and ``customProperties`` ``aliases`` (header texts).
 - ``schema[0].quality``: ``engine: row_rule`` (SQL predicate over one row, true = passes, null =
-  not applicable), ``engine: key`` (columns unique within a file) and ``engine: province_era``
-  (the province a row names must exist in the era of one of its dates, or of ``dateExpression``
-  over the row).
+  not applicable; ``severity: warning`` = the row loads anyway and the load's message says so),
+  ``engine: key`` (columns unique within a file) and ``engine: province_era`` (the province a row
+  names must exist in the era of one of its dates, or of ``dateExpression`` over the row).
 - top-level ``customProperties``: ``fileFormats``, ``encodings``, ``snapshotDate`` (where a
   catalog's as-of date comes from) and ``replaceKey`` (which rows a later load replaces).
 """
@@ -61,9 +61,17 @@ class Column:
 
 @dataclass(frozen=True)
 class RowRule:
+    """``severity: warning``: a row that breaks the rule still loads, unchanged; the load's
+    message in audit.loads names the rule and the rows (e.g. text a spreadsheet would run)."""
+
     name: str
     predicate: str
     description: str
+    severity: str = "error"
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,13 @@ def _column(prop: dict[str, Any]) -> Column:
     )
 
 
+def _severity(quality: dict[str, Any]) -> str:
+    severity = str(quality.get("severity", "error")).lower()
+    if severity not in ("error", "warning"):
+        raise ValueError(f"rule {quality.get('name')}: severity must be error or warning")
+    return severity
+
+
 def parse_contract(document: dict[str, Any]) -> Contract:
     (schema,) = document["schema"]
     quality = schema.get("quality", [])
@@ -172,7 +187,12 @@ def parse_contract(document: dict[str, Any]) -> Contract:
         table=schema["physicalName"],
         columns=tuple(_column(p) for p in schema["properties"]),
         row_rules=tuple(
-            RowRule(q["name"], " ".join(q["implementation"].split()), _text(q))
+            RowRule(
+                q["name"],
+                " ".join(q["implementation"].split()),
+                _text(q),
+                _severity(q),
+            )
             for q in quality
             if q.get("engine") == "row_rule"
         ),

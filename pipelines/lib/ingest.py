@@ -371,7 +371,7 @@ def _ingest_file(
         if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
             boundary.discard(con, path.name)
             return None
-    message = "; ".join(parsed.warnings) or None
+    message = "; ".join([*checker.warnings(), *parsed.warnings]) or None
     if rows_quarantined:
         note = f"{rows_quarantined} row(s) quarantined: " + _quarantine_note(con)
         message = f"{note}; {message}" if message else note

@@ -187,6 +187,8 @@ def row_checks(contract: Contract, schema: pa.Schema) -> list[Check]:
                 )
             )
     for rule in contract.row_rules:
+        if rule.is_warning:
+            continue  # FileChecker.warnings(): the row loads, the load's message names it
         checks.append(Check(rule.name, f"not coalesce(({rule.predicate}), true)", sql_text(
             rule.description or rule.predicate
         )))  # fmt: skip
@@ -417,6 +419,26 @@ class FileChecker:
         self.con.execute(
             "delete from _staged where row_number in (select row_number from _failures)"
         )
+
+    def warnings(self, rows_shown: int = 5) -> list[str]:
+        """The warning rules the loaded rows break: 'rule R warned on rows 2, 3 (why)'. The rows
+        stay in _staged unchanged; this only reads them."""
+        found = []
+        for rule in self.contract.row_rules:
+            if not rule.is_warning:
+                continue
+            count, numbers = self.con.execute(
+                f"select count(*), list(row_number order by row_number)[1:{rows_shown}] "
+                f"from _staged where not coalesce(({rule.predicate}), true)"
+            ).fetchone()  # type: ignore[misc]
+            if count:
+                more = f" and {count - len(numbers)} more" if count > len(numbers) else ""
+                rows = ", ".join(map(str, numbers))
+                found.append(
+                    f"rule {rule.name} warned on row{'s' if count > 1 else ''} {rows}{more} "
+                    f"({rule.description}; the rows were loaded unchanged)"
+                )
+        return found
 
     def counts(self) -> tuple[int, int, int]:
         (loaded,) = self.con.execute("select count(*) from _staged").fetchone()  # type: ignore[misc]
