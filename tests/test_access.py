@@ -374,13 +374,17 @@ def test_sql_page_queries_run_in_scope_and_are_logged(served: Path) -> None:
     app.button(key="run_sql").click().run()
     assert not app.exception
     result = next(d.value for d in app.dataframe if "agency_code" in d.value.columns)
-    assert len(result) == 10  # Hà Nội's 6 legacy + 4 current agencies only
+    # Hà Nội's agencies (legacy and current), every one of them and no other
+    frame = agencies(served)
+    in_scope = frame[frame["current_code"] == "01"]
+    assert len(in_scope) >= 10 and len(in_scope) < len(frame)
+    assert set(result["agency_code"]) == set(in_scope["agency_code"])
     assert leaked([result], outside(served, {"01"})) == set()
     last = json.loads((served / "access_log.jsonl").read_text().splitlines()[-1])
     assert (last["event"], last["user"], last["rows"], last["outcome"]) == (
         "sql",
         "phantich",
-        10,
+        len(in_scope),
         "ok",
     )
     assert last["detail"].startswith("select agency_code") and last["at"].endswith("+00:00")

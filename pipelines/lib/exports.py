@@ -136,7 +136,9 @@ def activate(serving_db: Path, staged: Path) -> Path:
     """Rename the staged folder into a version, point the ``exports`` link at it (one atomic
     rename), and remove versions older than the previous one. Returns the link's path."""
     versions = serving_db.parent / VERSIONS_DIR
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    # microseconds: versions sort by name in the order they were made, even several a second
+    # (pruning keeps the newest by name)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     version = versions / f"{stamp}-{uuid.uuid4().hex[:8]}"
     staged.rename(version)
     link = serving_db.parent / EXPORTS_LINK
