@@ -43,15 +43,10 @@ month = url_select(
 
 name_column = "group_name_vi" if language() == "vi" else "group_name_en"
 # The reasons name groups and KPIs by code: shown by their names in the chosen language.
+group_names = queries.index_group_names()
 reason_names = {
     **{code: kpi_name(row) for code, row in queries.kpi_catalog().set_index("kpi_code").iterrows()},
-    **dict(
-        zip(
-            queries.index_group_names()["group_code"],
-            queries.index_group_names()[name_column],
-            strict=True,
-        )
-    ),
+    **dict(zip(group_names["group_code"], group_names[name_column], strict=True)),
 }
 
 
