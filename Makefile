@@ -89,10 +89,15 @@ clean: ## remove the data folder and build outputs (landed files included)
 # --- benchmarks and the reliability suite (benchmarks/, tests/reliability/) ---------------------
 SCALE ?= reference
 
-.PHONY: bench test-reliability test-reliability-quick
+SIZES ?= 1M,10M,30M,100M
 
-bench: install ## benchmarks at national scale (SCALE=reference|small): table + benchmarks/out/*.json
+.PHONY: bench bench-growth test-reliability test-reliability-quick
+
+bench: install ## benchmarks at national scale (SCALE=reference|national|small): table + benchmarks/out/*.json
 	$(PY) -m benchmarks.run --scale $(SCALE) $(BENCH_ARGS)
+
+bench-growth: install ## the growth curve: full pipeline at SIZES=1M,10M,30M,100M rows, time/memory/disk, exponent
+	$(PY) -m benchmarks.growth --sizes $(SIZES) $(BENCH_ARGS)
 
 test-reliability: install ## the full reliability suite: dirty corpus, SIGKILL, readers during loads, properties
 	$(PY) -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
