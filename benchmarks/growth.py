@@ -4,12 +4,13 @@
     python -m benchmarks.growth --sizes 1M,3M,10M --budget-minutes 60
     make bench-growth SIZES=1M,10M
 
-Each size is a fresh landing folder (all 34 provinces and their 63 legacy predecessors, November
-2023 - October 2026, the `--dirty` faults, as `make bench`) run through the full pipeline on an empty
-warehouse, then through the floor (DuckDB alone reading the same files). For each size it records
-wall time, peak memory of the process tree, and the disk taken by the landing files, the raw lake
-(when there is one) and the warehouse and serving files. The exponent of time against rows is the
-least-squares slope of log(seconds) on log(rows): 1 is linear, above 1 is worse than linear.
+Each size is a fresh landing folder (all 34 provinces and their 63 legacy predecessors,
+November 2023 - October 2026, the `--dirty` faults, as `make bench`) run through the full
+pipeline on an empty warehouse, then through the floor (DuckDB alone reading the same files).
+For each size it records wall time, peak memory of the process tree, and the disk taken by the
+landing files, the raw lake (when there is one) and the warehouse and serving files. The exponent
+of time against rows is the least-squares slope of log(seconds) on log(rows): 1 is linear, above
+1 is worse than linear.
 
 A size is skipped, with the reason recorded, when the free disk could not hold it (projected from
 the bytes per row of the sizes before it, with a margin) or when its projected time (from the

@@ -1,6 +1,6 @@
 """`make bench`: the warehouse at national scale, measured, as one table and one JSON file.
 
-    python -m benchmarks.run [--scale reference|national|small] [--out FILE.json] [--skip demo,pages,...]
+    python -m benchmarks.run [--scale reference|national|small] [--out FILE.json] [--skip demo,...]
 
 Steps (each a fresh subprocess, so imports and start-up are part of what is measured):
   1. generate the landing files (reused when a previous run left the same ones)
