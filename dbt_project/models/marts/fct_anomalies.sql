@@ -9,7 +9,8 @@
 --   restructuring_jump / system_change: the same rates and volume share jumping between a month
 --     and the one before, at 1 July 2025 (current basis: successor vs its predecessors) or where
 --     the province's counts switch source (portal report <-> dossier records): z >= 4;
---   report_not_reconciled: fct_reconciliation finds the report and its dossiers differ;
+--   report_not_reconciled: fct_reconciliation finds the report and its dossiers differ (once
+--     where an agency's differences repeat exactly, month after month);
 --   missing_report: a month inside the province's span without its monthly report (its KPIs then
 --     come from dossier records); late_report: a month's report loaded after a later month's;
 --   extreme_share: a rate exactly 0 or 100 % over at least 30 that the unit's own rate makes
@@ -265,23 +266,49 @@ jump_flags as (
 
 ),
 
-reconciliation_flags as (
+-- one row per agency-month that does not reconcile, with its differences as one text, so that a
+-- month repeating the month before's differences exactly can be recognised
+reconciliation_months as (
 
     select
         province_code,
         era,
         agency_code,
         period_start as month_start,
-        'report_not_reconciled' as rule,
-        null::varchar as kpi_code,
         arg_max(report_value, abs(difference))::double as observed,
         arg_max(dossier_value, abs(difference))::double as expected,
         max(abs(difference))::double as score,
-        'report vs dossier records, largest difference in ' || arg_max(bucket, abs(difference))
-            as detail
+        arg_max(bucket, abs(difference)) as largest_bucket,
+        string_agg(bucket || '=' || difference, ',' order by bucket) as differences
     from {{ ref('fct_reconciliation') }}
     where period_grain = 'month' and status != 'match'
     group by province_code, era, agency_code, period_start
+
+),
+
+reconciliation_flags as (
+
+    select
+        province_code,
+        era,
+        agency_code,
+        month_start,
+        'report_not_reconciled' as rule,
+        null::varchar as kpi_code,
+        observed,
+        expected,
+        score,
+        'report vs dossier records, largest difference in ' || largest_bucket as detail
+    from reconciliation_months
+    window agency_months as (partition by province_code, era, agency_code order by month_start)
+    -- the same differences as the agency's month before are the same finding (dossiers still
+    -- open carry one old difference into every later month's stocks): flagged at its first month
+    qualify
+        not coalesce(
+            lag(month_start) over agency_months = month_start - interval 1 month
+            and lag(differences) over agency_months = differences,
+            false
+        )
 
 ),
 
