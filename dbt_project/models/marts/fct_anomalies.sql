@@ -4,17 +4,19 @@
 --   volume_outlier: the month's dossiers received, as a share of the nation's that month (so the
 --     calendar's seasonality, Tết and growth cancel out), far from the unit's own median share:
 --     robust z = log-share distance / (1.4826 x MAD, at least 5 %) >= 4;
---   rate_outlier: online / on-time rate far from the median of the unit's 6 months either side:
---     z = distance / max(1.4826 x MAD, binomial sd at that count, 0.5 pp) >= 5;
+--   rate_outlier: online / on-time rate far from the median of the unit's 6 months either side
+--     (at least 2 on each side): z = distance / max(1.4826 x MAD, binomial sd, 0.5 pp) >= 5;
 --   restructuring_jump / system_change: the same rates and volume share jumping between a month
 --     and the one before, at 1 July 2025 (current basis: successor vs its predecessors) or where
 --     the province's counts switch source (portal report <-> dossier records): z >= 4;
---   report_not_reconciled: fct_reconciliation finds the report and its dossiers differ;
+--   report_not_reconciled: fct_reconciliation finds the report and its dossiers differ (once
+--     where an agency's differences repeat exactly, month after month);
 --   missing_report: a month inside the province's span without its monthly report (its KPIs then
 --     come from dossier records); late_report: a month's report loaded after a later month's;
---   extreme_share: a rate exactly 0 or 100 % over at least 30 where the unit's usual rate (the
---     median of its 6 months either side, kept within 1-99 %) makes that implausible
---     (probability < 1 in 10,000 at that count).
+--   extreme_share: a rate exactly 0 or 100 % over at least 30 that the unit's own rate makes
+--     implausible on both sides (probability < 1 in 10,000 at that count): its rate the month
+--     before and the month after, each as (numerator + 0.5) / (denominator + 1), the side that
+--     makes it likelier counting (one side only at the ends of the data).
 -- severity: high / medium / low by score (see each rule). Reported basis (provinces as they were).
 {%- set rate_kpis = ['online_dossier_rate', 'on_time_rate'] %}
 {%- set large_count = 30 %}
@@ -147,6 +149,11 @@ rate_neighbours as (
         and this.rate is not null
         and other.rate is not null
     group by all
+    -- at least 2 months on each side: a one-sided median lags a rising rate (the first months
+    -- of the window, the months just after 1 July 2025) and made it look far off
+    having
+        count(*) filter (where other.month_start < this.month_start) >= 2
+        and count(*) filter (where other.month_start > this.month_start) >= 2
 
 ),
 
@@ -259,23 +266,49 @@ jump_flags as (
 
 ),
 
-reconciliation_flags as (
+-- one row per agency-month that does not reconcile, with its differences as one text, so that a
+-- month repeating the month before's differences exactly can be recognised
+reconciliation_months as (
 
     select
         province_code,
         era,
         agency_code,
         period_start as month_start,
-        'report_not_reconciled' as rule,
-        null::varchar as kpi_code,
         arg_max(report_value, abs(difference))::double as observed,
         arg_max(dossier_value, abs(difference))::double as expected,
         max(abs(difference))::double as score,
-        'report vs dossier records, largest difference in ' || arg_max(bucket, abs(difference))
-            as detail
+        arg_max(bucket, abs(difference)) as largest_bucket,
+        string_agg(bucket || '=' || difference, ',' order by bucket) as differences
     from {{ ref('fct_reconciliation') }}
     where period_grain = 'month' and status != 'match'
     group by province_code, era, agency_code, period_start
+
+),
+
+reconciliation_flags as (
+
+    select
+        province_code,
+        era,
+        agency_code,
+        month_start,
+        'report_not_reconciled' as rule,
+        null::varchar as kpi_code,
+        observed,
+        expected,
+        score,
+        'report vs dossier records, largest difference in ' || largest_bucket as detail
+    from reconciliation_months
+    window agency_months as (partition by province_code, era, agency_code order by month_start)
+    -- the same differences as the agency's month before are the same finding (dossiers still
+    -- open carry one old difference into every later month's stocks): flagged at its first month
+    qualify
+        not coalesce(
+            lag(month_start) over agency_months = month_start - interval 1 month
+            and lag(differences) over agency_months = differences,
+            false
+        )
 
 ),
 
@@ -379,13 +412,7 @@ unit_shares as (
         agency_code,
         period_start as month_start,
         numerator,
-        denominator,
-        -- the unit's usual rate around that month (rates ramp up: not the whole history's)
-        median(numerator / denominator) over (
-            partition by kpi_code, province_code, era, agency_code
-            order by period_start
-            range between interval 6 month preceding and interval 6 month following
-        ) as usual_rate
+        denominator
     from {{ ref('fct_kpi') }}
     where
         unit_basis = 'reported'
@@ -398,17 +425,49 @@ unit_shares as (
 
 ),
 
+-- the unit's rate in the month before and in the month after, with half a success and half a
+-- failure added (a neighbour at 0 % or 100 % gives a rate just inside, as close to the edge as
+-- its count allows, never a fixed floor). The nearest months, not 6: a service that opens
+-- mid-window makes a run of 0 % months before it, and a wider side would mix both runs.
+share_sides as (
+
+    select
+        *,
+        (sum(numerator) over before_month + 0.5) / (sum(denominator) over before_month + 1)
+            as before_rate,
+        (sum(numerator) over after_month + 0.5) / (sum(denominator) over after_month + 1)
+            as after_rate
+    from unit_shares
+    window
+        before_month as (
+            partition by kpi_code, province_code, era, agency_code
+            order by month_start
+            range between interval 1 month preceding and interval 1 month preceding
+        ),
+        after_month as (
+            partition by kpi_code, province_code, era, agency_code
+            order by month_start
+            range between interval 1 month following and interval 1 month following
+        )
+
+),
+
 share_odds as (
 
     select
         *,
-        -- the unit's usual rate, kept within 1-99 %: a unit always at 100 % (or 0 %) makes
-        -- another such month ordinary, not improbable
-        least(greatest(
-            case when numerator = 0 then 1 - usual_rate else usual_rate end, 0.01
-        ), 0.99) as all_or_nothing_rate
-    from unit_shares
-    where numerator in (0, denominator) and denominator >= {{ large_count }}
+        -- the chance of one dossier landing as observed (none or all in the share), at the side
+        -- that makes it likelier: a switch from 0 % to 40 % when a service opens has 0 % on one
+        -- side, a month the portal was down has the usual rate on both
+        greatest(
+            case when numerator = 0 then 1 - before_rate else before_rate end,
+            case when numerator = 0 then 1 - after_rate else after_rate end
+        ) as all_or_nothing_rate
+    from share_sides
+    where
+        numerator in (0, denominator)
+        and denominator >= {{ large_count }}
+        and coalesce(before_rate, after_rate) is not null
 
 ),
 
@@ -430,7 +489,14 @@ share_flags as (
             ' of ', denominator, ' where the unit is usually at ',
             round(100 * usual_rate, 1), ' %'
         ) as detail
-    from share_odds
+    from (
+        select
+            *,
+            case
+                when numerator = 0 then 1 - all_or_nothing_rate else all_or_nothing_rate
+            end as usual_rate
+        from share_odds
+    ) as odds
 
 ),
 
