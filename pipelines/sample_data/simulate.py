@@ -72,6 +72,9 @@ LATE_LEVEL_FACTOR = np.array([1.0, 1.2, 0.8])
 DIGITIZATION_LEVEL_BONUS = np.array([0.04, 0.0, -0.04])
 RETURN_RATE = 0.012
 MAX_LATE = 0.6  # a late probability no calibration or disruption pushes past
+# Late share added while the new communes settle in (July 2025: +1.6 x this, fading over six
+# months; timeline.restructuring_disruption), the same for every province whatever its own level.
+RESTRUCTURING_LATE = 0.01
 # Adoption curves of the digitization rates and of paying online (rising with the programme);
 # a province's level scales them so that its 2026 mean is its calibrated level.
 DOSSIER_DIGITIZATION_CURVE = partial(ramp, low=0.45, high=0.93)
@@ -181,12 +184,13 @@ def calibrated_behaviour(target: Target) -> Behaviour:
             for i, share in level_mix.items()
         )
     )
-    late_base = calibration_mean(
-        lambda m: (1.3 - 0.6 * ramp(m, 0.0, 1.0)) * restructuring_disruption(m)
-    ) * sum(share * LATE_LEVEL_FACTOR[i] for i, share in level_mix.items())
+    late_level = sum(share * LATE_LEVEL_FACTOR[i] for i, share in level_mix.items())
+    late_trend = calibration_mean(lambda m: 1.3 - 0.6 * ramp(m, 0.0, 1.0))
+    late_settling = RESTRUCTURING_LATE * calibration_mean(lambda m: restructuring_disruption(m) - 1)
+    late_wanted = (1 - target.progress_on_time_rate) * (1 - RETURN_RATE) / late_level
     return Behaviour(
         online_factor=target.online_share_of_capable / online_base,
-        late_base=(1 - target.progress_on_time_rate) * (1 - RETURN_RATE) / late_base,
+        late_base=max(late_wanted - late_settling, 0.0) / late_trend,
         early_share=0.7,
         digitization_factor=target.digitization_level,
         payment_factor=target.pay_online_share / calibration_mean(PAYMENT_CURVE),
@@ -467,9 +471,10 @@ class ProvinceSimulator:
 
         # Outcome: returned/withdrawn, late, or in time (early or on the due date).
         late_p = np.minimum(
-            behaviour.late_base
-            * (1.3 - 0.6 * ramp(month, 0.0, 1.0))
-            * restructuring_disruption(month)
+            (
+                behaviour.late_base * (1.3 - 0.6 * ramp(month, 0.0, 1.0))
+                + RESTRUCTURING_LATE * (restructuring_disruption(month) - 1)
+            )
             * LATE_LEVEL_FACTOR[levels],
             MAX_LATE,
         )
