@@ -25,9 +25,9 @@ from pipelines.lib import portal_report as portal
 from pipelines.sample_data import generate as generate_module
 from pipelines.sample_data import simulate
 from pipelines.sample_data.anchor import HOA_BINH_Q1_2023
+from pipelines.sample_data.calibration import TARGETS_FILE, read_targets, write_targets
 from pipelines.sample_data.catalog import CURRENT_DEPARTMENTS
 from pipelines.sample_data.cli import main
-from pipelines.sample_data.calibration import TARGETS_FILE, read_targets, write_targets
 from pipelines.sample_data.counts import REPORT_COLUMN_NAMES
 from pipelines.sample_data.generate import GeneratorConfig, generate
 from pipelines.sample_data.portal_report import LAYOUT_BY_NAME, Layout, traditional_orthography

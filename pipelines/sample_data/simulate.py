@@ -119,7 +119,9 @@ def _key_seed(province: Province) -> list[int]:
 
 @dataclass(frozen=True)
 class Behaviour:
-    """How one province performs; a current province inherits its predecessors' average."""
+    """How one province performs; a current province inherits its predecessors' average.
+    Calibrated (calibrated_behaviour): online_factor and payment_factor scale their curves,
+    late_base the lateness trend, digitization_factor is the 2026 digitization level itself."""
 
     online_factor: float
     late_base: float
