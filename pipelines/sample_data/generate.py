@@ -47,6 +47,8 @@ from pipelines.sample_data.simulate import (
     FIELDS,
     LAND_FIELDS,
     ONLINE_LEVEL_NAMES,
+    SATISFACTION_LAND_PENALTY,
+    SATISFACTION_TREND,
     STATUS_RESOLVED,
     YEAR_NUMBERED_CODES,
     Chunk,
@@ -75,7 +77,6 @@ from pipelines.sample_data.timeline import (
     month_last_day,
     month_of,
     month_volume_factor,
-    ramp,
 )
 from pipelines.sample_data.units import CURRENT, LEGACY, Province, build_provinces
 
@@ -689,10 +690,10 @@ class Run:
         land = np.array([name in LAND_FIELDS for name in FIELDS])
         rate = (
             behaviour.satisfaction_base
-            + np.array([ramp(int(m), -0.01, 0.03) for m in month_numbers])[None, None, :]
-            - 0.03 * land[None, :, None]
+            + np.array([SATISFACTION_TREND(int(m)) for m in month_numbers])[None, None, :]
+            - SATISFACTION_LAND_PENALTY * land[None, :, None]
         )
-        satisfied = rng.binomial(responses, np.clip(rate, 0.5, 0.995) * np.ones_like(responses))
+        satisfied = rng.binomial(responses, np.clip(rate, 0.05, 0.995) * np.ones_like(responses))
         agency_i, field_i, month_i = np.nonzero(responses)
         if len(agency_i) == 0:
             return

@@ -21,12 +21,20 @@ dossiers over; from July they count for the successor (see `held_at_cutover`, `t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache, partial
 
 import numpy as np
 import polars as pl
 
+from pipelines.sample_data.calibration import (
+    CURRENT_LEVEL_SHARE,
+    Target,
+    online_order,
+    procedure_volume_shares,
+    read_targets,
+)
 from pipelines.sample_data.catalog import (
     CURRENT_DEPARTMENTS,
     FULL,
@@ -43,7 +51,7 @@ from pipelines.sample_data.timeline import (
     ramp,
     restructuring_disruption,
 )
-from pipelines.sample_data.units import CURRENT, LEGACY, Province
+from pipelines.sample_data.units import CURRENT, LEGACY, Province, reference_lists
 
 PART_ROWS = 25_000  # dossiers simulated at once: bounds memory whatever the scale
 NEVER = 10**6  # a month index far in the future: "not yet, not in this window"
@@ -63,6 +71,22 @@ ONLINE_HIGH = np.array([0.96, 0.92, 0.90])
 LATE_LEVEL_FACTOR = np.array([1.0, 1.2, 0.8])
 DIGITIZATION_LEVEL_BONUS = np.array([0.04, 0.0, -0.04])
 RETURN_RATE = 0.012
+MAX_LATE = 0.6  # a late probability no calibration or disruption pushes past
+# Late share added while the new communes settle in (July 2025: +1.6 x this, fading over six
+# months; timeline.restructuring_disruption), the same for every province whatever its own level.
+RESTRUCTURING_LATE = 0.01
+# Adoption curves of the digitization rates and of paying online (rising with the programme);
+# a province's level scales them so that its 2026 mean is its calibrated level.
+DOSSIER_DIGITIZATION_CURVE = partial(ramp, low=0.45, high=0.93)
+RESULT_DIGITIZATION_CURVE = partial(ramp, low=0.40, high=0.92)
+E_RESULT_CURVE = partial(ramp, low=0.35, high=0.95)
+DATA_REUSE_CURVE = partial(ramp, low=0.20, high=0.78)
+PAYMENT_CURVE = partial(ramp, low=0.45, high=0.92)
+SATISFACTION_TREND = partial(ramp, low=-0.01, high=0.03)  # added to the base, rising slightly
+SATISFACTION_LAND_PENALTY = 0.03  # land, construction and investment are rated lower
+# The months the calibration targets describe: the portal snapshot's 2026 year to date.
+CALIBRATION_MONTHS = range(month_index(2026, 1), month_index(2026, 10) + 1)
+PAYMENT_OPEN_BY = month_index(2025, 12)
 WITHDRAWN_SHARE = 0.4
 POSTAL_SHARE = 0.06
 FEE_EXEMPT_SHARE = 0.04
@@ -95,7 +119,9 @@ def _key_seed(province: Province) -> list[int]:
 
 @dataclass(frozen=True)
 class Behaviour:
-    """How one province performs; a current province inherits its predecessors' average."""
+    """How one province performs; a current province inherits its predecessors' average.
+    Calibrated (calibrated_behaviour): online_factor and payment_factor scale their curves,
+    late_base the lateness trend, digitization_factor is the 2026 digitization level itself."""
 
     online_factor: float
     late_base: float
@@ -107,15 +133,73 @@ class Behaviour:
 
 
 def _legacy_behaviour(seed: int, legacy_code: str) -> Behaviour:
+    """A legacy province's behaviour: its successor's calibrated 2026 behaviour, each calibrated
+    trait spread by a jitter of its own (0.9-1.1) that averages to 1 over the successor's
+    predecessors, so a current province is exactly its target and its predecessors differ."""
+    successor = reference_lists().legacy_to_current[legacy_code]
+    siblings = sorted(c for c, s in reference_lists().legacy_to_current.items() if s == successor)
+    jitters = {code: _jitter(seed, code) for code in siblings}
+    mean_jitter = np.mean(list(jitters.values()), axis=0)
+    own = jitters[legacy_code] / mean_jitter
     rng = np.random.default_rng([seed, 11, int(legacy_code)])
+    target = calibrated_behaviour(calibration_targets()[successor])
     return Behaviour(
-        online_factor=float(rng.uniform(0.85, 1.25)),
-        late_base=float(np.exp(rng.uniform(np.log(0.002), np.log(0.035)))),
+        online_factor=target.online_factor * own[0],
+        late_base=target.late_base * own[1],
         early_share=float(rng.uniform(0.6, 0.85)),
-        digitization_factor=float(rng.uniform(0.85, 1.08)),
-        payment_factor=float(rng.uniform(0.8, 1.12)),
-        satisfaction_base=float(rng.uniform(0.88, 0.965)),
+        digitization_factor=target.digitization_factor * own[2],
+        payment_factor=target.payment_factor * own[3],
+        satisfaction_base=target.satisfaction_base * own[4],
         response_rate=float(rng.uniform(0.15, 0.45)),
+    )
+
+
+def _jitter(seed: int, legacy_code: str) -> np.ndarray:
+    return np.random.default_rng([seed, 13, int(legacy_code)]).uniform(0.9, 1.1, size=5)
+
+
+@cache
+def calibration_targets() -> dict[str, Target]:
+    return read_targets()
+
+
+def calibration_mean(curve: Callable[[int], float]) -> float:
+    """A month curve's mean over the calibration window (2026 year to date of the snapshot)."""
+    return float(np.mean([curve(m) for m in CALIBRATION_MONTHS]))
+
+
+@cache
+def land_response_share() -> float:
+    """Share of a current province's dossiers in land, construction and investment fields."""
+    shares = procedure_volume_shares()
+    return sum(shares[p.code] for p in PROCEDURES if p.field in LAND_FIELDS)
+
+
+def calibrated_behaviour(target: Target) -> Behaviour:
+    """The behaviour whose 2026 rates, on average over a current province's levels and the
+    calibration months, are the target's (calibration.py); early share and response rate are
+    drawn per legacy province."""
+    level_mix = {LEVELS.index(level): share for level, share in CURRENT_LEVEL_SHARE.items()}
+    online_base = calibration_mean(
+        lambda m: sum(
+            share * (ONLINE_LOW[i] + (ONLINE_HIGH - ONLINE_LOW)[i] * ramp(m, 0.0, 1.0))
+            for i, share in level_mix.items()
+        )
+    )
+    late_level = sum(share * LATE_LEVEL_FACTOR[i] for i, share in level_mix.items())
+    late_trend = calibration_mean(lambda m: 1.3 - 0.6 * ramp(m, 0.0, 1.0))
+    late_settling = RESTRUCTURING_LATE * calibration_mean(lambda m: restructuring_disruption(m) - 1)
+    late_wanted = (1 - target.progress_on_time_rate) * (1 - RETURN_RATE) / late_level
+    return Behaviour(
+        online_factor=target.online_share_of_capable / online_base,
+        late_base=max(late_wanted - late_settling, 0.0) / late_trend,
+        early_share=0.7,
+        digitization_factor=target.digitization_level,
+        payment_factor=target.pay_online_share / calibration_mean(PAYMENT_CURVE),
+        satisfaction_base=target.satisfaction_rate
+        - calibration_mean(SATISFACTION_TREND)
+        + SATISFACTION_LAND_PENALTY * land_response_share(),
+        response_rate=0.3,
     )
 
 
@@ -157,14 +241,18 @@ def _legacy_capabilities(seed: int, legacy_code: str) -> Capabilities:
     count = len(PROCEDURES)
     # Most procedures were online before 2024; the rest follow through 2025.
     online = month_index(2021, 1) + np.floor(rng.random(count) ** 2.2 * 56).astype(np.int64)
-    never = rng.random(count) < 0.05
+    # Calibration: the successor's number of procedures offered online, in the fixed order
+    # (calibration.online_order); the others never are.
+    offered = _offered_online(reference_lists().legacy_to_current[legacy_code])
     max_level = np.array([CAPABILITY_CODE[p.max_capability] for p in PROCEDURES])
-    online = np.where((max_level == 0) | never, NEVER, online)
+    online = np.where((max_level == 0) | ~offered, NEVER, online)
     full = np.where(
         max_level == 2, online + np.floor(rng.random(count) * 30).astype(np.int64), NEVER
     )
     fee = PROC_FEE > 0
-    payment = np.where(fee, online + np.floor(rng.random(count) * 26).astype(np.int64), NEVER)
+    # online payment follows within 26 months, and by December 2025 at the latest
+    room = np.clip(PAYMENT_OPEN_BY - online, 0, 26)
+    payment = np.where(fee, online + np.floor(rng.random(count) * room).astype(np.int64), NEVER)
     integrated = online + np.floor(rng.random(count) * 8).astype(np.int64)
     return Capabilities(
         online_from=online,
@@ -172,6 +260,12 @@ def _legacy_capabilities(seed: int, legacy_code: str) -> Capabilities:
         payment_from=np.minimum(payment, NEVER),
         integrated_from=np.minimum(integrated, NEVER),
     )
+
+
+def _offered_online(current_code: str) -> np.ndarray:
+    count = calibration_targets()[current_code].online_procedures
+    chosen = set(online_order()[:count])
+    return np.array([p.code in chosen for p in PROCEDURES])
 
 
 def capabilities_of(province: Province, seed: int) -> Capabilities:
@@ -378,11 +472,13 @@ class ProvinceSimulator:
         due = due_day.astype(np.int64) * DAY + 17 * HOUR
 
         # Outcome: returned/withdrawn, late, or in time (early or on the due date).
-        late_p = (
-            behaviour.late_base
-            * (1.3 - 0.6 * ramp(month, 0.0, 1.0))
-            * restructuring_disruption(month)
-            * LATE_LEVEL_FACTOR[levels]
+        late_p = np.minimum(
+            (
+                behaviour.late_base * (1.3 - 0.6 * ramp(month, 0.0, 1.0))
+                + RESTRUCTURING_LATE * (restructuring_disruption(month) - 1)
+            )
+            * LATE_LEVEL_FACTOR[levels],
+            MAX_LATE,
         )
         draw = rng.random(dossiers)
         returned = draw < self.return_rate
@@ -431,15 +527,18 @@ class ProvinceSimulator:
         # Digitization, electronic results, data reuse and payment grow with the programme.
         resolved = status == STATUS_RESOLVED
         bonus = DIGITIZATION_LEVEL_BONUS[levels]
-        factor = behaviour.digitization_factor
+        level = behaviour.digitization_factor  # the province's 2026 level (calibration.py)
         dossier_digitized = rng.random(dossiers) < np.clip(
-            (ramp(month, 0.45, 0.93) + bonus) * factor, 0, 0.99
+            level * _relative(month, DOSSIER_DIGITIZATION_CURVE) + bonus, 0, 0.99
         )
         result_digitized = resolved & (
-            rng.random(dossiers) < np.clip((ramp(month, 0.40, 0.92) + bonus) * factor, 0, 0.99)
+            rng.random(dossiers)
+            < np.clip(level * _relative(month, RESULT_DIGITIZATION_CURVE) + bonus, 0, 0.99)
         )
-        e_result_issued = resolved & (rng.random(dossiers) < min(ramp(month, 0.35, 0.95), 0.99))
-        data_reused = rng.random(dossiers) < min(ramp(month, 0.20, 0.78) * factor, 0.95)
+        e_result_issued = resolved & (
+            rng.random(dossiers) < min(level * _relative(month, E_RESULT_CURVE), 0.99)
+        )
+        data_reused = rng.random(dossiers) < min(level * _relative(month, DATA_REUSE_CURVE), 0.95)
         copies = np.where(PROC_COPIES[procedure], rng.integers(1, 5, size=dossiers), 1)
         exempt = rng.random(dossiers) < FEE_EXEMPT_SHARE
         fee_amount = np.where(exempt, 0, PROC_FEE[procedure] * copies)
@@ -448,7 +547,7 @@ class ProvinceSimulator:
             (fee_amount > 0)
             & is_online
             & payment_open
-            & (rng.random(dossiers) < min(ramp(month, 0.45, 0.92) * behaviour.payment_factor, 0.98))
+            & (rng.random(dossiers) < min(PAYMENT_CURVE(month) * behaviour.payment_factor, 0.98))
         )
 
         order = np.lexsort((agency, received))
@@ -588,6 +687,16 @@ def split_days(per_day: np.ndarray, limit: int) -> Iterator[np.ndarray]:
 def _month_index_of_seconds(seconds: np.ndarray) -> np.ndarray:
     months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
     return months + 1970 * 12
+
+
+def _relative(month: int, curve: Callable[[int], float]) -> float:
+    """The curve at `month` relative to its mean over the calibration months."""
+    return curve(month) / _calibration_mean_cached(curve)
+
+
+@cache
+def _calibration_mean_cached(curve: Callable[[int], float]) -> float:
+    return calibration_mean(curve)
 
 
 def resolution_class(closed: np.ndarray, due: np.ndarray) -> np.ndarray:
