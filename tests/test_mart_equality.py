@@ -86,3 +86,29 @@ def test_every_mart_equals_what_main_built(data_dir: DataPaths) -> None:
         assert built == {path.stem for path in golden}
         problems = {path.stem: differences(con, path.stem, path) for path in golden}
     assert {table: p for table, p in problems.items() if p} == {}
+
+
+def test_the_comparison_sees_a_changed_double_a_lost_row_and_a_changed_count(
+    tmp_path: Path,
+) -> None:
+    """The comparison can fail: a mart equal to its golden file passes, one with a rate moved
+    by 1e-6 relative, one row fewer, or a count off by one does not."""
+    golden = FIXTURE / "golden" / "fct_kpi.parquet"
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema marts")
+    con.execute(f"create table marts.fct_kpi as select * from read_parquet('{golden}')")
+    assert differences(con, "fct_kpi", golden) == []
+    con.execute(
+        "update marts.fct_kpi set value_pct = value_pct * (1 + 1e-6) "
+        "where rowid = (select min(rowid) from marts.fct_kpi where value_pct > 0)"
+    )
+    assert any("double" in p for p in differences(con, "fct_kpi", golden))
+    con.execute(f"create or replace table marts.fct_kpi as select * from read_parquet('{golden}')")
+    con.execute("delete from marts.fct_kpi where rowid = (select min(rowid) from marts.fct_kpi)")
+    assert differences(con, "fct_kpi", golden) != []
+    con.execute(f"create or replace table marts.fct_kpi as select * from read_parquet('{golden}')")
+    con.execute(
+        "update marts.fct_kpi set numerator = numerator + 1 "
+        "where rowid = (select min(rowid) from marts.fct_kpi where numerator is not null)"
+    )
+    assert differences(con, "fct_kpi", golden) != []
