@@ -22,6 +22,7 @@ from pipelines.lib.files import FileReadError, file_sha256
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.lake import LakeTable, file_key, lake_dir_for_database, read_sql, sql_text
 from pipelines.lib.official_figures import parse_governance_indices, parse_published_index
+from pipelines.lib.parse_pool import ParsePool
 from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, name_date, open_tabular
 from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.progress import LoadListener, load_listener
@@ -229,6 +230,9 @@ class SourceLoad:
     period_filter: Callable[[date | None], bool] | None = None
     # Made on the first new file (outside the files' transactions), none when nothing is new.
     checker: FileChecker | None = None
+    # Report sources: the run's new files parsed in worker processes (parse_pool.py).
+    parses: ParsePool | None = None
+    digests: dict[Path, str] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -251,9 +255,13 @@ class SourceLoad:
         )
         listener = load_listener()
         listener.source_started(self.source, len(files))
+        if self.source in FILE_PARSERS:
+            self.parses = ParsePool(self.source, [p for p in files if not self._known(p)])
         try:
             self._files(files, summary, listener)
         finally:
+            if self.parses is not None:
+                self.parses.close()
             listener.source_finished(self.source)
             con.execute(f"set checkpoint_threshold = '{threshold}'")
             if self.checker is not None:
@@ -278,14 +286,10 @@ class SourceLoad:
         """One file in its own transaction; None when it is skipped (already loaded, or of
         months outside the run's)."""
         con, contract = self.con, self.contract
-        digest = file_sha256(path)
-        known = [self.source, digest, contract.version]
-        if con.execute(
-            "select 1 from audit.loads where source = ? and file_hash = ? "
-            "and contract_version = ? and file_name = ?",
-            [*known, path.name],
-        ).fetchone():
+        if self._known(path):
             return None
+        digest = self._digest(path)
+        known = [self.source, digest, contract.version]
         # Where the file name carries data (a catalog's snapshot date), the same bytes under a
         # name with another date are another snapshot, not a duplicate.
         named_day = name_date(path, contract)
@@ -317,6 +321,22 @@ class SourceLoad:
             raise
         return outcome
 
+    def _digest(self, path: Path) -> str:
+        if path not in self.digests:
+            self.digests[path] = file_sha256(path)
+        return self.digests[path]
+
+    def _known(self, path: Path) -> bool:
+        """Loaded before: the same name and content under this contract version."""
+        return (
+            self.con.execute(
+                "select 1 from audit.loads where source = ? and file_hash = ? "
+                "and contract_version = ? and file_name = ?",
+                [self.source, self._digest(path), self.contract.version, path.name],
+            ).fetchone()
+            is not None
+        )
+
     def _forget_typed(self) -> None:
         if self.checker is not None:
             self.checker.forget_typed()
@@ -346,7 +366,8 @@ class SourceLoad:
         tabular: TabularFile | None = None
         try:
             if source in FILE_PARSERS:
-                parsed = FILE_PARSERS[source](path)
+                parse = FILE_PARSERS[source]
+                parsed = self.parses.take(path, parse) if self.parses else parse(path)
                 if self._skipped_by_period(parsed.period_start):
                     return None
                 batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
