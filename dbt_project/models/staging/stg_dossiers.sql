@@ -21,7 +21,7 @@ source_rows as (
 
     select * from {{ source('raw', 'dossiers') }}
     {%- if is_incremental() %}
-    where {{ loaded_after_this() }}
+        where {{ loaded_after_this() }}
     {%- endif %}
 
 ),

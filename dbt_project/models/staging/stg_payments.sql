@@ -19,7 +19,7 @@ source_rows as (
 
     select * from {{ source('raw', 'payments') }}
     {%- if is_incremental() %}
-    where {{ loaded_after_this() }}
+        where {{ loaded_after_this() }}
     {%- endif %}
 
 ),
