@@ -22,8 +22,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
     """A fresh CCHC_DATA_DIR: landing folders, warehouse and serving DB all under tmp_path."""
     monkeypatch.setenv("CCHC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
-    # Set, not deleted: the dbt asset sets it for its subprocess, and the test's end restores it.
-    monkeypatch.setenv("CCHC_LAKE_DIR", str(tmp_path / "data" / "lake"))
+    # The lake follows CCHC_DATA_DIR (a test may move it), unless a developer's override leaks in.
+    monkeypatch.delenv("CCHC_LAKE_DIR", raising=False)
     return DataPaths(tmp_path / "data").ensure()
 
 

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
@@ -54,13 +55,21 @@ class ParsePool:
             self._executor = ProcessPoolExecutor(
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn")
             )
-            self._futures = {p: self._executor.submit(_parse, source, str(p)) for p in files}
+            try:
+                self._futures = {p: self._executor.submit(_parse, source, str(p)) for p in files}
+            except (RuntimeError, OSError):  # no process can start here: parse in this one
+                self.close()
 
     def take(self, path: Path, parse: Callable[[Path], ParsedFile]) -> ParsedFile:
         """The file's parse (raising RejectedFile as ``parse`` would), from a worker if one
         parsed it, else by ``parse`` here."""
         future = self._futures.pop(path, None)
-        outcome = future.result() if future is not None else None
+        try:
+            outcome = future.result() if future is not None else None
+        except (BrokenProcessPool, RuntimeError, OSError):
+            # A worker died (killed, out of memory) or could not start (a script without a
+            # __main__ guard): the file is parsed here, as without a pool.
+            outcome = None
         if outcome is None:
             return parse(path)
         kind, value, message = outcome
