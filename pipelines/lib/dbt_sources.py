@@ -4,7 +4,7 @@ The contract is the only description of a raw table: this writes
 ``dbt_project/models/staging/_sources.yml`` from ``data_contracts/*.yaml`` (every column with its
 contract type, then the lineage and partition columns of the lake), and
 ``tests/test_lake.py`` fails when the committed file differs from what the contracts give. Each
-source reads its lake folder (``read_parquet`` over ``$CCHC_LAKE_DIR/<source>/*/*.parquet``,
+source reads its lake folder (``read_parquet`` over ``<source>/*/*.parquet`` in ``$CCHC_LAKE_DIR``,
 hive-partitioned by ``data_month``) and carries the generic test ``matches_contract``, which
 fails the build when the lake's columns or types differ from these.
 """
@@ -24,10 +24,12 @@ HEADER = (
     "# GENERATED from data_contracts/*.yaml by `python -m pipelines.lib.dbt_sources`: do not edit\n"
     "# (tests/test_lake.py fails when this file and the contracts differ).\n"
 )
-# dbt-duckdb formats the location with the source's config (newstyle: {name} is the table);
-# hive_types_autocast = false keeps data_month a string, as on Spark.
+# dbt-duckdb formats the location with the source's config (newstyle: {name} is the table).
+# The path is relative to the lake: DuckDB's file_search_path, set from CCHC_LAKE_DIR by the
+# profile (profiles.yml) at every invocation. hive_types_autocast = false keeps data_month a
+# string, as on Spark.
 EXTERNAL_LOCATION = (
-    "read_parquet('{{ env_var('CCHC_LAKE_DIR', '../data/lake') }}/{name}/*/*.parquet', "
+    "read_parquet('{name}/*/*.parquet', "
     "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
 )
 LINEAGE_DESCRIPTIONS = {
