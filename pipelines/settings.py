@@ -47,6 +47,12 @@ class DataPaths:
         return self.warehouse_dir / "serving.duckdb"
 
     @property
+    def lake(self) -> Path:
+        """The raw lake (Parquet, docs/ingestion.md): ``$CCHC_LAKE_DIR``, else ``<data>/lake``."""
+        configured = os.environ.get("CCHC_LAKE_DIR")
+        return Path(configured).expanduser().resolve() if configured else self.root / "lake"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster_home"
 

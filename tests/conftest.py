@@ -22,6 +22,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
     """A fresh CCHC_DATA_DIR: landing folders, warehouse and serving DB all under tmp_path."""
     monkeypatch.setenv("CCHC_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+    # The lake follows CCHC_DATA_DIR (a test may move it), unless a developer's override leaks in.
+    monkeypatch.delenv("CCHC_LAKE_DIR", raising=False)
     return DataPaths(tmp_path / "data").ensure()
 
 

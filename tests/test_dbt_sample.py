@@ -20,7 +20,14 @@ import duckdb
 import pytest
 
 from pipelines.lib.contracts import load_contract
-from pipelines.lib.ingest import LINEAGE_COLUMNS, ensure_schema, ingest_source
+from pipelines.lib.ingest import default_lake_dir, ensure_schema, ingest_source
+from pipelines.lib.lake import (
+    LINEAGE_COLUMNS,
+    LakeTable,
+    file_key,
+    lake_columns,
+    lake_dir_for_database,
+)
 from pipelines.settings import DBT_PROJECT_DIR, SOURCES
 
 LINEAGE = tuple(LINEAGE_COLUMNS)
@@ -40,27 +47,35 @@ def insert_rows(
     load_seq: int = 1,
     source_file: str | None = None,
 ) -> None:
-    """Fixture rows into raw.<source> with lineage columns filled in."""
+    """Fixture rows into the raw lake (a part of its own, as a loaded file's) with lineage
+    columns filled in; columns the rows leave out are null."""
     if not rows:
         return
+    contract = load_contract(source)
     columns = list(rows[0])
     names = [*columns, *LINEAGE]
+    file_name = source_file or f"{source}-{load_seq}.csv"
     values = [
         [
             *(row[c] for c in columns),
             load_seq,
             f"load-{load_seq}",
-            source_file or f"{source}-{load_seq}.csv",
+            file_name,
             f"hash-{load_seq}",
             number,
             datetime(2026, 11, 1),
         ]
         for number, row in enumerate(rows, start=1)
     ]
+    lake = LakeTable(default_lake_dir(con), contract)
+    typed = ", ".join(f"{name} {kind}" for name, kind in lake_columns(contract).items())
+    con.execute(f"create or replace temp table _fixture_rows ({typed})")
     placeholders = ", ".join("?" for _ in names)
     con.executemany(
-        f"insert into raw.{source} ({', '.join(names)}) values ({placeholders})", values
+        f"insert into _fixture_rows ({', '.join(names)}) values ({placeholders})", values
     )
+    lake.write_file(con, file_key(source, f"{file_name}#{load_seq}"), "select * from _fixture_rows")
+    con.execute("drop table _fixture_rows")
 
 
 def load_sample(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
@@ -74,7 +89,11 @@ def dbt_build(database: Path, target_dir: Path, *args: str) -> tuple[bool, list,
     """One `dbt build` into `database` in a subprocess (dbt-duckdb keeps its connection open for
     the life of the process); (success, failed nodes, seconds)."""
     dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "CCHC_WAREHOUSE_DB": str(database)}
+    env = {
+        **os.environ,
+        "CCHC_WAREHOUSE_DB": str(database),
+        "CCHC_LAKE_DIR": str(lake_dir_for_database(database)),
+    }
     began = time.perf_counter()
     completed = subprocess.run(
         [

@@ -28,7 +28,8 @@ def _load(tmp_path: Path, source: str, name: str, text: str) -> duckdb.DuckDBPyC
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(text, encoding="utf-8")
     con = duckdb.connect()
-    ingest_source(con, source, folder, load_id="test", gx_max_rows="all")
+    lake = tmp_path / "lake"  # an in-memory warehouse has no data folder: its lake is given
+    ingest_source(con, source, folder, load_id="test", gx_max_rows="all", lake_dir=lake)
     return con
 
 

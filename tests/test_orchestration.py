@@ -214,9 +214,11 @@ def blocked(tmp_path_factory: pytest.TempPathFactory, webhook) -> Iterator[Block
     # A loader bug dbt's tests cannot see: row 9 of hb.csv loaded a second time, under a
     # mangled agency name (so no key repeats and every identity still holds).
     with duckdb.connect(str(paths.warehouse_db)) as con:
+        part = paths.lake / "portal_report" / "data_month=2023-01" / "part-loader-bug.parquet"
         con.execute(
-            "insert into raw.portal_report select * replace (agency_name || ' (2)' as "
-            "agency_name) from raw.portal_report where source_row_number = 9"
+            "copy (select * exclude (data_month) replace (agency_name || ' (2)' as "
+            "agency_name) from raw.portal_report where source_row_number = 9) "
+            f"to '{part}'"
         )
     import contextlib
     import io

@@ -173,10 +173,12 @@ def test_a_failed_build_keeps_the_last_good_serving_db(data_dir: DataPaths, monk
     import duckdb
 
     with duckdb.connect(str(data_dir.warehouse_db)) as con:
+        part = data_dir.lake / "portal_report" / "data_month=2023-04" / "part-sneaky.parquet"
+        part.parent.mkdir(parents=True)
         con.execute(
-            "insert into raw.portal_report by name select * replace (received_total + 1 as "
+            "copy (select * exclude (data_month) replace (received_total + 1 as "
             "received_total, date '2023-04-01' as period_start, date '2023-06-30' as period_end, "
-            "999 as load_seq) from raw.portal_report"
+            f"999 as load_seq) from raw.portal_report) to '{part}'"
         )
         con.execute(
             "insert into audit.loads by name select * replace (999 as load_seq, 'sneaky.csv' "

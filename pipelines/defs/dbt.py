@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: sources link to the raw assets, tests become asset checks."""
 
+import contextlib
 import json
 import logging
 import os
@@ -143,10 +144,13 @@ def cchc_dbt_assets(
             "dbt build with --full-refresh: the dbt project differs from the one of the last "
             "build (or there was none), so the incremental models start again from raw"
         )
-    invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
-    # Events are held until dbt exits: dagster-dbt's own row counting opens the database inside
-    # this process and keeps it open, which would lock out the publisher that runs next.
-    events = list(invocation.stream())
+    # The raw lake the sources read (models/staging/_sources.yml), for dbt's subprocess only:
+    # left in this process's environment it would redirect a later run on another data folder.
+    with lake_dir_for_dbt(paths.lake):
+        invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
+        # Events are held until dbt exits: dagster-dbt's own row counting opens the database
+        # inside this process and keeps it open, which would lock out the publisher next.
+        events = list(invocation.stream())
     failure = None if invocation.is_successful() else _failure(invocation, warehouse)
     if failure is None and builds_whole_project(context):
         # Only a build of the whole project brings every incremental model to this digest.
@@ -158,6 +162,20 @@ def cchc_dbt_assets(
         # Models and tests that did pass are recorded above; what failed stops the run here,
         # so nothing downstream (the publish) runs.
         raise failure
+
+
+@contextlib.contextmanager
+def lake_dir_for_dbt(lake: Path) -> Iterator[None]:
+    """``CCHC_LAKE_DIR`` set to ``lake`` while dbt runs, then as it was."""
+    previous = os.environ.get("CCHC_LAKE_DIR")
+    os.environ["CCHC_LAKE_DIR"] = str(lake)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("CCHC_LAKE_DIR", None)
+        else:
+            os.environ["CCHC_LAKE_DIR"] = previous
 
 
 def builds_whole_project(context: dg.AssetExecutionContext) -> bool:

@@ -1,4 +1,4 @@
-"""Landing folders → raw DuckDB tables, one asset per source, validated by its data contract.
+"""Landing folders → the raw lake (Parquet), one asset per source, validated by its data contract.
 
 Each raw asset carries an asset check named ``contract`` (non-blocking, WARN): it fails when a
 file of the run was rejected or had rows quarantined, and its metadata names each failing rule
@@ -110,7 +110,7 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
         key=raw_key(source),
         deps=[landing_key(source)],
         group_name="raw",
-        kinds={"duckdb", "python"},
+        kinds={"parquet", "python"},
         pool=WAREHOUSE_POOL,
         # By the month a file's period starts in; a range of months loads in one run.
         partitions_def=monthly_partitions,
@@ -132,7 +132,12 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
         window = run_window(context)
         with warehouse.connect() as con:
             summary = ingest_source(
-                con, source, landing, load_id=context.run_id, period_filter=period_filter(window)
+                con,
+                source,
+                landing,
+                load_id=context.run_id,
+                period_filter=period_filter(window),
+                lake_dir=warehouse.paths.lake,
             )
             (total_rows,) = con.execute(f"select count(*) from raw.{source}").fetchone()  # type: ignore[misc]
             quarantined = quarantine_by_rule(con, source, context.run_id)

@@ -37,6 +37,9 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = duckdb.connect(str(self.paths.warehouse_db))
+        # dbt's staging views read the lake by paths relative to it (profiles.yml).
+        lake = str(self.paths.lake).replace("'", "''")
+        con.execute(f"set file_search_path = '{lake}'")
         try:
             yield con
         finally:

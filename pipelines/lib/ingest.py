@@ -1,4 +1,4 @@
-"""Land files into the warehouse: parse, check against the contract, load or quarantine, audit.
+"""Land files into the raw lake: parse, check against the contract, load or quarantine, audit.
 
 Every landed file gets exactly one row in ``audit.loads`` per content it had (its SHA-256): a file
 seen before is skipped, so loading a folder twice changes nothing. Each file is loaded in its own
@@ -20,22 +20,15 @@ from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
 from pipelines.lib.files import FileReadError, file_sha256
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
+from pipelines.lib.lake import LakeTable, file_key, lake_dir_for_database, read_sql, sql_text
 from pipelines.lib.official_figures import parse_governance_indices, parse_published_index
+from pipelines.lib.parse_pool import ParsePool
 from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, name_date, open_tabular
 from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.progress import LoadListener, load_listener
-from pipelines.lib.validation.boundary import BoundaryValidator
+from pipelines.lib.validation.boundary import FAILURES_OF_RUN, BoundaryValidator
 from pipelines.lib.validation.rules import FileChecker, era_expression
 from pipelines.settings import SOURCES
-
-LINEAGE_COLUMNS = {
-    "load_seq": "bigint",
-    "load_id": "varchar",
-    "source_file": "varchar",
-    "file_hash": "varchar",
-    "source_row_number": "bigint",
-    "loaded_at": "timestamp",
-}
 
 AUDIT_DDL = """
 create schema if not exists raw;
@@ -147,11 +140,37 @@ class IngestSummary:
         return sum(f.rows_quarantined for f in self.files)
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+def ensure_schema(
+    con: duckdb.DuckDBPyConnection, contract: Contract, lake_dir: Path | None = None
+) -> LakeTable:
+    """The audit tables, the source's lake folder (with its contract part) and the view
+    ``raw.<source>`` over it (a table of that name from before the lake is dropped)."""
     con.execute(AUDIT_DDL)
-    columns = [f"{c.name} {c.physical_type}" for c in contract.columns]
-    columns += [f"{name} {ddl}" for name, ddl in LINEAGE_COLUMNS.items()]
-    con.execute(f"create table if not exists {contract.table} ({', '.join(columns)})")
+    lake = LakeTable(lake_dir or default_lake_dir(con), contract)
+    lake.ensure(con)
+    schema, name = contract.table.split(".")
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_schema = ? "
+        "and table_name = ? and table_catalog = current_database()",
+        [schema, name],
+    ).fetchone()
+    if kind and kind[0] == "BASE TABLE":
+        con.execute(f"drop table {contract.table}")
+    con.execute(
+        f"create or replace view {contract.table} as select * from "
+        f"{read_sql(lake.root, contract.source)}"
+    )
+    return lake
+
+
+def default_lake_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """The lake of the warehouse file ``con`` is on (``lake_dir_for_database``)."""
+    row = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    if not row or not row[0]:
+        raise ValueError("an in-memory warehouse has no lake: pass lake_dir")
+    return lake_dir_for_database(Path(row[0]))
 
 
 def landed_files(landing_dir: Path) -> Iterator[Path]:
@@ -172,240 +191,288 @@ def ingest_source(
     now: datetime | None = None,
     gx_max_rows: int | str | None = "env",
     period_filter: Callable[[date | None], bool] | None = None,
+    lake_dir: Path | None = None,
 ) -> IngestSummary:
     """Load every new file of one source's landing folder, each in its own transaction.
 
     ``period_filter`` (partitioned runs): given a file's period start (None when the file was
     refused before its period was read, or is a duplicate), False leaves the file unrecorded for
     the run whose months hold it. A row-level file's period starts at its earliest row date.
+    ``lake_dir``: the raw lake (default: ``default_lake_dir``).
     """
     contract = load_contract(source)
-    ensure_schema(con, contract)
-    summary = IngestSummary(source)
-    loaded_at = (now or datetime.now(UTC)).replace(tzinfo=None)
-    boundary = BoundaryValidator.for_contract(contract, gx_max_rows)
-    con.execute(
-        "create or replace temp table _failures_all "
-        "(file_name varchar, row_number bigint, rule varchar)"
+    load = SourceLoad(
+        con=con,
+        contract=contract,
+        lake=ensure_schema(con, contract, lake_dir),
+        load_id=load_id,
+        loaded_at=(now or datetime.now(UTC)).replace(tzinfo=None),
+        boundary=BoundaryValidator.for_contract(contract, gx_max_rows),
+        period_filter=period_filter,
     )
-    # The checker's work tables and macros: once per source (made before the first new file,
-    # outside the files' transactions), none when nothing is new.
-    checkers: list[FileChecker] = []
-    # Per-file commits must not each checkpoint a growing database file: raise the WAL size
-    # that triggers one for the load, and put the setting back afterwards.
-    (threshold,) = con.execute(  # type: ignore[misc]
-        "select current_setting('checkpoint_threshold')"
-    ).fetchone()
-    con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
-    listener = load_listener()
-    files = list(landed_files(landing_dir))
-    listener.source_started(source, len(files))
-    try:
-        _ingest_files(
-            con, source, files, contract, checkers, summary, boundary, listener,
-            load_id=load_id, loaded_at=loaded_at, period_filter=period_filter,
-        )  # fmt: skip
-    finally:
-        listener.source_finished(source)
-        con.execute(f"set checkpoint_threshold = '{threshold}'")
-        for checker in checkers:
-            checker.drop()
-    boundary.flush(con)
-    for outcome in summary.files:
-        outcome.boundary_results = boundary.results_for(outcome.file_name)
-    summary.boundary = boundary
-    con.execute("drop table if exists _failures_all")
+    summary = load.run(list(landed_files(landing_dir)))
     refresh_current_views(con, contract)
     return summary
 
 
-def _ingest_files(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    files: list[Path],
-    contract: Contract,
-    checkers: list[FileChecker],
-    summary: IngestSummary,
-    boundary: BoundaryValidator,
-    listener: LoadListener,
-    *,
-    load_id: str,
-    loaded_at: datetime,
-    period_filter: Callable[[date | None], bool] | None,
-) -> None:
-    """Each new file of the folder in its own transaction, appended to ``summary``; the one
-    FileChecker of the source is made on the first new file and kept in ``checkers``. The
-    listener hears of every file, skipped ones included (with 0 rows)."""
-    for path in files:
-        outcome = _ingest_one(
-            con, source, path, contract, checkers, boundary,
-            load_id=load_id, loaded_at=loaded_at, period_filter=period_filter,
-        )  # fmt: skip
-        if outcome is not None:
-            summary.files.append(outcome)
-        listener.file_done(source, path.name, outcome.rows_in if outcome else 0)
+@dataclass
+class SourceLoad:
+    """One source's load in one run: it owns the connection, the contract, the run's load id
+    and time, the lake folder, the GX boundary and the one FileChecker (and so the work tables
+    ``_staged`` / ``_failures`` it fills), instead of handing them from function to function."""
 
+    con: duckdb.DuckDBPyConnection
+    contract: Contract
+    lake: LakeTable
+    load_id: str
+    loaded_at: datetime
+    boundary: BoundaryValidator
+    period_filter: Callable[[date | None], bool] | None = None
+    # Made on the first new file (outside the files' transactions), none when nothing is new.
+    checker: FileChecker | None = None
+    # Report sources: the run's new files parsed in worker processes (parse_pool.py).
+    parses: ParsePool | None = None
+    digests: dict[Path, str] = field(default_factory=dict)
 
-def _ingest_one(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    path: Path,
-    contract: Contract,
-    checkers: list[FileChecker],
-    boundary: BoundaryValidator,
-    *,
-    load_id: str,
-    loaded_at: datetime,
-    period_filter: Callable[[date | None], bool] | None,
-) -> FileOutcome | None:
-    """One file in its own transaction; None when it is skipped (already loaded, or of months
-    outside the run's)."""
-    digest = file_sha256(path)
-    known = [source, digest, contract.version]
-    if con.execute(
-        "select 1 from audit.loads where source = ? and file_hash = ? "
-        "and contract_version = ? and file_name = ?",
-        [*known, path.name],
-    ).fetchone():
-        return None
-    # Where the file name carries data (a catalog's snapshot date), the same bytes under a
-    # name with another date are another snapshot, not a duplicate.
-    named_day = name_date(path, contract)
-    seen = con.execute(
-        "select file_name from audit.loads where source = ? and file_hash = ? "
-        "and contract_version = ? and outcome <> 'duplicate' "
-        "and (?::date is null or period_start = ?::date) order by load_seq limit 1",
-        [*known, named_day, named_day],
-    ).fetchone()
-    if seen and period_filter is not None and not period_filter(None):
-        return None
-    if not seen and not checkers:
-        checkers.append(FileChecker(con, contract))
-    con.execute("begin transaction")
-    try:
-        if seen:
-            outcome = FileOutcome(path.name, "duplicate", 0, 0, 0, f"same content as {seen[0]}")
-            _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
-        else:
-            outcome = _ingest_file(
-                con,
-                source,
+    @property
+    def source(self) -> str:
+        return self.contract.source
+
+    def run(self, files: list[Path]) -> IngestSummary:
+        con = self.con
+        summary = IngestSummary(self.source)
+        # Per-file commits must not each checkpoint a growing database file: raise the WAL size
+        # that triggers one for the load, and put the setting back afterwards.
+        (threshold,) = con.execute(  # type: ignore[misc]
+            "select current_setting('checkpoint_threshold')"
+        ).fetchone()
+        con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
+        # Every quarantined (file, row, rule) of the run: the GX boundary compares its findings
+        # with it (BoundaryValidator.flush reads the table by this name).
+        con.execute(
+            f"create or replace temp table {FAILURES_OF_RUN} "
+            "(file_name varchar, row_number bigint, rule varchar)"
+        )
+        listener = load_listener()
+        listener.source_started(self.source, len(files))
+        if self.source in FILE_PARSERS:
+            self.parses = ParsePool(self.source, [p for p in files if not self._known(p)])
+        try:
+            self._files(files, summary, listener)
+        finally:
+            if self.parses is not None:
+                self.parses.close()
+            listener.source_finished(self.source)
+            con.execute(f"set checkpoint_threshold = '{threshold}'")
+            if self.checker is not None:
+                self.checker.drop()
+        self.boundary.flush(con)
+        for outcome in summary.files:
+            outcome.boundary_results = self.boundary.results_for(outcome.file_name)
+        summary.boundary = self.boundary
+        con.execute(f"drop table if exists {FAILURES_OF_RUN}")
+        return summary
+
+    def _files(self, files: list[Path], summary: IngestSummary, listener: LoadListener) -> None:
+        """Each new file of the folder in its own transaction, appended to ``summary``. The
+        listener hears of every file, skipped ones included (with 0 rows)."""
+        for path in files:
+            outcome = self._one(path)
+            if outcome is not None:
+                summary.files.append(outcome)
+            listener.file_done(self.source, path.name, outcome.rows_in if outcome else 0)
+
+    def _one(self, path: Path) -> FileOutcome | None:
+        """One file in its own transaction; None when it is skipped (already loaded, or of
+        months outside the run's)."""
+        con, contract = self.con, self.contract
+        if self._known(path):
+            return None
+        digest = self._digest(path)
+        known = [self.source, digest, contract.version]
+        # Where the file name carries data (a catalog's snapshot date), the same bytes under a
+        # name with another date are another snapshot, not a duplicate.
+        named_day = name_date(path, contract)
+        seen = con.execute(
+            "select file_name from audit.loads where source = ? and file_hash = ? "
+            "and contract_version = ? and outcome <> 'duplicate' "
+            "and (?::date is null or period_start = ?::date) order by load_seq limit 1",
+            [*known, named_day, named_day],
+        ).fetchone()
+        if seen and self.period_filter is not None and not self.period_filter(None):
+            return None
+        if not seen and self.checker is None:
+            self.checker = FileChecker(con, contract)
+        con.execute("begin transaction")
+        try:
+            if seen:
+                outcome = FileOutcome(path.name, "duplicate", 0, 0, 0, f"same content as {seen[0]}")
+                self._record(path, digest, outcome, None)
+            else:
+                outcome = self._file(path, digest)
+            if outcome is None:  # another partition's month
+                con.execute("rollback")
+                self._forget_typed()
+                return None
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            self._forget_typed()
+            raise
+        return outcome
+
+    def _digest(self, path: Path) -> str:
+        if path not in self.digests:
+            self.digests[path] = file_sha256(path)
+        return self.digests[path]
+
+    def _known(self, path: Path) -> bool:
+        """Loaded before: the same name and content under this contract version."""
+        return (
+            self.con.execute(
+                "select 1 from audit.loads where source = ? and file_hash = ? "
+                "and contract_version = ? and file_name = ?",
+                [self.source, self._digest(path), self.contract.version, path.name],
+            ).fetchone()
+            is not None
+        )
+
+    def _forget_typed(self) -> None:
+        if self.checker is not None:
+            self.checker.forget_typed()
+
+    def _skipped_by_period(self, period_start: object) -> bool:
+        return self.period_filter is not None and not self.period_filter(period_start)  # type: ignore[arg-type]
+
+    def _rejected(self, path: Path, digest: str, message: str) -> FileOutcome | None:
+        self.boundary.discard(self.con, path.name)
+        if self._skipped_by_period(None):
+            return None
+        outcome = FileOutcome(path.name, "rejected", 0, 0, 0, message)
+        self._record(path, digest, outcome, None)
+        return outcome
+
+    def _file(self, path: Path, digest: str) -> FileOutcome | None:
+        """Parse, type and check one file in bounded batches; write its good rows to the lake,
+        quarantine the rest.
+
+        A file that breaks the schema (unreadable, wrong encoding, unmappable header) is rejected
+        whole and nothing of it is loaded; otherwise rows_in = rows_loaded + rows_quarantined.
+        """
+        con, contract, source = self.con, self.contract, self.source
+        checker = self.checker
+        assert checker is not None
+        checker.start_file()
+        tabular: TabularFile | None = None
+        try:
+            if source in FILE_PARSERS:
+                parse = FILE_PARSERS[source]
+                parsed = self.parses.take(path, parse) if self.parses else parse(path)
+                if self._skipped_by_period(parsed.period_start):
+                    return None
+                batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
+            else:
+                tabular = open_tabular(path, contract)
+                parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))
+                batches = tabular.batches()
+            for batch in batches:
+                checker.add_batch(batch)
+                self.boundary.add(con, path.name, checker)
+            checker.finish()
+        except (RejectedFile, SchemaRejection) as error:
+            return self._rejected(path, digest, f"[{error.rule}] {error}")
+        except (pl.exceptions.PolarsError, pa.ArrowException, UnicodeDecodeError) as error:
+            detail = " ".join(str(error).split())[:400]
+            return self._rejected(
                 path,
                 digest,
-                contract,
-                load_id,
-                loaded_at,
-                boundary,
-                checkers[0],
-                period_filter,
+                f"[file_readable] {path.name}: not readable as {source} rows: {detail}",
             )
-        if outcome is None:  # another partition's month
-            con.execute("rollback")
-            for checker in checkers:
-                checker.forget_typed()
-            return None
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        for checker in checkers:
-            checker.forget_typed()
-        raise
-    return outcome
-
-
-def _ingest_file(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    path: Path,
-    digest: str,
-    contract: Contract,
-    load_id: str,
-    loaded_at: datetime,
-    boundary: BoundaryValidator,
-    checker: FileChecker,
-    period_filter: Callable[[date | None], bool] | None = None,
-) -> FileOutcome | None:
-    """Parse, type and check one file in bounded batches; load its good rows, quarantine the rest.
-
-    A file that breaks the schema (unreadable, wrong encoding, unmappable header) is rejected
-    whole and nothing of it is loaded; otherwise rows_in = rows_loaded + rows_quarantined.
-    """
-    checker.start_file()
-    tabular: TabularFile | None = None
-    try:
-        if source in FILE_PARSERS:
-            parsed = FILE_PARSERS[source](path)
-            if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
-                return None
-            batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
-        else:
-            tabular = open_tabular(path, contract)
-            parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))
-            batches = tabular.batches()
-        for batch in batches:
-            checker.add_batch(batch)
-            boundary.add(con, path.name, checker)
-        checker.finish()
-    except (RejectedFile, SchemaRejection) as error:
-        boundary.discard(con, path.name)
-        if period_filter is not None and not period_filter(None):
-            return None
-        outcome = FileOutcome(path.name, "rejected", 0, 0, 0, f"[{error.rule}] {error}")
-        _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
-        return outcome
-    except (pl.exceptions.PolarsError, pa.ArrowException, UnicodeDecodeError) as error:
-        boundary.discard(con, path.name)
-        if period_filter is not None and not period_filter(None):
-            return None
-        detail = " ".join(str(error).split())[:400]
-        message = f"[file_readable] {path.name}: not readable as {source} rows: {detail}"
-        outcome = FileOutcome(path.name, "rejected", 0, 0, 0, message)
-        _record_load(con, source, path, digest, contract, load_id, loaded_at, outcome, None)
-        return outcome
-    finally:
+        finally:
+            if tabular is not None:
+                tabular.close()
+        rows_in, rows_loaded, rows_quarantined = checker.counts()
         if tabular is not None:
-            tabular.close()
-    rows_in, rows_loaded, rows_quarantined = checker.counts()
-    if tabular is not None:
-        _describe_rows(con, contract, parsed)
-        if period_filter is not None and not period_filter(parsed.period_start):  # type: ignore[arg-type]
-            boundary.discard(con, path.name)
-            return None
-    message = "; ".join([*checker.warnings(), *parsed.warnings]) or None
-    if rows_quarantined:
-        note = f"{rows_quarantined} row(s) quarantined: " + _quarantine_note(con)
-        message = f"{note}; {message}" if message else note
-    outcome = FileOutcome(
-        path.name,
-        "loaded_with_quarantine" if rows_quarantined else "loaded",
-        rows_in,
-        rows_loaded,
-        rows_quarantined,
-        message,
-    )
-    load_seq = _record_load(
-        con, source, path, digest, contract, load_id, loaded_at, outcome, parsed
-    )
-    columns = ", ".join(f'"{c}"' for c in contract.column_names)
-    con.execute(
-        f"insert into {contract.table} by name select {columns}, ? as load_seq, "
-        "? as load_id, ? as source_file, ? as file_hash, row_number as source_row_number, "
-        "?::timestamp as loaded_at from _staged",
-        [load_seq, load_id, path.name, digest, loaded_at],
-    )
-    con.execute(
-        """
-        insert into audit.quarantine by name
-        select ? as load_id, ? as source, ? as file_name, ? as file_hash, row_number, rule,
-            ? || ' row ' || row_number || ': rule ' || rule || ' failed — ' || message
-                as message,
-            original_values, ?::timestamp as loaded_at
-        from _failures order by row_number, rule
-        """,
-        [load_id, source, path.name, digest, path.name, loaded_at],
-    )
-    con.execute("insert into _failures_all select ?, row_number, rule from _failures", [path.name])
-    return outcome
+            _describe_rows(con, contract, parsed)
+            if self._skipped_by_period(parsed.period_start):
+                self.boundary.discard(con, path.name)
+                return None
+        message = "; ".join([*checker.warnings(), *parsed.warnings]) or None
+        if rows_quarantined:
+            note = f"{rows_quarantined} row(s) quarantined: " + _quarantine_note(con)
+            message = f"{note}; {message}" if message else note
+        outcome = FileOutcome(
+            path.name,
+            "loaded_with_quarantine" if rows_quarantined else "loaded",
+            rows_in,
+            rows_loaded,
+            rows_quarantined,
+            message,
+        )
+        load_seq = self._record(path, digest, outcome, parsed)
+        # The parts are renamed into place before the audit row commits: a crash in between
+        # leaves parts that no audit row names, which the next run's load of the same file
+        # (unrecorded, so loaded again) replaces, as its key is the file's, not the load's.
+        self.lake.write_file(
+            con,
+            file_key(source, path.name),
+            f"select * exclude (row_number), {load_seq}::bigint as load_seq, "
+            f"{sql_text(self.load_id)} as load_id, {sql_text(path.name)} as source_file, "
+            f"{sql_text(digest)} as file_hash, row_number as source_row_number, "
+            f"{sql_text(self.loaded_at.isoformat(sep=' '))}::timestamp as loaded_at "
+            "from _staged",
+        )
+        con.execute(
+            """
+            insert into audit.quarantine by name
+            select ? as load_id, ? as source, ? as file_name, ? as file_hash, row_number, rule,
+                ? || ' row ' || row_number || ': rule ' || rule || ' failed — ' || message
+                    as message,
+                original_values, ?::timestamp as loaded_at
+            from _failures order by row_number, rule
+            """,
+            [self.load_id, source, path.name, digest, path.name, self.loaded_at],
+        )
+        con.execute(
+            f"insert into {FAILURES_OF_RUN} select ?, row_number, rule from _failures", [path.name]
+        )
+        return outcome
+
+    def _record(
+        self, path: Path, digest: str, outcome: FileOutcome, parsed: ParsedFile | None
+    ) -> int:
+        """One audit.loads row per file and load; its load_seq orders versions (latest wins)."""
+        row = self.con.execute(
+            """
+            insert into audit.loads (
+                load_id, source, file_name, file_hash, file_bytes, contract_version, outcome,
+                rows_in, rows_loaded, rows_quarantined, province_code, province_name,
+                period_grain, period_start, period_end, message, loaded_at
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            returning load_seq
+            """,
+            [
+                self.load_id,
+                self.source,
+                path.name,
+                digest,
+                path.stat().st_size,
+                self.contract.version,
+                outcome.outcome,
+                outcome.rows_in,
+                outcome.rows_loaded,
+                outcome.rows_quarantined,
+                parsed.province_code if parsed else None,
+                parsed.province_name if parsed else None,
+                parsed.period_grain if parsed else None,
+                parsed.period_start if parsed else None,
+                parsed.period_end if parsed else None,
+                outcome.message,
+                self.loaded_at,
+            ],
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 def _quarantine_note(con: duckdb.DuckDBPyConnection, rows_shown: int = 5) -> str:
@@ -461,48 +528,3 @@ def refresh_current_views(con: duckdb.DuckDBPyConnection, contract: Contract) ->
         f"qualify row_number() over (partition by {keys} "
         "order by load_seq desc, source_row_number desc) = 1"
     )
-
-
-def _record_load(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    path: Path,
-    digest: str,
-    contract: Contract,
-    load_id: str,
-    loaded_at: datetime,
-    outcome: FileOutcome,
-    parsed: ParsedFile | None,
-) -> int:
-    """One audit.loads row per file and load; its load_seq orders versions (latest wins)."""
-    row = con.execute(
-        """
-        insert into audit.loads (
-            load_id, source, file_name, file_hash, file_bytes, contract_version, outcome,
-            rows_in, rows_loaded, rows_quarantined, province_code, province_name, period_grain,
-            period_start, period_end, message, loaded_at
-        ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        returning load_seq
-        """,
-        [
-            load_id,
-            source,
-            path.name,
-            digest,
-            path.stat().st_size,
-            contract.version,
-            outcome.outcome,
-            outcome.rows_in,
-            outcome.rows_loaded,
-            outcome.rows_quarantined,
-            parsed.province_code if parsed else None,
-            parsed.province_name if parsed else None,
-            parsed.period_grain if parsed else None,
-            parsed.period_start if parsed else None,
-            parsed.period_end if parsed else None,
-            outcome.message,
-            loaded_at,
-        ],
-    ).fetchone()
-    assert row is not None
-    return int(row[0])

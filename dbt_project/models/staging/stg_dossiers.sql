@@ -19,16 +19,10 @@ with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'dossiers', {
-        'dossier_id': 'varchar', 'province_code': 'varchar', 'province_name': 'varchar',
-        'agency_code': 'varchar', 'agency_name': 'varchar', 'agency_level': 'varchar',
-        'commune_code': 'varchar', 'procedure_code': 'varchar', 'procedure_field': 'varchar',
-        'channel': 'varchar', 'online_level': 'varchar', 'received_at': 'timestamp',
-        'due_at': 'timestamp', 'resolved_at': 'timestamp', 'status': 'varchar',
-        'dossier_digitized': 'boolean', 'result_digitized': 'boolean',
-        'e_result_issued': 'boolean', 'data_reused': 'boolean', 'fee_required': 'boolean',
-        'paid_online': 'boolean', 'fee_amount_vnd': 'bigint', 'status_at': 'timestamp',
-    }, where=loaded_after_this()) }}
+    select * from {{ source('raw', 'dossiers') }}
+    {%- if is_incremental() %}
+        where {{ loaded_after_this() }}
+    {%- endif %}
 
 ),
 

@@ -5,11 +5,7 @@ with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'governance_indices', {
-        'index_code': 'varchar', 'year': 'bigint', 'province_name': 'varchar',
-        'province_code': 'varchar', 'score': 'double', 'published_rank': 'bigint',
-        'change': 'double', 'group_label': 'varchar',
-    }) }}
+    select * from {{ source('raw', 'governance_indices') }}
 
 )
 

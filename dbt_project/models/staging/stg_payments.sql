@@ -8,17 +8,19 @@
 -- Incremental (dbt_project.yml): a build reads the payment rows loaded since the last one, and
 -- restates the payments it already holds whose dossier got a new version since (a dossier that
 -- arrives after its payment, or a corrected one), so the enrichment never goes stale.
-{%- set raw_columns = {
-    'transaction_id': 'varchar', 'dossier_id': 'varchar', 'province_code': 'varchar',
-    'amount_vnd': 'bigint', 'channel': 'varchar', 'status': 'varchar', 'paid_at': 'timestamp',
-} %}
-{%- set payment_columns = raw_columns.keys() | list + ['load_seq'] %}
+{%- set payment_columns = [
+    'transaction_id', 'dossier_id', 'province_code', 'amount_vnd', 'channel', 'status', 'paid_at',
+    'load_seq',
+] %}
 
 with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'payments', raw_columns, where=loaded_after_this()) }}
+    select * from {{ source('raw', 'payments') }}
+    {%- if is_incremental() %}
+        where {{ loaded_after_this() }}
+    {%- endif %}
 
 ),
 

@@ -1,18 +1,12 @@
--- Procedure catalog snapshots. A snapshot's date is its `snapshot_date` / `valid_from` column when
--- the contract carries one, else the date in the file name (procedures_2025-07-01.csv), else the
+-- Procedure catalog snapshots. A snapshot's date is its `snapshot_date` column when
+-- the file carries one, else the date in the file name (procedures_2025-07-01.csv), else the
 -- load date; the era follows that date, because province codes were reused after the merger.
 -- Within a province, era and snapshot, the latest loaded version of a procedure wins.
 with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'procedures', {
-        'province_code': 'varchar', 'procedure_code': 'varchar', 'procedure_name': 'varchar',
-        'procedure_field': 'varchar', 'authority_level': 'varchar',
-        'online_capability': 'varchar', 'fee_required': 'boolean',
-        'online_payment_enabled': 'boolean', 'national_portal_integrated': 'boolean',
-        'snapshot_date': 'date', 'valid_from': 'date',
-    }) }}
+    select * from {{ source('raw', 'procedures') }}
 
 ),
 
@@ -30,7 +24,6 @@ dated as (
         national_portal_integrated,
         coalesce(
             snapshot_date,
-            valid_from,
             try_strptime(regexp_extract(source_file, '(\d{4}-\d{2}-\d{2})', 1), '%Y-%m-%d')::date,
             loaded_at::date
         ) as snapshot_date,

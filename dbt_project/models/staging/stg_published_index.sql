@@ -4,13 +4,7 @@ with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'published_index', {
-        'snapshot_at': 'timestamp', 'period_grain': 'varchar', 'period_start': 'date',
-        'period_end': 'date', 'published_rank': 'bigint', 'dvcqg_code': 'varchar',
-        'province_name': 'varchar', 'province_code': 'varchar', 'total': 'double',
-        'ckmb': 'double', 'tdgq': 'double', 'clgq': 'double', 'mdsh': 'double',
-        'mdhl': 'double', 'tttt': 'double',
-    }) }}
+    select * from {{ source('raw', 'published_index') }}
 
 )
 

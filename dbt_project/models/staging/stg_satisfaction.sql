@@ -3,11 +3,7 @@ with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'satisfaction', {
-        'province_code': 'varchar', 'agency_code': 'varchar', 'agency_name': 'varchar',
-        'procedure_field': 'varchar', 'period_start': 'date', 'responses': 'bigint',
-        'satisfied_responses': 'bigint',
-    }) }}
+    select * from {{ source('raw', 'satisfaction') }}
 
 )
 

@@ -5,11 +5,7 @@ with
 
 source_rows as (
 
-    {{ source_or_empty('raw', 'satisfaction_responses', {
-        'response_id': 'varchar', 'province_code': 'varchar', 'dossier_id': 'varchar',
-        'agency_code': 'varchar', 'agency_name': 'varchar', 'procedure_field': 'varchar',
-        'rated_at': 'timestamp', 'score': 'bigint',
-    }) }}
+    select * from {{ source('raw', 'satisfaction_responses') }}
 
 )
 

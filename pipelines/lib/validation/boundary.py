@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from pipelines.lib.validation.rules import FileChecker
 
 GX_BATCH_ROWS = 100_000
+# The run's quarantined (file, row, rule), filled by pipelines.lib.ingest.SourceLoad.
+FAILURES_OF_RUN = "_failures_of_run"
 DEFAULT_GX_MAX_ROWS = 1_000_000
 SAMPLE_ROWS = 20  # row numbers kept per failing expectation and file, for the check metadata
 
@@ -262,10 +264,10 @@ class BoundaryValidator:
             ],
         )
         missed = con.execute(
-            """
+            f"""
             select u.file_name, u.row_number, u.rule from _gx_unexpected u
             where not exists (
-                select 1 from _failures_all q
+                select 1 from {FAILURES_OF_RUN} q
                 where q.file_name = u.file_name and q.row_number = u.row_number
                   and q.rule in (u.rule, u.type_rule)
             )
