@@ -21,13 +21,23 @@
     meta.dbt_watermarks
 {%- endmacro %}
 
-{#- on-run-start: the watermark table exists before any model reads it -#}
+{% macro rebuilt_table() -%}
+    meta.dbt_rebuilt_provinces
+{%- endmacro %}
+
+{#- on-run-start: the tables exist before any model reads them -#}
 {% macro create_watermark_table() -%}
     create schema if not exists meta;
     create table if not exists {{ watermark_table() }} (
         model_name {{ dbt.type_string() }},
         load_seq {{ dbt.type_bigint() }},
+        full_build boolean,
         built_at {{ dbt.type_timestamp() }}
+    );
+    create table if not exists {{ rebuilt_table() }} (
+        model_name {{ dbt.type_string() }},
+        province_code {{ dbt.type_string() }},
+        era {{ dbt.type_string() }}
     )
 {%- endmacro %}
 
@@ -41,30 +51,20 @@
 {%- endmacro %}
 
 {#-
-    CTE `touched_provinces` (province_code, era) of an incremental run, from the model's inputs
-    (names of models with province_code, era, load_seq). Renders nothing on a full build: the filter
-    in_touched_provinces() is then `true`.
+    The (province_code, era) an incremental run rebuilds, from the model's inputs (names of
+    models with province_code, era, load_seq): a select statement.
 -#}
-{% macro touched_provinces_cte(inputs) -%}
-    {#- ref() outside the branch, so the dependencies are known when dbt parses the model -#}
-    {%- set relations = [] -%}
-    {%- for name in inputs -%}{%- do relations.append(ref(name)) -%}{%- endfor -%}
-    {%- set crosswalk = ref('ref_province_crosswalk') -%}
-    {%- if is_incremental() %}
-touched_inputs as (
-
-    {%- for input in relations %}
-    select distinct
-        province_code,
-        era
-    from {{ input }}
-    where load_seq > {{ model_watermark() }}
-    {{- "\n    union" if not loop.last }}
-    {%- endfor %}
-
-),
-
-touched_provinces as (
+{% macro touched_provinces_sql(relations, crosswalk) -%}
+    with touched_inputs as (
+        {%- for input in relations %}
+        select distinct
+            province_code,
+            era
+        from {{ input }}
+        where load_seq > {{ model_watermark() }}
+        {{- "\n        union" if not loop.last }}
+        {%- endfor %}
+    )
 
     select
         province_code,
@@ -78,6 +78,21 @@ touched_provinces as (
     inner join {{ crosswalk }} as crosswalk
         on touched_inputs.province_code = crosswalk.legacy_code
     where touched_inputs.era = 'legacy'
+{%- endmacro %}
+
+{#-
+    CTE `touched_provinces` of an incremental run. Renders nothing on a full build: the filter
+    in_touched_provinces() is then `true`.
+-#}
+{% macro touched_provinces_cte(inputs) -%}
+    {#- ref() outside the branch, so the dependencies are known when dbt parses the model -#}
+    {%- set relations = [] -%}
+    {%- for name in inputs -%}{%- do relations.append(ref(name)) -%}{%- endfor -%}
+    {%- set crosswalk = ref('ref_province_crosswalk') -%}
+    {%- if is_incremental() %}
+touched_provinces as (
+
+    {{ touched_provinces_sql(relations, crosswalk) }}
 
 ),
     {%- endif %}
@@ -98,17 +113,39 @@ touched_provinces as (
     {%- endif -%}
 {%- endmacro %}
 
-{#- post-hook: record the highest load_seq of the inputs this build read -#}
+{#-
+    post-hook, in the build's transaction: what this build rebuilt (meta.dbt_rebuilt_provinces:
+    the touched provinces of an incremental build; none after a full one, which full_build
+    marks), then a new watermark row: the highest load_seq of the inputs it read.
+    Watermarks only grow (load_seq does), so rows are appended and the highest one counts.
+    (A hook is rendered after the build, when the relation exists: the first build of a model
+    is told apart by having no watermark yet.)
+-#}
 {% macro record_watermark(inputs) -%}
-    delete from {{ watermark_table() }} where model_name = '{{ this.identifier }}';
-    insert into {{ watermark_table() }} (model_name, load_seq, built_at)
+    {%- set relations = [] -%}
+    {%- for name in inputs -%}{%- do relations.append(ref(name)) -%}{%- endfor -%}
+    delete from {{ rebuilt_table() }} where model_name = '{{ this.identifier }}';
+    {%- if is_incremental() %}
+    insert into {{ rebuilt_table() }} (model_name, province_code, era)
+    select
+        '{{ this.identifier }}',
+        province_code,
+        era
+    from ({{ touched_provinces_sql(relations, ref('ref_province_crosswalk')) }}) as touched;
+    {%- endif %}
+    insert into {{ watermark_table() }} (model_name, load_seq, full_build, built_at)
     select
         '{{ this.identifier }}',
         coalesce(max(load_seq), 0),
+        {%- if is_incremental() %}
+        {{ model_watermark() }} = 0,
+        {%- else %}
+        true,
+        {%- endif %}
         current_timestamp
     from (
-        {%- for input in inputs %}
-        select max(load_seq) as load_seq from {{ ref(input) }}
+        {%- for input in relations %}
+        select max(load_seq) as load_seq from {{ input }}
         {{- " union all" if not loop.last }}
         {%- endfor %}
     ) as input_sequences
