@@ -9,6 +9,7 @@ incrementally; a single clean run of all the files must give the same staging ro
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -212,6 +213,13 @@ def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:
     return set(rows)
 
 
+def _unit_tests_run(paths: DataPaths) -> int:
+    """How many dbt unit tests the last dbt invocation ran."""
+    latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+    results = json.loads((latest / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return sum(result["unique_id"].startswith("unit_test.") for result in results)
+
+
 def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,11 +235,14 @@ def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
     incremental = DataPaths(tmp_path / "incremental").ensure()
     monkeypatch.setenv("CCHC_DATA_DIR", str(incremental.root))
     monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
-    rebuilt = []
+    rebuilt, unit_tests = [], []
     for files in runs:
         _land(incremental, files)
         assert run_pipeline_job().success
         rebuilt.append({m: _rebuilt(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
+        unit_tests.append(_unit_tests_run(incremental))
+    # unit tests check code, not data: run with the first build of this project only
+    assert unit_tests[0] > 10 and unit_tests[1:] == [0, 0]
     # the new month touches Tây Ninh alone; the correction legacy Hòa Bình and its successor
     assert [runs_rebuilt[model] for runs_rebuilt in rebuilt[1:] for model in rebuilt[0]] == [
         *[{("80", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
