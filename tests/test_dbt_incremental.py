@@ -29,7 +29,7 @@ STAGING_COLUMNS = {
     "staging.stg_payments": "* exclude (load_seq, dossier_load_seq)",
 }
 # dbt models that rebuild only the provinces a run touched (macros/incremental_scope.sql)
-PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month")
+PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "int_kpi_counts")
 
 
 def _split_export(generated: Path) -> list[dict[str, pl.DataFrame | Path]]:

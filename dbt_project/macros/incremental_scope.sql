@@ -114,6 +114,29 @@ touched_provinces as (
 {%- endmacro %}
 
 {#-
+    For a model whose current-basis rows put each legacy province under its successor: also the
+    rows of a legacy province whose successor is to be rebuilt (always true on a full build).
+-#}
+{% macro in_touched_provinces_or_successor(province_column, era_column) -%}
+    {%- if is_incremental() -%}
+        (
+            {{ in_touched_provinces(province_column, era_column) }}
+            or exists (
+                select 1
+                from {{ ref('ref_province_crosswalk') }} as crosswalk
+                inner join touched_provinces
+                    on
+                        crosswalk.current_code = touched_provinces.province_code
+                        and touched_provinces.era = 'current'
+                where {{ era_column }} = 'legacy' and crosswalk.legacy_code = {{ province_column }}
+            )
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     post-hook, in the build's transaction: what this build rebuilt (meta.dbt_rebuilt_provinces:
     the touched provinces of an incremental build; none after a full one, which full_build
     marks), then a new watermark row: the highest load_seq of the inputs it read.
