@@ -103,6 +103,26 @@ def _builds(paths: DataPaths) -> list[bool]:
         return [r[0] for r in con.execute(f"select full_refresh from {STATE_TABLE}").fetchall()]
 
 
+def _assert_equals_a_clean_load(
+    incremental: DataPaths,
+    runs: list[dict[str, pl.DataFrame | Path]],
+    clean_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One run over all the files of ``runs`` gives every staging, intermediate and marts table
+    that the runs one after another gave in ``incremental``."""
+    clean = DataPaths(clean_root).ensure()
+    monkeypatch.setenv("CCHC_DATA_DIR", str(clean.root))
+    for files in runs:
+        _land(clean, files)
+    assert run_pipeline_job().success
+
+    after_increments, clean_load = _content(incremental), _content(clean)
+    assert after_increments.keys() == clean_load.keys()
+    differing = [t for t in clean_load if after_increments[t] != clean_load[t]]
+    assert not differing, f"incremental runs and a clean load differ in {differing}"
+
+
 def test_incremental_runs_equal_a_clean_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,16 +142,7 @@ def test_incremental_runs_equal_a_clean_load(
     # The first build starts from raw; the next two read only what their run loaded.
     assert _builds(incremental) == [True, False, False]
 
-    clean = DataPaths(tmp_path / "clean").ensure()
-    monkeypatch.setenv("CCHC_DATA_DIR", str(clean.root))
-    for files in runs:
-        _land(clean, files)
-    assert run_pipeline_job().success
-
-    after_increments, clean_load = _content(incremental), _content(clean)
-    assert after_increments.keys() == clean_load.keys()
-    differing = [t for t in clean_load if after_increments[t] != clean_load[t]]
-    assert not differing, f"incremental runs and a clean load differ in {differing}"
+    _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
     with duckdb.connect(str(incremental.warehouse_db), read_only=True) as con:
         (moved,) = con.execute(
             "select count(*) from staging.stg_payments p join staging.stg_dossiers d "
@@ -223,8 +234,8 @@ def _unit_tests_run(paths: DataPaths) -> int:
 def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The province-incremental models (int_flow_from_dossiers, int_activity_month) rebuild only
-    the provinces a run touched, and every staging and marts table still equals a clean load."""
+    """The province-incremental models rebuild only the provinces a run touched, and every
+    staging, intermediate and marts table still equals a clean load."""
     generated = tmp_path / "generated"
     config = GeneratorConfig(
         out=generated, start=(2025, 5), end=(2025, 8), dossiers=3000, provinces="3"
@@ -249,13 +260,4 @@ def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
         *[{("17", "legacy"), ("25", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
     ]
 
-    clean = DataPaths(tmp_path / "clean").ensure()
-    monkeypatch.setenv("CCHC_DATA_DIR", str(clean.root))
-    for files in runs:
-        _land(clean, files)
-    assert run_pipeline_job().success
-
-    after_increments, clean_load = _content(incremental), _content(clean)
-    assert after_increments.keys() == clean_load.keys()
-    differing = [t for t in clean_load if after_increments[t] != clean_load[t]]
-    assert not differing, f"incremental runs and a clean load differ in {differing}"
+    _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
