@@ -27,6 +27,7 @@ from tests.conftest import run_pipeline_job
 STAGING_COLUMNS = {
     "staging.stg_dossiers": "* exclude (load_seq)",
     "staging.stg_payments": "* exclude (load_seq, dossier_load_seq)",
+    "intermediate.int_flow_reported": "* exclude (load_seq)",
 }
 # dbt models that rebuild only the provinces a run touched (macros/incremental_scope.sql)
 PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "int_kpi_counts")

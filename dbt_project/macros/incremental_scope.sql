@@ -17,6 +17,27 @@
     failed build) treats every province as touched.
 -#}
 
+{#-
+    The config of a model rebuilt by province, with the staging models whose new rows touch a
+    province (also what its post-hook records the watermark of).
+-#}
+{% macro incremental_by_province(inputs) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='replace_provinces',
+        unique_key=['province_code', 'era'],
+        post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
+    ) }}
+{%- endmacro %}
+
+{#- the staging models behind the monthly counts (int_activity_month, int_kpi_counts) -#}
+{% macro count_inputs() -%}
+    {{ return([
+        'stg_dossiers', 'stg_payments', 'stg_satisfaction', 'stg_satisfaction_responses',
+        'stg_procedures', 'stg_portal_report',
+    ]) }}
+{%- endmacro %}
+
 {% macro watermark_table() -%}
     meta.dbt_watermarks
 {%- endmacro %}

@@ -14,16 +14,8 @@
     'payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator',
     'payment_rate_transaction_rows', 'payment_rate_dossier_rows',
 ] %}
-{%- set inputs = [
-    'stg_dossiers', 'stg_payments', 'stg_satisfaction', 'stg_satisfaction_responses',
-    'stg_procedures', 'stg_portal_report',
-] %}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_provinces',
-    unique_key=['province_code', 'era'],
-    post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
-) }}
+{%- set inputs = count_inputs() %}
+{{ incremental_by_province(inputs) }}
 
 with
 

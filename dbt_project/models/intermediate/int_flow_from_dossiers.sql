@@ -19,12 +19,7 @@
     'received_month', 'closed_month',
 ] %}
 {%- set inputs = ['stg_dossiers'] %}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_provinces',
-    unique_key=['province_code', 'era'],
-    post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
-) }}
+{{ incremental_by_province(inputs) }}
 
 with
 

@@ -12,17 +12,8 @@
 {%- set all_columns = all_count_columns() %}
 {%- set output_columns = unit_period_keys()
     + ['flow_built_from', 'months_covered', 'is_complete'] + all_columns | list %}
-{#- the staging models behind int_activity_month and int_flow_periods -#}
-{%- set inputs = [
-    'stg_dossiers', 'stg_payments', 'stg_satisfaction', 'stg_satisfaction_responses',
-    'stg_procedures', 'stg_portal_report',
-] %}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_provinces',
-    unique_key=['province_code', 'era'],
-    post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
-) }}
+{%- set inputs = count_inputs() %}
+{{ incremental_by_province(inputs) }}
 
 with
 
