@@ -357,6 +357,11 @@ def _write_metadata(
         description = docs.get(name, {}).get("description", "")
         con.execute("insert into meta.tables values (?, ?, ?)", [name, count, description])
     con.execute(
+        f"insert into meta.tables select '{TABLE_DIGESTS}', count(*), 'A digest of each "
+        "published table (columns, rows), so the next publish rewrites only changed tables "
+        f"(written on publish)' from {TABLE_DIGESTS}"
+    )
+    con.execute(
         "create table meta.columns (table_name varchar, column_name varchar, description varchar)"
     )
     for name, doc in docs.items():
