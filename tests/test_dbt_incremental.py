@@ -9,6 +9,7 @@ incrementally; a single clean run of all the files must give the same staging ro
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,10 @@ from tests.conftest import run_pipeline_job
 STAGING_COLUMNS = {
     "staging.stg_dossiers": "* exclude (load_seq)",
     "staging.stg_payments": "* exclude (load_seq, dossier_load_seq)",
+    "intermediate.int_flow_reported": "* exclude (load_seq)",
 }
+# dbt models that rebuild only the provinces a run touched (macros/incremental_scope.sql)
+PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "int_kpi_counts")
 
 
 def _split_export(generated: Path) -> list[dict[str, pl.DataFrame | Path]]:
@@ -83,7 +87,7 @@ def _content(paths: DataPaths) -> dict[str, tuple[int, str]]:
             f"{schema}.{name}"
             for schema, name in con.execute(
                 "select schema_name, table_name from duckdb_tables() "
-                "where schema_name in ('staging', 'marts') order by all"
+                "where schema_name in ('staging', 'intermediate', 'marts') order by all"
             ).fetchall()
         ]
         content = {}
@@ -98,6 +102,26 @@ def _content(paths: DataPaths) -> dict[str, tuple[int, str]]:
 def _builds(paths: DataPaths) -> list[bool]:
     with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
         return [r[0] for r in con.execute(f"select full_refresh from {STATE_TABLE}").fetchall()]
+
+
+def _assert_equals_a_clean_load(
+    incremental: DataPaths,
+    runs: list[dict[str, pl.DataFrame | Path]],
+    clean_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One run over all the files of ``runs`` gives every staging, intermediate and marts table
+    that the runs one after another gave in ``incremental``."""
+    clean = DataPaths(clean_root).ensure()
+    monkeypatch.setenv("CCHC_DATA_DIR", str(clean.root))
+    for files in runs:
+        _land(clean, files)
+    assert run_pipeline_job().success
+
+    after_increments, clean_load = _content(incremental), _content(clean)
+    assert after_increments.keys() == clean_load.keys()
+    differing = [t for t in clean_load if after_increments[t] != clean_load[t]]
+    assert not differing, f"incremental runs and a clean load differ in {differing}"
 
 
 def test_incremental_runs_equal_a_clean_load(
@@ -119,16 +143,7 @@ def test_incremental_runs_equal_a_clean_load(
     # The first build starts from raw; the next two read only what their run loaded.
     assert _builds(incremental) == [True, False, False]
 
-    clean = DataPaths(tmp_path / "clean").ensure()
-    monkeypatch.setenv("CCHC_DATA_DIR", str(clean.root))
-    for files in runs:
-        _land(clean, files)
-    assert run_pipeline_job().success
-
-    after_increments, clean_load = _content(incremental), _content(clean)
-    assert after_increments.keys() == clean_load.keys()
-    differing = [t for t in clean_load if after_increments[t] != clean_load[t]]
-    assert not differing, f"incremental runs and a clean load differ in {differing}"
+    _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
     with duckdb.connect(str(incremental.warehouse_db), read_only=True) as con:
         (moved,) = con.execute(
             "select count(*) from staging.stg_payments p join staging.stg_dossiers d "
@@ -146,3 +161,104 @@ def test_a_changed_dbt_project_asks_for_a_full_refresh(tmp_path: Path) -> None:
         assert needs_full_refresh(con, "project-b")
         record_build(con, "project-b", full_refresh=True)
         assert not needs_full_refresh(con, "project-b")
+
+
+def _province_month_runs(generated: Path) -> list[dict[str, pl.DataFrame | Path]]:
+    """History; then one new province-month (current Tây Ninh, August 2025: dossiers, payments,
+    report); then a late correction of legacy Hòa Bình's May and June, whose open dossiers its
+    successor (current Phú Thọ) carries from July 2025."""
+    tay_ninh = generated / "dossiers" / "80_tay_ninh_2025-07_2025-08.parquet"
+    tay_ninh_payments = generated / "payments" / "80_tay_ninh_2025-07_2025-08.csv"
+    august_report = generated / "portal_report" / "80_tay_ninh_2025-08.xlsx"
+    dossiers = pl.read_parquet(tay_ninh)
+    payments = pl.read_csv(tay_ninh_payments, infer_schema=False)
+    in_august = pl.col("received_at").dt.month() == 8
+    paid_in_august = pl.col("paid_at").str.starts_with("2025-08")
+    history: dict[str, pl.DataFrame | Path] = {
+        f"{p.parent.name}/{p.name}": p
+        for p in generated.rglob("*")
+        if p.is_file()
+        and p.name[0] != "_"
+        and p not in {tay_ninh, tay_ninh_payments, august_report}
+    }
+    history[f"dossiers/{tay_ninh.name}"] = dossiers.filter(~in_august)
+    history[f"payments/{tay_ninh_payments.name}"] = payments.filter(~paid_in_august)
+
+    hoa_binh = pl.read_parquet(generated / "dossiers" / "17_hoa_binh_2025-05_2025-06.parquet")
+    # the dossiers open at 30 June are resolved in June after all: June's in progress and
+    # Phú Thọ's July carried over shrink
+    closed_in_june = hoa_binh.filter(pl.col("status") == "processing").with_columns(
+        status=pl.lit("resolved"), resolved_at=pl.col("received_at") + pl.duration(hours=2)
+    )
+    # a May resolution was in fact on 3 June: May's in progress and June's resolved change
+    resolved_late = (
+        hoa_binh.filter(
+            (pl.col("status") == "resolved")
+            & (pl.col("received_at").dt.day() > 20)
+            & (pl.col("resolved_at").dt.month() == 5)
+        )
+        .head(3)
+        .with_columns(resolved_at=pl.datetime(2025, 6, 3, 10))
+    )
+    assert closed_in_june.height >= 1 and resolved_late.height == 3, "the sample changed"
+    return [
+        history,
+        {
+            "dossiers/80_tay_ninh_2025-08_2025-08.parquet": dossiers.filter(in_august),
+            "payments/80_tay_ninh_2025-08_2025-08.csv": payments.filter(paid_in_august),
+            f"portal_report/{august_report.name}": august_report,
+        },
+        {
+            "dossiers/17_hoa_binh_2025-05_2025-06_fixed.parquet": pl.concat(
+                [closed_in_june, resolved_late]
+            )
+        },
+    ]
+
+
+def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:
+    with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
+        rows = con.execute(
+            "select province_code, era from meta.dbt_rebuilt_provinces where model_name = ?",
+            [model],
+        ).fetchall()
+    return set(rows)
+
+
+def _unit_tests_run(paths: DataPaths) -> int:
+    """How many dbt unit tests the last dbt invocation ran."""
+    latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+    results = json.loads((latest / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return sum(result["unique_id"].startswith("unit_test.") for result in results)
+
+
+def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The province-incremental models rebuild only the provinces a run touched, and every
+    staging, intermediate and marts table still equals a clean load."""
+    generated = tmp_path / "generated"
+    config = GeneratorConfig(
+        out=generated, start=(2025, 5), end=(2025, 8), dossiers=3000, provinces="3"
+    )
+    generate(config, report_workers=0)
+    runs = _province_month_runs(generated)
+
+    incremental = DataPaths(tmp_path / "incremental").ensure()
+    monkeypatch.setenv("CCHC_DATA_DIR", str(incremental.root))
+    monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+    rebuilt, unit_tests = [], []
+    for files in runs:
+        _land(incremental, files)
+        assert run_pipeline_job().success
+        rebuilt.append({m: _rebuilt(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
+        unit_tests.append(_unit_tests_run(incremental))
+    # unit tests check code, not data: run with the first build of this project only
+    assert unit_tests[0] > 10 and unit_tests[1:] == [0, 0]
+    # the new month touches Tây Ninh alone; the correction legacy Hòa Bình and its successor
+    assert [runs_rebuilt[model] for runs_rebuilt in rebuilt[1:] for model in rebuilt[0]] == [
+        *[{("80", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
+        *[{("17", "legacy"), ("25", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
+    ]
+
+    _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)

@@ -194,3 +194,44 @@ def test_a_new_serving_layout_republishes_an_unchanged_warehouse(
     )
     assert unchanged_since_publish(warehouse, serving, None) is None
     assert publish(warehouse, serving).published
+
+
+def test_a_publish_writes_only_the_tables_that_changed(tmp_path: Path) -> None:
+    """The new serving file starts from the last one; only changed tables are written again,
+    a table gone from the warehouse is gone from serving, and the content is the warehouse's."""
+    warehouse, serving = _warehouse(tmp_path / "w.duckdb", 1), tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.dim_unit as select 'a' as unit union all select 'b'")
+        con.execute("create table marts.fct_old as select 1 as n")
+    first = publish(warehouse, serving)
+    assert set(first.tables_written) == {
+        "audit.loads",
+        "marts.dim_unit",
+        "marts.fct_kpi",
+        "marts.fct_old",
+    }
+
+    _warehouse(warehouse, 2)  # fct_kpi and audit.loads change; dim_unit keeps its rows
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("drop table marts.fct_old")
+        # the same rows in another order are the same table
+        con.execute(
+            "create or replace table marts.dim_unit as select 'b' as unit union all select 'a'"
+        )
+    second = publish(warehouse, serving)
+
+    assert second.published
+    assert set(second.tables_written) == {"audit.loads", "marts.fct_kpi"}
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = con.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() "
+            "where schema_name in ('marts', 'audit') order by 1"
+        ).fetchall()
+        assert tables == [("audit.loads",), ("marts.dim_unit",), ("marts.fct_kpi",)]
+        assert con.execute("select value from marts.fct_kpi").fetchall() == [(2,)]
+        assert con.execute("select unit from marts.dim_unit order by 1").fetchall() == [
+            ("a",),
+            ("b",),
+        ]
+        counted = con.execute("select table_name, row_count from meta.tables order by 1").fetchall()
+        assert ("marts.dim_unit", 2) in counted and ("marts.fct_kpi", 1) in counted

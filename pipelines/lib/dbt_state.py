@@ -19,8 +19,9 @@ STATE_TABLE = "meta.dbt_project_builds"
 
 
 def project_digest(manifest_path: Path) -> str:
-    """Every node's checksum (models, tests, seeds) and config, and every macro's SQL (the
-    adapter's included): what decides the rows a build writes."""
+    """Every node's checksum (models, tests, seeds) and config, every macro's SQL (the
+    adapter's included) and every unit test's case: what decides the rows a build writes and
+    what its unit tests check."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     digest = hashlib.sha256()
     for unique_id, node in sorted(manifest.get("nodes", {}).items()):
@@ -29,6 +30,10 @@ def project_digest(manifest_path: Path) -> str:
         digest.update(f"{unique_id}:{checksum}:{config}\n".encode())
     for unique_id, macro in sorted(manifest.get("macros", {}).items()):
         digest.update(f"{unique_id}:{macro.get('macro_sql', '')}\n".encode())
+    # Unit tests too: a build of an unchanged project skips them (pipelines/defs/dbt.py).
+    for unique_id, unit_test in sorted(manifest.get("unit_tests", {}).items()):
+        case = {key: unit_test.get(key) for key in ("model", "given", "expect", "overrides")}
+        digest.update(f"{unique_id}:{json.dumps(case, sort_keys=True, default=str)}\n".encode())
     return digest.hexdigest()
 
 

@@ -4,6 +4,10 @@ DuckDB allows one writer or many readers per file, never both. Readers (Streamli
 therefore never open the pipeline's warehouse: they read ``serving.duckdb``, which is replaced
 atomically with ``os.replace`` after a good build. A reader that still has the old file open keeps
 its consistent snapshot; a failed or killed publish leaves the last good file in place.
+
+The new file starts as a byte copy of the current serving file and only the tables whose content
+changed since it was published are written again (``meta.table_digests``): a run that touched one
+province-month rewrites the few marts it changed, not all of them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,7 +30,9 @@ from pipelines.lib.dbt_state import project_digest
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
 # The serving file's layout (table order, meta tables). Part of the fingerprint: a new layout
 # republishes on the next run even when no file arrived. Raise it when the copy step changes.
-SERVING_LAYOUT_VERSION = 2
+SERVING_LAYOUT_VERSION = 3
+# Per published table: a digest of its columns and rows, to copy only changed tables next time.
+TABLE_DIGESTS = "meta.table_digests"
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class PublishResult:
     table_rows: dict[str, int]
     reason: str
     exports: exports.ExportResult | None = None
+    # the tables written into the new file; the others were kept from the previous one
+    tables_written: tuple[str, ...] = ()
 
 
 def warehouse_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path | None) -> str:
@@ -118,18 +127,18 @@ def publish(
     """
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging_files(serving_db)
+    with duckdb.connect() as probe:
+        probe.execute(f"attach '{warehouse_db}' as wh (read_only)")
+        fingerprint = warehouse_fingerprint(probe, manifest_path)
+    if not force and fingerprint == current_fingerprint(serving_db):
+        return PublishResult(False, fingerprint, {}, "nothing changed since the last publish")
     staging_file = serving_db.with_name(f".{serving_db.stem}-{uuid.uuid4().hex}.duckdb.tmp")
     staged_exports: Path | None = None
     try:
+        previous_digests = _start_from_serving(serving_db, staging_file)
         with duckdb.connect(str(staging_file)) as con:
             con.execute(f"attach '{warehouse_db}' as wh (read_only)")
-            fingerprint = warehouse_fingerprint(con, manifest_path)
-            if not force and fingerprint == current_fingerprint(serving_db):
-                con.execute("detach wh")
-                return PublishResult(
-                    False, fingerprint, {}, "nothing changed since the last publish"
-                )
-            table_rows = _copy_tables(con)
+            table_rows, written_tables = _copy_tables(con, previous_digests)
             _write_metadata(con, fingerprint, table_rows, manifest_path, run_id, partitions)
             write_report_periods(con)
             con.execute("detach wh")
@@ -142,7 +151,9 @@ def publish(
         link = exports.activate(serving_db, staged_exports)
         staged_exports = None
         result = exports.ExportResult(link, written.parquet_rows, written.workbook_rows)
-        return PublishResult(True, fingerprint, table_rows, "published", result)
+        return PublishResult(
+            True, fingerprint, table_rows, "published", result, tables_written=written_tables
+        )
     finally:
         for leftover in (staging_file, staging_file.with_name(staging_file.name + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -239,22 +250,81 @@ def write_report_periods(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _start_from_serving(serving_db: Path, staging_file: Path) -> dict[str, str]:
+    """Copy the serving file to ``staging_file`` when it records its tables' digests (then its
+    unchanged tables are kept as they are); returns those digests, empty when starting afresh.
+
+    The serving file is never written in place (only replaced by a rename), so a byte copy of
+    it is a whole, consistent database even while readers have it open.
+    """
+    try:
+        with duckdb.connect(str(serving_db), read_only=True) as con:
+            digests = dict(
+                con.execute(f"select table_name, digest from {TABLE_DIGESTS}").fetchall()
+            )
+    except duckdb.Error:  # no serving file yet, or one from before the digests
+        return {}
+    shutil.copyfile(serving_db, staging_file)
+    return digests
+
+
+def _table_digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """The columns (names, types, order), the row count, an order-independent sum of the row
+    hashes and the serving order: equal digests mean the same table in the serving file."""
+    columns = con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = 'wh' "
+        "and schema_name = ? and table_name = ? order by column_index",
+        [schema, table],
+    ).fetchall()
+    (count, rows_hash) = con.execute(  # type: ignore[misc]
+        f"select count(*), coalesce(sum(hash(published_row)::hugeint), 0) "
+        f'from wh.{schema}."{table}" as published_row'
+    ).fetchone()
+    layout = [columns, count, str(rows_hash), _order_by(con, schema, table)]
+    return hashlib.sha256(json.dumps(layout, default=str).encode()).hexdigest()
+
+
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection, previous: dict[str, str]
+) -> tuple[dict[str, int], tuple[str, ...]]:
+    """Write every published table whose digest differs from ``previous`` (what the file ``con``
+    holds was published with), drop the ones the warehouse no longer has, keep the rest.
+    Returns every table's row count and the tables written."""
     tables = con.execute(
         "select schema_name, table_name from duckdb_tables() "
         "where database_name = 'wh' and schema_name in "
         f"({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
     ).fetchall()
+    held = {
+        f"{schema}.{table}"
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where database_name = current_database()"
+        ).fetchall()
+    }
+    con.execute("drop schema if exists meta cascade")  # rewritten whole by _write_metadata
+    for stale in held - {f"{schema}.{table}" for schema, table in tables}:
+        if not stale.startswith("meta."):  # meta's tables went with their schema
+            con.execute(f"drop table {stale}")
     rows: dict[str, int] = {}
+    digests: dict[str, str] = {}
+    written: list[str] = []
     for schema, table in tables:
-        con.execute(f"create schema if not exists {schema}")
-        con.execute(
-            f"create table {schema}.{table} as select * from wh.{schema}.{table}"
-            f"{_order_by(con, schema, table)}"
-        )
-        (count,) = con.execute(f"select count(*) from {schema}.{table}").fetchone()  # type: ignore[misc]
-        rows[f"{schema}.{table}"] = count
-    return rows
+        name = f"{schema}.{table}"
+        digests[name] = _table_digest(con, schema, table)
+        if name not in held or previous.get(name) != digests[name]:
+            written.append(name)
+            con.execute(f"create schema if not exists {schema}")
+            con.execute(
+                f"create or replace table {name} as select * from wh.{name}"
+                f"{_order_by(con, schema, table)}"
+            )
+        (count,) = con.execute(f"select count(*) from {name}").fetchone()  # type: ignore[misc]
+        rows[name] = count
+    con.execute("create schema meta")
+    con.execute(f"create table {TABLE_DIGESTS} (table_name varchar, digest varchar)")
+    con.executemany(f"insert into {TABLE_DIGESTS} values (?, ?)", list(digests.items()))
+    return rows, tuple(written)
 
 
 def _write_metadata(
@@ -265,7 +335,7 @@ def _write_metadata(
     run_id: str | None,
     partitions: str | None = None,
 ) -> None:
-    con.execute("create schema meta")
+    con.execute("create schema if not exists meta")
     con.execute(
         """
         create table meta.publish as
@@ -289,6 +359,11 @@ def _write_metadata(
     for name, count in table_rows.items():
         description = docs.get(name, {}).get("description", "")
         con.execute("insert into meta.tables values (?, ?, ?)", [name, count, description])
+    con.execute(
+        f"insert into meta.tables select '{TABLE_DIGESTS}', count(*), 'A digest of each "
+        "published table (columns, rows), so the next publish rewrites only changed tables "
+        f"(written on publish)' from {TABLE_DIGESTS}"
+    )
     con.execute(
         "create table meta.columns (table_name varchar, column_name varchar, description varchar)"
     )

@@ -5,14 +5,21 @@
 -- An event counts under the province that held the dossier on its date (macros/restructuring.sql):
 -- a legacy dossier resolved from July 2025 on is its successor's; payments and survey rows carry
 -- the code valid on their own date (their contracts check it), and stg_payments resolves it.
+-- Incremental by province (macros/incremental_scope.sql): a run recomputes every month of each
+-- province with a changed input row (dossiers, payments, survey, catalog, monthly report), and
+-- of its successor, and replaces that province's rows.
 {%- set columns = activity_columns() %}
 {#- payment-rate columns are computed per transaction, not summed like the others -#}
 {%- set payment_rate_columns = [
     'payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator',
     'payment_rate_transaction_rows', 'payment_rate_dossier_rows',
 ] %}
+{%- set inputs = count_inputs() %}
+{{ incremental_by_province(inputs) }}
 
 with
+
+{{ touched_provinces_cte(inputs) }}
 
 dossiers as (
 
@@ -38,6 +45,9 @@ dossiers as (
         fee_amount_vnd,
         paid_online
     from {{ ref('stg_dossiers') }}
+    where
+        {{ in_touched_provinces('province_code', 'era') }}
+        or {{ in_touched_provinces('successor_code', "'current'") }}
 
 ),
 
@@ -113,6 +123,7 @@ payments as (
         coalesce(sum(amount_vnd) filter (where status = 'success' and channel = 'online'), 0)
             as payment_amount_online_vnd
     from {{ ref('stg_payments') }}
+    where {{ in_touched_provinces('province_code', 'era') }}
     group by all
 
 ),
@@ -282,6 +293,7 @@ summed as (
         coalesce(sum({{ name }}), 0)::bigint as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}
     from unioned
+    where {{ in_touched_provinces('province_code', 'era') }}
     group by province_code, era, month_start, agency_code, level, procedure_field
 
 ),

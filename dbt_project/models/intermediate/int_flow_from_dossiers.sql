@@ -11,13 +11,19 @@
 -- July, resolved or overdue there, under the successor; never dropped, never counted twice.
 -- A province's months run from its first held month to its last month with any event, within
 -- its era (legacy units end in June 2025).
+-- Incremental by province (macros/incremental_scope.sql): a run recomputes every month of each
+-- province whose dossiers changed, and of its successor, and replaces that province's rows.
 {#- what a holding carries of its dossier, whoever holds it -#}
 {%- set dossier_columns = [
     'agency_name', 'level', 'procedure_field', 'status', 'resolution_class', 'due_at',
     'received_month', 'closed_month',
 ] %}
+{%- set inputs = ['stg_dossiers'] %}
+{{ incremental_by_province(inputs) }}
 
 with
+
+{{ touched_provinces_cte(inputs) }}
 
 dossiers as (
 
@@ -30,6 +36,9 @@ dossiers as (
         channel,
         {{ dossier_columns | join(', ') }}
     from {{ ref('stg_dossiers') }}
+    where
+        {{ in_touched_provinces('province_code', 'era') }}
+        or {{ in_touched_provinces('successor_code', "'current'") }}
 
 ),
 
@@ -204,4 +213,5 @@ inner join bounds
         events.province_code = bounds.province_code
         and events.era = bounds.era
         and events.month_start between bounds.first_month and bounds.last_month
+where {{ in_touched_provinces('events.province_code', 'events.era') }}
 group by all

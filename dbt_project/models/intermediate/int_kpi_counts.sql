@@ -5,13 +5,19 @@
 --   whole into one successor, so each dossier is counted once; stocks follow the period rule
 --   (a current province's 2025 carried over is its predecessors' on 1 January, its in progress
 --   its own on 31 December).
+-- Incremental by province (macros/incremental_scope.sql): a run rebuilds the provinces whose
+-- staging rows changed, their successors, and for a successor all its predecessors' rows.
 {%- set flows = flow_columns() %}
 {%- set activity = activity_columns() %}
 {%- set all_columns = all_count_columns() %}
 {%- set output_columns = unit_period_keys()
     + ['flow_built_from', 'months_covered', 'is_complete'] + all_columns | list %}
+{%- set inputs = count_inputs() %}
+{{ incremental_by_province(inputs) }}
 
 with
+
+{{ touched_provinces_cte(inputs) }}
 
 activity_months as (
 
@@ -28,6 +34,7 @@ activity_months as (
         procedure_field,
         {{ activity | join(', ') }}
     from {{ ref('int_activity_month') }}
+    where {{ in_touched_provinces_or_successor('province_code', 'era') }}
 
 ),
 
@@ -120,6 +127,7 @@ flow_periods as (
         is_complete,
         {{ flows | join(', ') }}
     from {{ ref('int_flow_periods') }}
+    where {{ in_touched_provinces_or_successor('province_code', 'era') }}
 
 ),
 
@@ -238,6 +246,7 @@ select
     'reported' as unit_basis,
     {{ output_columns | join(', ') }}
 from reported
+where {{ in_touched_provinces('province_code', 'era') }}
 
 union all
 
@@ -245,3 +254,4 @@ select
     unit_basis,
     {{ output_columns | join(', ') }}
 from current_basis
+where {{ in_touched_provinces('province_code', 'era') }}
