@@ -275,10 +275,12 @@ reconciliation_months as (
         era,
         agency_code,
         period_start as month_start,
-        arg_max(report_value, abs(difference))::double as observed,
-        arg_max(dossier_value, abs(difference))::double as expected,
+        -- the largest difference, ties broken by the bucket's name: arg_max would pick any of
+        -- the tied rows, so two builds of the same data could name different buckets
+        first(report_value order by abs(difference) desc, bucket)::double as observed,
+        first(dossier_value order by abs(difference) desc, bucket)::double as expected,
         max(abs(difference))::double as score,
-        arg_max(bucket, abs(difference)) as largest_bucket,
+        first(bucket order by abs(difference) desc, bucket) as largest_bucket,
         string_agg(bucket || '=' || difference, ',' order by bucket) as differences
     from {{ ref('fct_reconciliation') }}
     where period_grain = 'month' and status != 'match'
