@@ -8,7 +8,10 @@ July (12 early, 5 late), 3 still open past their due date (8 July). The successo
 dossiers of its own in July, all resolved early. So current Tây Ninh's July 2025 is:
   carried over 20; resolved early + on time = 20 + 12 = 32 of 37 resolved; in progress 3, all 3
   overdue; progress on time (32 + 0) / (37 + 3) = 32 / 40.
-Legacy Tây Ninh's June 2025 ends with the 20 in progress, within due (due in July), and closes a
+A 21st dossier open on 30 June (due 9 July) is withdrawn on 3 July: carried into the successor's
+July and counted there as withdrawn, in neither KPI's base (the generator, whose successor forms
+may lack a returned column, must not write that case for such a successor: test_sample_data).
+Legacy Tây Ninh's June 2025 ends with the 21 in progress, within due (due in July), and closes a
 withdrawn dossier on its status date; one dossier returned on 12 May 2025 (no resolution date)
 closes in May and is never in progress after it.
 Code 80 was Long An before the restructuring and is Tây Ninh after: Long An's dossier '80.0001'
@@ -79,6 +82,11 @@ def legacy_tay_ninh_export() -> list[dict]:
         dossier_row(
             "72.2506.000100", "72", "2025-06-02 09:00:00", "2025-06-30 17:00:00",
             status="withdrawn", status_at="2025-06-05 10:00:00",
+        ),
+        # open on 30 June, withdrawn on 3 July at the successor: its July, never resolved
+        dossier_row(
+            "72.2506.000101", "72", "2025-06-25 09:00:00", "2025-07-09 17:00:00",
+            status="withdrawn", status_at="2025-07-03 10:00:00",
         ),
     ]  # fmt: skip
     return rows
@@ -208,14 +216,16 @@ def test_dossiers_open_on_30_june_are_resolved_or_overdue_under_the_successor_in
     assert kpi(sql, "on_time_rate", basis, "80", "current", july) == [(32, 37)]
     assert kpi(sql, "overdue_open_rate", basis, "80", "current", july) == [(3, 3)]
     assert kpi(sql, "progress_on_time_rate", basis, "80", "current", july) == [(32, 40)]
-    # carried 20; in time 32, late 5; in progress 0 within due, 3 overdue; none returned
-    assert flow(sql, "80", "current", july) == (20, 32, 5, 0, 3, 0)
+    # carried 20 + the one withdrawn on 3 July; in time 32, late 5; in progress 0 within due,
+    # 3 overdue; that one withdrawn (so in neither KPI's base)
+    assert flow(sql, "80", "current", july) == (21, 32, 5, 0, 3, 1)
 
 
 def test_the_predecessor_ends_june_with_them_in_progress_and_never_sees_july(sql) -> None:
     # June: nothing carried in (May's returned dossier closed in May), none resolved, the 20 in
-    # progress within due (due 8 or 10 July), the withdrawn one closed on 5 June
-    assert flow(sql, "72", "legacy", "2025-06-01") == (0, 0, 0, 20, 0, 1)
+    # progress within due (due 8 or 10 July) and the one withdrawn on 3 July (due 9 July), the
+    # withdrawn one closed on 5 June
+    assert flow(sql, "72", "legacy", "2025-06-01") == (0, 0, 0, 21, 0, 1)
     assert sql(
         "select count(*) from intermediate.int_flow_month where era = 'legacy' "
         "and month_start >= '2025-07-01'"
@@ -227,8 +237,8 @@ def test_a_successor_re_export_replaces_the_predecessors_version(sql) -> None:
         "select era, province_code, exported_code, count(*) from staging.stg_dossiers "
         "where dossier_id like '72.2506.%' group by all order by all"
     )
-    # 20 straddling dossiers re-exported by 80 + the withdrawn one exported by 72 only
-    assert rows == [("legacy", "72", "72", 1), ("legacy", "72", "80", 20)]
+    # 20 straddling dossiers re-exported by 80 + the two withdrawn ones exported by 72 only
+    assert rows == [("legacy", "72", "72", 2), ("legacy", "72", "80", 20)]
 
 
 def test_returned_and_withdrawn_dossiers_close_on_their_status_date(sql) -> None:

@@ -300,6 +300,9 @@ class Run:
         self.handovers: dict[str, list[tuple[Province, Chunk]]] = {}
         self.takeover_payments: dict[str, list[pl.DataFrame]] = {}
         self.anomalies: list[InjectedAnomaly] = []
+        # whether each current province's report form has a returned/withdrawn column, by code
+        # (a legacy province's handed-over dossiers follow its successor's system)
+        self.returns_reported_by_current: dict[str, bool] = {}
         for source in SOURCES:
             (self.out / source).mkdir(parents=True, exist_ok=True)
 
@@ -365,6 +368,9 @@ class Run:
             config.first_month,
             config.last_month,
             returns_reported=has_returned_column(plan.layout),
+            successor_returns_reported=self.returns_reported_by_current.get(
+                province.successor_code or "", True
+            ),
         )
         simulator.offline_months = months_of(self.anomalies, "online_share_zero", province.key)
         omit = next(
@@ -902,6 +908,11 @@ def generate(config: GeneratorConfig, report_workers: int | None = None) -> Summ
     if report_workers is None:
         report_workers = default_report_workers(sum(len(plan.months) for plan in plans))
     run = Run(config, report_workers)
+    run.returns_reported_by_current = {
+        plan.province.code: has_returned_column(plan.layout)
+        for plan in plans
+        if plan.province.era == CURRENT
+    }
     cells = allocate_dossiers(config.dossiers, plans)
     mismatches = plan_mismatches(plans)
     targeted = {m.province_key for m in mismatches}

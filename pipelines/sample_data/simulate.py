@@ -383,9 +383,11 @@ class ProvinceSimulator:
         window_end: int,
         *,
         returns_reported: bool = True,
+        successor_returns_reported: bool = True,
     ) -> None:
         self.province = province
         self.return_rate = RETURN_RATE if returns_reported else 0.0
+        self.successor_returns_reported = successor_returns_reported
         self.seed = seed
         self.window_start = window_start
         self.window_end = window_end
@@ -520,6 +522,12 @@ class ProvinceSimulator:
             forced_time = np.clip(last_day + work_time, received + 60, CUTOVER_SECONDS - 1)
             closed = np.where(forced, np.maximum(forced_time, received), closed)
             closed = self._takeover_backlog(closed, agency, received)
+            if not self.successor_returns_reported:
+                # the successor reports on a form without a returned/withdrawn column: its system
+                # cancels no dossier (`has_returned_column`), so one it takes over is resolved
+                # there; returned in July, its report row would not add up and be quarantined
+                taken_over = self.hands_over[agency] & (closed >= CUTOVER_SECONDS)
+                status = np.where(taken_over, STATUS_RESOLVED, status)
         open_at_export = closed >= self.export_end
         closed = np.where(open_at_export, -1, closed)
         status = np.where(open_at_export, STATUS_PROCESSING, status)
