@@ -10,11 +10,19 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.settings import DataPaths
+from pipelines.settings import DataPaths, data_paths
+from tests.dbt_parse_cache import seed_data_folder, set_session_root
 
 # The dashboard tests run without sign-in settings: full access, as a developer's machine with
 # CCHC_AUTH=off. The sign-in tests (test_access.py, the browser's demo accounts) set their mode.
 os.environ.setdefault("CCHC_AUTH", "off")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_parse_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The folder of the session's one dbt parse (tests/dbt_parse_cache.py); the parse itself runs
+    when a test first needs dbt."""
+    set_session_root(tmp_path_factory.mktemp("dbt_parse_cache"))
 
 
 @pytest.fixture
@@ -36,6 +44,7 @@ def run_pipeline_job(
     from pipelines.defs.jobs import PIPELINE_JOB
     from pipelines.defs.partitions import full_range_tags, range_tags
 
+    seed_data_folder(data_paths())  # the session's dbt parse, not one per data folder
     job = defs.resolve_job_def(PIPELINE_JOB)
     run_tags = {**(range_tags(*months) if months else full_range_tags()), **(tags or {})}
     with instance or dg.DagsterInstance.ephemeral() as active:

@@ -22,6 +22,7 @@ import pytest
 from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import LINEAGE_COLUMNS, ensure_schema, ingest_source
 from pipelines.settings import DBT_PROJECT_DIR, SOURCES
+from tests.dbt_parse_cache import seed_partial_parse
 
 LINEAGE = tuple(LINEAGE_COLUMNS)
 
@@ -75,6 +76,7 @@ def dbt_build(database: Path, target_dir: Path, *args: str) -> tuple[bool, list,
     the life of the process); (success, failed nodes, seconds)."""
     dbt = Path(sys.executable).parent / "dbt"
     env = {**os.environ, "CCHC_WAREHOUSE_DB": str(database)}
+    seed_partial_parse(target_dir, database)  # the session's parse (tests/dbt_parse_cache.py)
     began = time.perf_counter()
     completed = subprocess.run(
         [
