@@ -100,10 +100,12 @@ def seed_partial_parse(target_dir: Path, warehouse_db: Path) -> bool:
     return True
 
 
-def seed_data_folder(paths: DataPaths) -> bool:
-    """Seed a data folder whose pipeline has not run dbt yet (its runs reuse their own after)."""
+def seed_data_folder(paths: DataPaths, *, copied: bool = False) -> bool:
+    """Seed a data folder whose pipeline has not run dbt yet (its runs reuse their own after),
+    or one `copied` from another folder (its parses are for the other warehouse path: the seed,
+    written last, is the newest and the one the pipeline takes)."""
     target_root = paths.root / "dbt_target"
-    if target_root.exists() and any(target_root.glob(f"*/{PARTIAL_PARSE}")):
+    if not copied and target_root.exists() and any(target_root.glob(f"*/{PARTIAL_PARSE}")):
         return False
     seeded = seed_partial_parse(target_root / SEED_FOLDER, paths.warehouse_db)
     if not seeded:
