@@ -154,11 +154,7 @@ def default_sample(tmp_path_factory: pytest.TempPathFactory):
 
     root = tmp_path_factory.mktemp("default_sample")
     landing = root / "landing"
-    # Every province of both eras, as `make sample` has them, over the months July 2025 needs:
-    # the legacy half-year whose open dossiers the merged provinces take over on 1 July, July
-    # itself and August (dossiers resolved after July's end). A fifth of the default window and
-    # of its dossiers: the same rules at the same density, without building 34 months.
-    generate(GeneratorConfig(out=landing, start=(2025, 1), end=(2025, 8), dossiers=48_000))
+    generate(GeneratorConfig(out=landing))  # the arguments of `make sample`
     database = root / "warehouse.duckdb"
     with duckdb.connect(str(database)) as con:
         load_sample(con, landing)
