@@ -70,7 +70,7 @@ demo: install ## sample data → pipeline → dashboard on http://localhost:$(PO
 
 test: install ## install and run the whole test suite
 	bash scripts/install_browser.sh
-	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability" $(PYTEST_ARGS)
+	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability" --durations=25 $(PYTEST_ARGS)
 
 .PHONY: browser
 browser: ## install Debian's chromium for the browser smoke test (only when missing)

@@ -13,8 +13,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.lib import db
 from pipelines.settings import DataPaths
-from tests.conftest import run_pipeline_job
-from tests.report_files import hoa_binh_q1_2023_rows, write_csv
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboards" / "app.py")
 REQUIRED = {
@@ -46,9 +44,8 @@ def _missing_interface(path: Path) -> list[str]:
     ]
 
 
-def test_overview_on_a_pipeline_build(data_dir: DataPaths) -> None:
-    write_csv(data_dir.landing_for("portal_report") / "hb.csv", hoa_binh_q1_2023_rows())
-    assert run_pipeline_job().success
+def test_overview_on_a_pipeline_build(hoa_binh_data_dir: DataPaths) -> None:
+    data_dir = hoa_binh_data_dir  # hb.csv through a real pipeline run (tests/conftest.py)
     missing = _missing_interface(data_dir.serving_db)
     db.READER.close()
     assert not missing, f"serving DB lacks the docs/marts.md interface: {', '.join(missing)}"

@@ -29,6 +29,7 @@ from pipelines.lib.lake import (
     lake_dir_for_database,
 )
 from pipelines.settings import DBT_PROJECT_DIR, SOURCES
+from tests.dbt_parse_cache import seed_partial_parse
 
 LINEAGE = tuple(LINEAGE_COLUMNS)
 
@@ -94,6 +95,7 @@ def dbt_build(database: Path, target_dir: Path, *args: str) -> tuple[bool, list,
         "CCHC_WAREHOUSE_DB": str(database),
         "CCHC_LAKE_DIR": str(lake_dir_for_database(database)),
     }
+    seed_partial_parse(target_dir, database)  # the session's parse (tests/dbt_parse_cache.py)
     began = time.perf_counter()
     completed = subprocess.run(
         [

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from pipelines.settings import DataPaths
-from tests.conftest import query_serving, run_pipeline_job
+from tests.conftest import BuiltFolder, copy_built_folder, query_serving, run_pipeline_job
 from tests.report_files import hoa_binh_q1_2023_rows, write_csv, write_xlsx
 
 
@@ -196,8 +196,11 @@ class Blocked:
 
 
 @pytest.fixture(scope="module")
-def blocked(tmp_path_factory: pytest.TempPathFactory, webhook) -> Iterator[Blocked]:
-    """A good run, then a faulty load counts rows twice; `make pipeline` (the CLI) runs next."""
+def blocked(
+    tmp_path_factory: pytest.TempPathFactory, webhook, hoa_binh_build: BuiltFolder
+) -> Iterator[Blocked]:
+    """A good run (a copy of the session's hb.csv build: a good run sends no alert), then a
+    faulty load counts rows twice; `make pipeline` (the CLI) runs next."""
     from pipelines import cli
 
     url, received = webhook
@@ -207,9 +210,7 @@ def blocked(tmp_path_factory: pytest.TempPathFactory, webhook) -> Iterator[Block
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     monkeypatch.setenv("CCHC_ALERT_WEBHOOK_URL", url)
     monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
-    paths = DataPaths(root).ensure()
-    write_csv(paths.landing_for("portal_report") / "hb.csv", hoa_binh_q1_2023_rows())
-    assert run_pipeline_job().success
+    paths = copy_built_folder(hoa_binh_build, root)
     good = paths.serving_db.read_bytes()
     # A loader bug dbt's tests cannot see: row 9 of hb.csv loaded a second time, under a
     # mangled agency name (so no key repeats and every identity still holds).

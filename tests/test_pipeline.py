@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from pipelines.settings import DataPaths
-from tests.conftest import query_serving, run_pipeline_job
+from tests.conftest import BuiltFolder, query_serving, run_pipeline_job
 from tests.report_files import hoa_binh_q1_2023_rows, write_csv, write_xlsx
 
 WORKED_EXAMPLE = {  # shared/domain/KPIS.md, Hòa Bình Q1/2023
@@ -31,13 +31,17 @@ def _province_kpis(paths: DataPaths) -> dict[str, tuple[int, int, float]]:
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_landed_report_reaches_the_serving_db_with_the_worked_example(
-    data_dir: DataPaths, fmt: str
+    request: pytest.FixtureRequest, fmt: str
 ) -> None:
-    landing = data_dir.landing_for("portal_report")
-    writer = write_csv if fmt == "csv" else write_xlsx
-    writer(landing / f"bao-cao-hoa-binh.{fmt}", hoa_binh_q1_2023_rows())
-
-    result = run_pipeline_job()
+    if fmt == "csv":
+        # The session's shared run is this very case: hb.csv alone (tests/conftest.py).
+        build: BuiltFolder = request.getfixturevalue("hoa_binh_build")
+        data_dir, result, file_name = build.paths, build.result, "hb.csv"
+    else:
+        data_dir = request.getfixturevalue("data_dir")
+        file_name = "bao-cao-hoa-binh.xlsx"
+        write_xlsx(data_dir.landing_for("portal_report") / file_name, hoa_binh_q1_2023_rows())
+        result = run_pipeline_job()
 
     assert result.success
     assert _province_kpis(data_dir) == WORKED_EXAMPLE
@@ -49,12 +53,11 @@ def test_a_landed_report_reaches_the_serving_db_with_the_worked_example(
     )
     assert levels == [("commune", 19_020), ("district", 26_030), ("province", 33_467)]
     loads = query_serving(data_dir, "select file_name, outcome, rows_loaded from audit.loads")
-    assert loads == [(f"bao-cao-hoa-binh.{fmt}", "loaded", 4)]
+    assert loads == [(file_name, "loaded", 4)]
 
 
-def test_a_second_run_with_nothing_new_changes_nothing(data_dir: DataPaths) -> None:
-    write_csv(data_dir.landing_for("portal_report") / "hb.csv", hoa_binh_q1_2023_rows())
-    assert run_pipeline_job().success
+def test_a_second_run_with_nothing_new_changes_nothing(hoa_binh_data_dir: DataPaths) -> None:
+    data_dir = hoa_binh_data_dir  # hb.csv landed and its first run done (tests/conftest.py)
     first_publish = query_serving(data_dir, "select published_at, fingerprint from meta.publish")
     first_bytes = data_dir.serving_db.read_bytes()
 
@@ -79,12 +82,14 @@ def _skipped_steps(result) -> set[str]:
     }
 
 
-def test_a_run_with_nothing_new_skips_dbt_and_the_publish(data_dir: DataPaths) -> None:
+def test_a_run_with_nothing_new_skips_dbt_and_the_publish(
+    hoa_binh_data_dir: DataPaths, hoa_binh_build: BuiltFolder
+) -> None:
     from pipelines.defs.dbt import FORCE_BUILD_TAG
     from pipelines.lib.ingest import PARSERS
 
-    write_csv(data_dir.landing_for("portal_report") / "hb.csv", hoa_binh_q1_2023_rows())
-    first = run_pipeline_job()
+    data_dir = hoa_binh_data_dir  # a copy of the folder the first run (below) built
+    first = hoa_binh_build.result
     assert first.success and {"marts/fct_kpi", "serving/serving_db"} <= _materialized(first)
     first_bytes = data_dir.serving_db.read_bytes()
 
@@ -163,9 +168,8 @@ def test_a_corrected_re_export_replaces_the_earlier_one(data_dir: DataPaths) -> 
     assert history == [("hb-v1.csv",), ("hb-v2-corrected.xlsx",)]
 
 
-def test_a_failed_build_keeps_the_last_good_serving_db(data_dir: DataPaths, monkeypatch) -> None:
-    write_csv(data_dir.landing_for("portal_report") / "hb.csv", hoa_binh_q1_2023_rows())
-    assert run_pipeline_job().success
+def test_a_failed_build_keeps_the_last_good_serving_db(hoa_binh_data_dir: DataPaths) -> None:
+    data_dir = hoa_binh_data_dir  # hb.csv landed and its first run done (tests/conftest.py)
     good = data_dir.serving_db.read_bytes()
 
     # A newer report whose balance fails in dbt's staging test, though it passed the parser:

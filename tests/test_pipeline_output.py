@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.settings import DataPaths
+from tests.dbt_parse_cache import seed_data_folder
 from tests.report_files import hoa_binh_q1_2023_rows, write_csv
 from tests.source_files import CLEAN_FILE_NAMES, clean_rows, write_source_csv
 
@@ -54,6 +55,7 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliRun]:
             rows[1]["received_at"] = "05/03/2024 08:00:00"  # not ISO: this row is quarantined
         write_source_csv(paths.landing_for(source) / name, rows)
     (paths.landing_for("payments") / "17_hoa_binh_2024-04.csv").write_bytes(b"")  # rejected
+    seed_data_folder(paths)  # the session's dbt parse (tests/dbt_parse_cache.py)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(["pipeline"])

@@ -20,6 +20,9 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
+from pipelines.settings import DataPaths
+from tests.dbt_parse_cache import seed_data_folder
+
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = os.environ.get("RELIABILITY_QUICK") == "1"
 
@@ -64,6 +67,7 @@ def pipeline_command() -> list[str]:
 
 def run_pipeline_cli(root: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """`make pipeline` on the data folder ``root``, to completion."""
+    seed_data_folder(DataPaths(root.resolve()))  # the session parse: tests/dbt_parse_cache.py
     return subprocess.run(
         pipeline_command(),
         cwd=ROOT,

@@ -29,6 +29,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from pipelines.settings import DataPaths
+from tests.dbt_parse_cache import seed_data_folder
 from tests.reliability.conftest import (
     QUICK,
     ROOT,
@@ -281,6 +283,7 @@ def test_sigkill_at_several_points_keeps_the_last_good_publish_and_readers_see_n
     # symlinks kept: data/warehouse/exports is the publish's link to its export folder; copied
     # as a folder, the next publish rightly refuses to swap it
     shutil.copytree(corpus_run.root, root, symlinks=True)
+    seed_data_folder(DataPaths(root.resolve()), copied=True)  # tests/dbt_parse_cache.py
     landing = root / "landing"
     first_seconds = corpus_run.seconds
     serving = root / "warehouse" / "serving.duckdb"
