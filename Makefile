@@ -68,9 +68,14 @@ demo: install ## sample data → pipeline → dashboard on http://localhost:$(PO
 	@echo ""
 	$(MAKE) --no-print-directory dashboard
 
+# Two workers, a test module whole on one of them (tests/conftest.py, tests/README.md): most of a
+# test's time is one core of dbt or Dagster, so two modules run at once. TEST_WORKERS=0: serial.
+TEST_WORKERS ?= 2
+
 test: install ## install and run the whole test suite
 	bash scripts/install_browser.sh
-	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability" --durations=25 $(PYTEST_ARGS)
+	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability" --durations=25 \
+		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 .PHONY: browser
 browser: ## install Debian's chromium for the browser smoke test (only when missing)
