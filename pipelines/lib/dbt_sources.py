@@ -66,7 +66,7 @@ def sources_document() -> dict:
                 "name": source,
                 "description": f"data_contracts/{source}.yaml (version {contract.version}): "
                 f"{contract.description}",
-                "data_tests": [{"matches_contract": {"table": source}}],
+                "data_tests": [{"matches_contract": {"arguments": {"table": source}}}],
                 "columns": columns,
             }
         )
