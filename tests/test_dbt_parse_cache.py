@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipelines.lib.lake import lake_dir_for_database
 from pipelines.settings import DBT_PROJECT_DIR
 from tests.dbt_parse_cache import profile_fingerprint, seed_partial_parse
 
@@ -29,7 +30,12 @@ def _parse_messages(target: Path, warehouse_db: Path) -> list[dict]:
             str(target),
         ],
         cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "CCHC_WAREHOUSE_DB": str(warehouse_db)},
+        # as the pipeline runs dbt: the data folder's warehouse and its lake
+        env={
+            **os.environ,
+            "CCHC_WAREHOUSE_DB": str(warehouse_db),
+            "CCHC_LAKE_DIR": str(lake_dir_for_database(warehouse_db)),
+        },
         capture_output=True,
         text=True,
         check=False,
