@@ -124,19 +124,32 @@ def _assert_equals_a_clean_load(
     assert not differing, f"incremental runs and a clean load differ in {differing}"
 
 
-def test_incremental_runs_equal_a_clean_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _generated_sample(
+    tmp_path: Path, *, start: tuple[int, int], end: tuple[int, int], provinces: str
+) -> Path:
+    """3,000 generated dossiers of the given months and provinces, in tmp_path/generated."""
     generated = tmp_path / "generated"
     config = GeneratorConfig(
-        out=generated, start=(2026, 1), end=(2026, 2), dossiers=3000, provinces="1"
+        out=generated, start=start, end=end, dossiers=3000, provinces=provinces
     )
     generate(config, report_workers=0)
-    runs = _split_export(generated)
+    return generated
 
+
+def _incremental_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """The data folder the runs land in one by one, made the pipeline's for this test."""
     incremental = DataPaths(tmp_path / "incremental").ensure()
     monkeypatch.setenv("CCHC_DATA_DIR", str(incremental.root))
     monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+    return incremental
+
+
+def test_incremental_runs_equal_a_clean_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generated = _generated_sample(tmp_path, start=(2026, 1), end=(2026, 2), provinces="1")
+    runs = _split_export(generated)
+    incremental = _incremental_data_folder(tmp_path, monkeypatch)
     for files in runs:
         _land(incremental, files)
         assert run_pipeline_job().success
@@ -237,16 +250,9 @@ def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
 ) -> None:
     """The province-incremental models rebuild only the provinces a run touched, and every
     staging, intermediate and marts table still equals a clean load."""
-    generated = tmp_path / "generated"
-    config = GeneratorConfig(
-        out=generated, start=(2025, 5), end=(2025, 8), dossiers=3000, provinces="3"
-    )
-    generate(config, report_workers=0)
+    generated = _generated_sample(tmp_path, start=(2025, 5), end=(2025, 8), provinces="3")
     runs = _province_month_runs(generated)
-
-    incremental = DataPaths(tmp_path / "incremental").ensure()
-    monkeypatch.setenv("CCHC_DATA_DIR", str(incremental.root))
-    monkeypatch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+    incremental = _incremental_data_folder(tmp_path, monkeypatch)
     rebuilt, unit_tests = [], []
     for files in runs:
         _land(incremental, files)
