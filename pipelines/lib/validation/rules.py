@@ -375,11 +375,14 @@ class FileChecker:
                 for c in checks
             )
             failed = f"list_filter([{listed}], lambda x: x is not null)" if checks else "null"
-            unjudged = " or ".join(
-                f"({rule.date_sql} is not null and {province_key_sql(rule)} not in "
-                f"(select key from _provinces_valid where rule = {sql_text(rule.name)}))"
-                for rule in self.contract.province_rules
-            ) or "false"
+            unjudged = (
+                " or ".join(
+                    f"({rule.date_sql} is not null and {province_key_sql(rule)} not in "
+                    f"(select key from _provinces_valid where rule = {sql_text(rule.name)}))"
+                    for rule in self.contract.province_rules
+                )
+                or "false"
+            )
             columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
             before = (
                 f"insert into _staged select {columns}, "
