@@ -16,6 +16,7 @@ import pytest
 
 from pipelines.lib.ingest import ingest_source
 from pipelines.lib.parsers import tabular
+from pipelines.lib.validation import boundary
 from tests.source_files import DOSSIER_HEADER, clean_rows, csv_bytes
 
 # Hòa Bình (legacy 17), March 2024, as a provincial system exports it: BOM, ';' separator, CRLF,
@@ -205,4 +206,33 @@ def test_a_row_longer_than_the_header_rejects_the_file_and_the_next_file_loads(
     assert "Line: 4" in loads[0][4]
     assert con.execute("select distinct source_file from raw.dossiers").fetchall() == [
         ("b_clean.csv",)
+    ]
+
+
+def test_gx_pools_a_file_in_bounded_chunks_after_its_failures_are_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file larger than one GX pool is validated in several runs, each after the file's
+    quarantined rows are recorded: GX's findings on a bad row in the first chunk agree with
+    the SQL's, and every row goes through GX once."""
+    monkeypatch.setattr(boundary, "GX_BATCH_ROWS", 2)
+    rows = clean_rows("dossiers")
+    rows[0]["status"] = "done"  # line 2: in the first pool of two rows
+    folder = tmp_path / "landing" / "dossiers"
+    folder.mkdir(parents=True)
+    (folder / "d.csv").write_bytes(csv_bytes(rows))
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    summary = ingest_source(con, "dossiers", folder, load_id="run", gx_max_rows="all")
+
+    assert summary.boundary is not None
+    assert (summary.boundary.runs, summary.boundary.rows_validated) == (2, 4)
+    assert summary.files[0].boundary_results == [
+        {
+            "rule": "status_allowed_values",
+            "expectation": "expect_column_values_to_be_in_set",
+            "column": "status",
+            "unexpected": 1,
+            "rows": [2],
+        }
     ]

@@ -167,8 +167,8 @@ class BoundaryValidator:
         Call it once the file's failures are in FAILURES_OF_RUN (a flush cross-checks them)."""
         self.rows_seen += checker.rows_in
         columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
-        after = None  # the last row number pooled
-        while True:
+        pooled = 0  # rows of this file pooled so far, the first in row order
+        while pooled < checker.rows_in:
             room = self._room()
             take = GX_BATCH_ROWS - self._pooled
             if room is not None:
@@ -180,18 +180,20 @@ class BoundaryValidator:
                     f"create or replace temp table _gx_pool as select {columns}, "
                     f"{sql_text(file_name)} as __file from _staged limit 0"
                 )
-            rows = con.execute(
+            # The whole file when it fits (the common case: no sort), else the next rows.
+            rows = (
+                ""
+                if pooled == 0 and take >= checker.rows_in
+                else f" order by row_number limit {take} offset {pooled}"
+            )
+            (inserted,) = con.execute(  # type: ignore[misc]
                 f"insert into _gx_pool select {columns}, {sql_text(file_name)} as __file "
-                f"from _staged where row_number > ? order by row_number limit {take}",
-                [after if after is not None else -1],
+                f"from _staged{rows}"
             ).fetchone()
-            pooled = int(rows[0]) if rows else 0
-            if not pooled:
+            if not inserted:
                 return
-            (after,) = con.execute(  # type: ignore[misc]
-                "select max(row_number) from _gx_pool where __file = ?", [file_name]
-            ).fetchone()
-            self._pooled += pooled
+            pooled += int(inserted)
+            self._pooled += int(inserted)
             if self._pooled >= GX_BATCH_ROWS:
                 self.flush(con)
 
