@@ -7,7 +7,7 @@ transaction: a crash leaves no half-loaded file behind. Nothing in the landing f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, name_dat
 from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.progress import LoadListener, load_listener
 from pipelines.lib.validation.boundary import FAILURES_OF_RUN, BoundaryValidator
-from pipelines.lib.validation.rules import FileChecker, era_expression
+from pipelines.lib.validation.rules import FileChecker, IncomingColumns, era_expression
 from pipelines.settings import SOURCES
 
 AUDIT_DDL = """
@@ -105,6 +105,10 @@ PARSERS: tuple[str, ...] = SOURCES
 # The WAL size that triggers a checkpoint while a source loads (DuckDB's default is 16 MB;
 # 1 GB cost about the same CPU on 2 M dossier rows and held ~600 MB more memory).
 LOAD_CHECKPOINT_THRESHOLD = "256MB"
+
+
+class UnreadableFile(Exception):
+    """DuckDB's reader refused the file in the middle of the pass (the message is the load's)."""
 
 
 @dataclass
@@ -309,15 +313,20 @@ class SourceLoad:
                 outcome = FileOutcome(path.name, "duplicate", 0, 0, 0, f"same content as {seen[0]}")
                 self._record(path, digest, outcome, None)
             else:
-                outcome = self._file(path, digest)
+                try:
+                    outcome = self._file(path, digest)
+                except UnreadableFile as error:
+                    # DuckDB's reader failed inside the pass, which aborts the transaction: the
+                    # rejection is recorded in a new one.
+                    con.execute("rollback")
+                    con.execute("begin transaction")
+                    outcome = self._rejected(path, digest, str(error))
             if outcome is None:  # another partition's month
                 con.execute("rollback")
-                self._forget_typed()
                 return None
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
-            self._forget_typed()
             raise
         return outcome
 
@@ -337,10 +346,6 @@ class SourceLoad:
             is not None
         )
 
-    def _forget_typed(self) -> None:
-        if self.checker is not None:
-            self.checker.forget_typed()
-
     def _skipped_by_period(self, period_start: object) -> bool:
         return self.period_filter is not None and not self.period_filter(period_start)  # type: ignore[arg-type]
 
@@ -353,7 +358,7 @@ class SourceLoad:
         return outcome
 
     def _file(self, path: Path, digest: str) -> FileOutcome | None:
-        """Parse, type and check one file in bounded batches; write its good rows to the lake,
+        """Parse, type and check one file in one pass; write its good rows to the lake,
         quarantine the rest.
 
         A file that breaks the schema (unreadable, wrong encoding, unmappable header) is rejected
@@ -370,14 +375,16 @@ class SourceLoad:
                 parsed = self.parses.take(path, parse) if self.parses else parse(path)
                 if self._skipped_by_period(parsed.period_start):
                     return None
-                batches: Iterable[pa.Table] = [parsed.rows.to_arrow()]
+                checker.add_batch(parsed.rows.to_arrow())
             else:
                 tabular = open_tabular(path, contract)
                 parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))
-                batches = tabular.batches()
-            for batch in batches:
-                checker.add_batch(batch)
-                self.boundary.add(con, path.name, checker)
+                relation = tabular.relation()
+                if relation is not None:
+                    self._read_in_one_pass(path, *relation)
+                else:
+                    for batch in tabular.batches():
+                        checker.add_batch(batch)
             checker.finish()
         except (RejectedFile, SchemaRejection) as error:
             return self._rejected(path, digest, f"[{error.rule}] {error}")
@@ -391,6 +398,13 @@ class SourceLoad:
         finally:
             if tabular is not None:
                 tabular.close()
+        # The GX boundary sees every typed row, failing ones included, and cross-checks its
+        # findings with the run's failures: the file's go in first.
+        con.execute(
+            f"insert into {FAILURES_OF_RUN} select ?, row_number, rule from _failures", [path.name]
+        )
+        self.boundary.add(con, path.name, checker)
+        checker.keep_passing()
         rows_in, rows_loaded, rows_quarantined = checker.counts()
         if tabular is not None:
             _describe_rows(con, contract, parsed)
@@ -433,10 +447,20 @@ class SourceLoad:
             """,
             [self.load_id, source, path.name, digest, path.name, self.loaded_at],
         )
-        con.execute(
-            f"insert into {FAILURES_OF_RUN} select ?, row_number, rule from _failures", [path.name]
-        )
         return outcome
+
+    def _read_in_one_pass(self, path: Path, relation_sql: str, incoming: IncomingColumns) -> None:
+        """The checker's pass over DuckDB's reader of the file; a file the reader refuses (a
+        row longer than the header, a broken quote, a corrupt Parquet) is unreadable."""
+        assert self.checker is not None
+        try:
+            self.checker.check(relation_sql, incoming)
+        except (duckdb.InvalidInputException, duckdb.IOException) as error:
+            lines = str(error).split("Possible fixes")[0].split()
+            raise UnreadableFile(
+                f"[file_readable] {path.name}: not readable as {self.source} rows: "
+                + " ".join(lines)[:400]
+            ) from error
 
     def _record(
         self, path: Path, digest: str, outcome: FileOutcome, parsed: ParsedFile | None

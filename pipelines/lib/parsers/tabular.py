@@ -1,10 +1,16 @@
-"""Row-level exports (dossiers, payments, procedures, satisfaction) read in bounded batches.
+"""Row-level exports (dossiers, payments, procedures, satisfaction): one relation per file.
 
-A file is opened, its encoding and header checked against the contract, and its rows handed out
-as Arrow tables of at most ``batch_rows`` rows, named by the contract and numbered: for CSV the
-``row_number`` is the line in the file (the header is line 1), for Parquet, JSON Lines and XLSX
-it is the record's position counted from 1 (XLSX: the sheet row, header = 1). Nothing holds a
-whole large file in memory: CSV streams through polars, Parquet through its row groups.
+A file is opened, its encoding and header checked against the contract, and its rows handed to
+the checker named by the contract and numbered: for CSV the ``row_number`` is the line in the
+file (the header is line 1), for Parquet, JSON Lines and XLSX it is the record's position counted
+from 1 (XLSX: the sheet row, header = 1).
+
+CSV and Parquet are read by DuckDB itself (``TabularFile.relation``: ``read_csv`` with every
+column as text, columns picked by their position in the header; ``read_parquet`` with its
+``file_row_number``), so a file is parsed once, inside the checker's one pass. JSON Lines, XLSX
+and a CSV with blank lines (DuckDB skips them, which would shift the line numbers) are handed out
+as Arrow batches of at most ``batch_rows`` rows instead. Nothing holds a whole large file in
+memory.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import pyarrow.parquet as pq
 
 from pipelines.lib.contracts import Contract
 from pipelines.lib.files import EXCEL_SUFFIXES, FileReadError, looks_like_utf16, read_excel_sheet
+from pipelines.lib.validation.rules import IncomingColumns, is_text_type, quote, sql_text
 from pipelines.lib.vn_text import fold_words
 
 DEFAULT_BATCH_ROWS = 100_000
@@ -62,6 +69,52 @@ class TabularFile:
     batch_rows: int = DEFAULT_BATCH_ROWS
     _delimiter: str = ","
     _text_path: Path | None = None  # a UTF-8 copy of a Windows-1258 file
+    # CSV: the header as the file has it (columns are picked by position); Parquet: its schema.
+    _header: list[str] = field(default_factory=list)
+    _parquet_schema: pa.Schema | None = None
+    # A CSV with an empty line: read in batches, which number the physical lines.
+    _blank_lines: bool = False
+
+    def relation(self) -> tuple[str, IncomingColumns] | None:
+        """The file as one DuckDB SELECT (``row_number`` and the contract's columns as the file
+        writes them, plus the constants), and which of them are text; None when the file is
+        read in ``batches`` (JSON Lines, XLSX, a CSV with blank lines)."""
+        constants = [(_sql_constant(value), column) for column, value in self.constants.items()]
+        if self.file_format == "csv" and not self._blank_lines:
+            positions = {text: i for i, text in enumerate(self._header, start=1)}
+            picked = [(f"c{positions[h]}", c) for c, h in self.columns.items()]
+            types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(self._header) + 1))
+            source = self._text_path or self.path
+            # A row shorter than the header reads its missing cells as empty (null_padding),
+            # as a row of a spreadsheet export does; a longer one is an error (file_readable).
+            reader = (
+                f"read_csv({sql_text(str(source))}, header = false, skip = 1, "
+                f"delim = {sql_text(self._delimiter)}, quote = '\"', escape = '\"', "
+                f"auto_detect = false, null_padding = true, columns = {{{types}}})"
+            )
+            number = "row_number() over () + 1"  # the header is line 1
+        elif self.file_format == "parquet" and self._parquet_schema is not None:
+            picked = [(quote(h), c) for c, h in self.columns.items()]
+            reader = f"read_parquet({sql_text(str(self.path))}, file_row_number = true)"
+            number = "file_row_number + 1"
+        else:
+            return None
+        items = [f"{number} as row_number"]
+        items += [f"{expression} as {quote(column)}" for expression, column in picked]
+        items += [f"{expression} as {quote(column)}" for expression, column in constants]
+        if self.file_format == "csv":
+            text = {column: True for _, column in picked}
+        else:
+            assert self._parquet_schema is not None
+            text = {
+                column: is_text_type(self._parquet_schema.field(header).type)
+                for column, header in self.columns.items()
+            }
+        incoming = IncomingColumns.of(
+            [("row_number", False), *((column, text[column]) for _, column in picked)]
+            + [(column, False) for _, column in constants]
+        )
+        return f"select {', '.join(items)} from {reader}", incoming
 
     def batches(self) -> Iterator[pa.Table]:
         """Arrow tables of at most ``batch_rows`` rows: row_number + the contract's columns."""
@@ -154,6 +207,12 @@ class TabularFile:
             self._text_path = None
 
 
+def _sql_constant(value: object) -> str:
+    if isinstance(value, date):
+        return f"date {sql_text(value.isoformat())}"
+    return sql_text(str(value))
+
+
 def open_tabular(path: Path, contract: Contract, *, batch_rows: int | None = None) -> TabularFile:
     """Check a file's format, encoding and header against the contract; reject it whole if not."""
     batch_rows = batch_rows or DEFAULT_BATCH_ROWS
@@ -169,11 +228,14 @@ def open_tabular(path: Path, contract: Contract, *, batch_rows: int | None = Non
     encoding = None
     delimiter = ","
     text_path = None
+    blank_lines = False
+    parquet_schema = None
     if file_format == "csv":
-        encoding, text_path = _check_encoding(path, contract)
+        encoding, text_path, blank_lines = _check_encoding(path, contract)
         header, delimiter = _csv_header(text_path or path, contract)
     elif file_format == "parquet":
-        header = pq.ParquetFile(path).schema_arrow.names
+        parquet_schema = pq.ParquetFile(path).schema_arrow
+        header = parquet_schema.names
     elif file_format == "jsonl":
         header = _jsonl_header(path)
     else:
@@ -191,7 +253,7 @@ def open_tabular(path: Path, contract: Contract, *, batch_rows: int | None = Non
     try:
         return TabularFile(
             path, file_format, encoding, columns, constants, warnings, batch_rows, delimiter,
-            text_path,
+            text_path, _header=header, _parquet_schema=parquet_schema, _blank_lines=blank_lines,
         )  # fmt: skip
     except BaseException:
         if text_path is not None:
@@ -267,8 +329,9 @@ def _snapshot_date_from_name(path: Path) -> date:
     )
 
 
-def _check_encoding(path: Path, contract: Contract) -> tuple[str, Path | None]:
-    """The file's encoding, checked in one streaming pass (a large file is never decoded whole).
+def _check_encoding(path: Path, contract: Contract) -> tuple[str, Path | None, bool]:
+    """The file's encoding, checked in one streaming pass (a large file is never decoded whole),
+    and whether it has an empty line below the header (then it is read in batches).
 
     Returns a temporary UTF-8 copy when the file is Windows-1258 and the contract accepts it.
     """
@@ -277,14 +340,17 @@ def _check_encoding(path: Path, contract: Contract) -> tuple[str, Path | None]:
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         offset = 0
-        newlines = 0
+        blank = False
+        tail = b""  # the end of the previous block: an empty line may straddle two
         try:
             for block in iter(lambda: handle.read(1 << 22), b""):
                 decoder.decode(block)
                 offset += len(block)
-                newlines += block.count(b"\n")
+                joined = tail + block
+                blank = blank or b"\n\n" in joined or b"\n\r\n" in joined
+                tail = block[-2:]
             decoder.decode(b"", final=True)
-            return ("utf-8-sig" if bom else "utf-8"), None
+            return ("utf-8-sig" if bom else "utf-8"), None, blank
         except UnicodeDecodeError as error:
             handle.seek(0)
             before = handle.read(offset + error.start)
@@ -293,7 +359,8 @@ def _check_encoding(path: Path, contract: Contract) -> tuple[str, Path | None]:
     with path.open("rb") as handle:
         utf16 = looks_like_utf16(handle.read(4096))
     if "cp1258" in contract.encodings and not utf16:
-        return "cp1258", _transcode_cp1258(path)
+        # A legacy file (a small report or survey export) is read in batches, like before.
+        return "cp1258", _transcode_cp1258(path), True
     if utf16:
         raise SchemaRejection(
             "utf8_encoding",

@@ -162,26 +162,40 @@ class BoundaryValidator:
         )
 
     def add(self, con: duckdb.DuckDBPyConnection, file_name: str, checker: FileChecker) -> None:
-        """Pool the batch just typed (``_typed``) within the budget; validate a full pool."""
-        rows = checker.batch_rows
-        self.rows_seen += rows
-        room = self._room()
-        if room == 0:
-            return
+        """Pool the file's typed rows (``_staged`` before its failing rows leave it) within the
+        budget, in row order, validating each full pool: a pool never exceeds GX_BATCH_ROWS.
+        Call it once the file's failures are in FAILURES_OF_RUN (a flush cross-checks them)."""
+        self.rows_seen += checker.rows_in
         columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
-        limit = f" limit {room}" if room is not None else ""
-        if not self._pool_exists(con):
-            con.execute(
-                f"create or replace temp table _gx_pool as select {columns}, "
-                f"{sql_text(file_name)} as __file from _typed limit 0"
+        pooled = 0  # rows of this file pooled so far, the first in row order
+        while pooled < checker.rows_in:
+            room = self._room()
+            take = GX_BATCH_ROWS - self._pooled
+            if room is not None:
+                take = min(take, room)
+            if take <= 0:
+                return
+            if not self._pool_exists(con):
+                con.execute(
+                    f"create or replace temp table _gx_pool as select {columns}, "
+                    f"{sql_text(file_name)} as __file from _staged limit 0"
+                )
+            # The whole file when it fits (the common case: no sort), else the next rows.
+            rows = (
+                ""
+                if pooled == 0 and take >= checker.rows_in
+                else f" order by row_number limit {take} offset {pooled}"
             )
-        con.execute(
-            f"insert into _gx_pool select {columns}, {sql_text(file_name)} as __file "
-            f"from _typed order by row_number{limit}"
-        )
-        self._pooled += rows if room is None else min(rows, room)
-        if self._pooled >= GX_BATCH_ROWS:
-            self.flush(con)
+            (inserted,) = con.execute(  # type: ignore[misc]
+                f"insert into _gx_pool select {columns}, {sql_text(file_name)} as __file "
+                f"from _staged{rows}"
+            ).fetchone()
+            if not inserted:
+                return
+            pooled += int(inserted)
+            self._pooled += int(inserted)
+            if self._pooled >= GX_BATCH_ROWS:
+                self.flush(con)
 
     def discard(self, con: duckdb.DuckDBPyConnection, file_name: str) -> None:
         """Forget the pooled rows of a file rejected after some of its batches were pooled."""

@@ -1,15 +1,19 @@
 """Every row of a file typed and checked in DuckDB, with SQL compiled from the data contract.
 
-Per batch (bounded, Arrow in): the contract's columns are typed from text (Vietnamese numbers
-``88.424``, booleans ``true``/``có``, timestamps in the formats the contract accepts), then every
-row-level rule runs as one SQL filter: type (format), required, allowed values, the row rules'
-predicates and the province-for-the-period check. Failing rows go to ``_failures`` with the rule,
-a message and their original values; passing rows to ``_staged``. Key rules need the whole file,
-so they run once at the end over ``_staged``. Nothing here holds a file in Python memory.
+One pass per file (or per Arrow batch of a format DuckDB cannot read): the incoming relation (a
+DuckDB ``read_csv`` / ``read_parquet`` of the file, or a registered batch) is typed to the
+contract's columns (Vietnamese numbers ``88.424``, booleans ``true``/``có``, timestamps in the
+formats the contract accepts) and every row-level rule is evaluated in the same statement: type
+(format), required, allowed values and the row rules' predicates. The typed rows go to ``_staged``
+with, for a row breaking a rule, the list of rules it breaks and its original values as JSON.
+The province-for-the-period check and the key rules need values Python resolves or the whole
+file, so they run once per file afterwards (``FileChecker.finish``), over ``_staged``; failing
+rows then leave ``_staged`` for ``_failures``. Nothing here holds a file in Python memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -103,12 +107,44 @@ def type_rule(column: Column) -> tuple[str, str] | None:
     return None
 
 
-def _typed_expression(column: Column, arrow_type: pa.DataType | None) -> str:
+@dataclass(frozen=True)
+class IncomingColumns:
+    """The columns a file hands the checker, in order, each marked as text or not: text is typed
+    by the contract's macros (``88.424``, ``có``), a value already typed by its format (a Parquet
+    timestamp) by ``try_cast``. ``row_number`` is among them."""
+
+    columns: tuple[tuple[str, bool], ...]
+
+    @classmethod
+    def of(cls, columns: Iterable[tuple[str, bool]]) -> IncomingColumns:
+        return cls(tuple(columns))
+
+    @classmethod
+    def of_arrow(cls, schema: pa.Schema) -> IncomingColumns:
+        return cls.of((f.name, is_text_type(f.type)) for f in schema)
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+    def is_text(self, name: str) -> bool | None:
+        """None when the column is not among them."""
+        return dict(self.columns).get(name)
+
+
+def is_text_type(arrow_type: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+    )
+
+
+def _typed_expression(column: Column, textual: bool | None) -> str:
     kind = column.physical_type
-    if arrow_type is None:
+    if textual is None:
         return f"null::{kind}"
     name = quote(column.name)
-    textual = pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
     if not textual:
         return f"try_cast({name} as {kind})"
     if kind in {"bigint", "integer"}:
@@ -127,31 +163,31 @@ def _typed_expression(column: Column, arrow_type: pa.DataType | None) -> str:
 @dataclass(frozen=True)
 class Check:
     rule: str
-    condition: str  # SQL over _typed: true = the row breaks the rule
-    message: str  # SQL expression over _typed
+    condition: str  # SQL over the typed row: true = the row breaks the rule
+    message: str  # SQL expression over the typed row
 
 
-def typed_select(contract: Contract, schema: pa.Schema) -> str:
-    """SELECT list turning one incoming batch into the contract's types (+ raw text of values
+def typed_select(contract: Contract, incoming: IncomingColumns) -> str:
+    """SELECT list turning the incoming columns into the contract's types (+ raw text of values
     that failed typing, for the message) and passing through helper columns rules read."""
-    types = {f.name: f.type for f in schema}
     items = ["row_number::bigint as row_number"]
     for column in contract.columns:
-        typed = _typed_expression(column, types.get(column.name))
+        textual = incoming.is_text(column.name)
+        typed = _typed_expression(column, textual)
         items.append(f"{typed} as {quote(column.name)}")
-        if column.name in types and type_rule(column):
+        if textual is not None and type_rule(column):
             raw = quote(column.name)
             items.append(
                 f"case when {raw} is not null and {typed} is null "
                 f"then {raw}::varchar end as {quote('__raw_' + column.name)}"
             )
     names = set(contract.column_names) | {"row_number"}
-    items += [quote(f.name) for f in schema if f.name not in names]
+    items += [quote(name) for name in incoming.names if name not in names]
     return ", ".join(items)
 
 
-def row_checks(contract: Contract, schema: pa.Schema) -> list[Check]:
-    present = {f.name for f in schema}
+def row_checks(contract: Contract, incoming: IncomingColumns) -> list[Check]:
+    present = set(incoming.names)
     checks: list[Check] = []
     for column in contract.columns:
         name = quote(column.name)
@@ -234,173 +270,176 @@ def province_verdict(code: str | None, name: str | None, era: str) -> str | None
     return None
 
 
+# A province key's part for a missing code or name (the record separator: never in a cell), and
+# the separator of its parts.
+_KEY_NULL = "\x1e"
+_KEY_SEPARATOR = "\x1f"
+
+
+def province_key_sql(rule: ProvinceEraRule) -> str:
+    """SQL of a typed row's (code, name, era) for ``rule`` as one text key (``province_key_of``)."""
+    code = quote(rule.code_column) if rule.code_column else "null"
+    name = quote(rule.name_column) if rule.name_column else "null"
+    return (
+        f"concat_ws(chr(31), coalesce({code}, chr(30)), coalesce({name}, chr(30)), "
+        f"{era_expression(rule.date_sql)})"
+    )
+
+
+def province_key_of(code: str | None, name: str | None, era: str) -> str:
+    return _KEY_SEPARATOR.join([code or _KEY_NULL, name or _KEY_NULL, era])
+
+
 class FileChecker:
-    """Checks one file's batches; holds its passing rows in ``_staged`` until the file is done.
+    """Checks one file in one pass; holds its typed rows in ``_staged`` until the file is done.
 
     One checker serves every file of a source on one connection: the macros and the work tables
     are created once (``__init__``, outside any file's transaction) and emptied per file
-    (``start_file``), so a file's transaction holds no catalog change but the rare ``_typed``
-    re-creation when the incoming columns differ from the previous batch's.
+    (``start_file``), so a file's transaction holds no catalog change.
+
+    Per file: ``check`` (the file's relation, or each Arrow batch through ``add_batch``) types
+    every row and evaluates every row rule in one statement; ``finish`` resolves the provinces
+    and the key rules and fills ``_failures``; ``keep_passing`` then leaves only the rows that
+    load in ``_staged`` (in between, the GX boundary may read every typed row).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, contract: Contract):
         self.con = con
         self.contract = contract
         self.rows_in = 0
-        self.batch_rows = 0  # rows of the batch in _typed
-        self._verdicts: dict[tuple[str | None, str | None, str], str | None] = {}
-        # The SELECT list _typed was last created with; None = (re-)create on the next batch.
-        self._typed_shape: str | None = None
-        self._rules: dict[str, tuple[str, str] | None] = {}
+        # (rule, code, name, era) -> why it is not a province of that era, None when it is one.
+        self._verdicts: dict[tuple[str, str | None, str | None, str], str | None] = {}
+        # The one-pass statement for a shape of incoming columns, around its relation.
+        self._passes: dict[IncomingColumns, tuple[str, str]] = {}
         con.execute(MACROS)
         columns = ", ".join(f"{quote(c.name)} {c.physical_type}" for c in contract.columns)
-        con.execute(f"create or replace temp table _staged (row_number bigint, {columns})")
+        # __failed: the rules a row breaks (null when none); __original: its values as the file
+        # had them, kept only for a row that breaks a rule or whose province is not yet judged.
+        con.execute(
+            f"create or replace temp table _staged (row_number bigint, {columns}, "
+            "__failed struct(rule varchar, message varchar)[], __original json)"
+        )
         con.execute(
             "create or replace temp table _failures "
             "(row_number bigint, rule varchar, message varchar, original_values json)"
         )
         con.execute(
             "create or replace temp table _province_verdicts "
-            "(rule varchar, code varchar, name varchar, era varchar, message varchar)"
+            "(rule varchar, key varchar, message varchar)"
         )
+        # (rule, key) of every province judged valid in this source's run: a row whose key is
+        # here needs no judging and keeps no original values.
+        con.execute("create or replace temp table _provinces_valid (rule varchar, key varchar)")
+        self._seed_valid_provinces()
+
+    def _seed_valid_provinces(self) -> None:
+        """Each rule's keys of the provinces as the reference names them (code alone, and code
+        with name), judged by ``province_verdict`` itself, so the pass stores original values
+        only for rows naming a province otherwise (another spelling: judged at first sight)."""
+        seeds = []
+        for rule in self.contract.province_rules:
+            for unit in provinces():
+                codes = [unit.code, *([unit.dvcqg_code.upper()] if unit.dvcqg_code else [])]
+                for code in codes if rule.code_column else [None]:
+                    for name in [None, unit.name] if rule.name_column else [None]:
+                        if (code, name) == (None, None):
+                            continue
+                        if self._verdict(rule.name, code, name, unit.era) is None:
+                            seeds.append((rule.name, province_key_of(code, name, unit.era)))
+        if seeds:
+            self.con.executemany("insert into _provinces_valid values (?, ?)", seeds)
+
+    def _verdict(self, rule: str, code: str | None, name: str | None, era: str) -> str | None:
+        key = (rule, code, name, era)
+        if key not in self._verdicts:
+            self._verdicts[key] = province_verdict(code, name, era)
+        return self._verdicts[key]
 
     def start_file(self) -> None:
         """Empty the work tables for the next file (no DDL)."""
         self.rows_in = 0
-        self._verdicts.clear()
         for table in ("_staged", "_failures", "_province_verdicts"):
             self.con.execute(f"delete from {table}")
 
-    def forget_typed(self) -> None:
-        """After a rollback: _typed may have been created in the rolled-back transaction."""
-        self._typed_shape = None
-
-    def _rule_sql(self, schema: pa.Schema) -> tuple[str, str] | None:
-        """For this schema's row checks: a predicate true when a row of _typed breaks any of
-        them, and one SQL list of the rules it breaks, each as {rule, message} (a message is
-        computed only for a broken rule); None when there is no row check."""
-        key = schema.to_string()
-        if key not in self._rules:
-            checks = row_checks(self.contract, schema)
-            if not checks:
-                self._rules[key] = None
-            else:
-                broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks)
-                items = ", ".join(
-                    f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
-                    f"'message': ({c.message})::varchar}} end"
-                    for c in checks
+    def _pass_sql(self, incoming: IncomingColumns) -> tuple[str, str]:
+        """The one-pass statement for these incoming columns, as the text before and after the
+        relation it reads: type every column, evaluate every row check, and keep the list of
+        broken rules and the original values of a row that breaks one (a cheap OR of the checks
+        decides; the list and the JSON are computed only for such rows)."""
+        if incoming not in self._passes:
+            checks = row_checks(self.contract, incoming)
+            broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
+            listed = ", ".join(
+                f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
+                f"'message': ({c.message})::varchar}} end"
+                for c in checks
+            )
+            failed = f"list_filter([{listed}], lambda x: x is not null)" if checks else "null"
+            unjudged = (
+                " or ".join(
+                    f"({rule.date_sql} is not null and {province_key_sql(rule)} not in "
+                    f"(select key from _provinces_valid where rule = {sql_text(rule.name)}))"
+                    for rule in self.contract.province_rules
                 )
-                listed = f"list_filter([{items}], lambda x: x is not null)"
-                self._rules[key] = (broken, listed)
-        return self._rules[key]
+                or "false"
+            )
+            columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
+            before = (
+                f"insert into _staged select {columns}, "
+                f"case when __broken then {failed} end, "
+                "case when __broken or __unjudged then to_json(__source) end "
+                f"from (select *, {broken} as __broken, {unjudged} as __unjudged from ("
+                f"select {typed_select(self.contract, incoming)}, __source from ("
+                "select *, __source from ("
+            )
+            self._passes[incoming] = (before, ") __source)))")
+        return self._passes[incoming]
+
+    def check(self, relation_sql: str, incoming: IncomingColumns) -> int:
+        """Type and check every row of ``relation_sql`` (a SELECT giving ``row_number`` and the
+        file's columns named by the contract) in one pass into ``_staged``; the rows it read."""
+        before, after = self._pass_sql(incoming)
+        (rows,) = self.con.execute(before + relation_sql + after).fetchone()  # type: ignore[misc]
+        self.rows_in += int(rows)
+        return int(rows)
 
     def add_batch(self, batch: pa.Table) -> None:
-        """Type and check one batch: failures recorded, passing rows staged.
-
-        Every row check runs in one scan: a cheap OR of the checks finds the failing rows (none,
-        mostly, and then nothing else is planned or run), and only those rows get the list of
-        rules they break, unnested into ``_failures``.
-        """
+        """One Arrow batch (row_number + contract-named columns) through ``check``."""
         con = self.con
-        self.rows_in += batch.num_rows
-        self.batch_rows = batch.num_rows
         # duckdb 2.0 refuses register() while the last execute()'s result (an insert's row
         # count) is unread; a fetched no-op statement completes it.
         con.execute("select 1").fetchall()
         con.register("_batch", batch)
         try:
-            shape = typed_select(self.contract, batch.schema)
-            if shape == self._typed_shape:
-                con.execute("delete from _typed").fetchall()
-                con.execute(f"insert into _typed select {shape} from _batch").fetchall()
-            else:
-                con.execute(f"create or replace temp table _typed as select {shape} from _batch")
-                self._typed_shape = shape
-            failed = 0
-            rules = self._rule_sql(batch.schema)
-            if rules is not None:
-                broken, listed = rules
-                (failing,) = con.execute(  # type: ignore[misc]
-                    f"select count(*) from _typed where {broken}"
-                ).fetchone()
-                if failing:
-                    failed += self._insert_failures(
-                        "select row_number, broken.rule, broken.message from ("
-                        "select row_number, unnest(failed) as broken from ("
-                        f"select row_number, {listed} as failed from _typed where {broken}))"
-                    )
-            for select in self._province_selects():
-                failed += self._insert_failures(select)
-            columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
-            if failed:
-                con.execute(
-                    f"insert into _staged select {columns} from _typed t where not exists "
-                    "(select 1 from _failures f where f.row_number = t.row_number)"
-                )
-            else:
-                con.execute(f"insert into _staged select {columns} from _typed")
+            self.check("select * from _batch", IncomingColumns.of_arrow(batch.schema))
         finally:
             con.unregister("_batch")
 
-    def _insert_failures(self, select: str) -> int:
-        """Failures (row_number, rule, message) of the batch, with the row's original values."""
-        (inserted,) = self.con.execute(  # type: ignore[misc]
-            "insert into _failures select f.row_number, f.rule, f.message, to_json(b) "
-            f"from ({select}) f join _batch b using (row_number)"
-        ).fetchone()
-        return int(inserted)
-
-    def _province_selects(self) -> list[str]:
-        selects = []
-        for rule in self.contract.province_rules:
-            self._update_verdicts(rule)
-            code = quote(rule.code_column) if rule.code_column else "null"
-            name = quote(rule.name_column) if rule.name_column else "null"
-            selects.append(
-                f"select t.row_number, v.rule, v.message from _typed t join _province_verdicts v "
-                f"on v.rule = {sql_text(rule.name)} and v.code is not distinct from {code} "
-                f"and v.name is not distinct from {name} "
-                f"and v.era = {era_expression(rule.date_sql)}"
-            )
-        return selects
-
-    def _update_verdicts(self, rule: ProvinceEraRule) -> None:
-        """Resolve each distinct (code, name, era) of the batch once, in Python, where the
-        administrative-unit reference lives; rows join the few failing verdicts in SQL."""
-        code = quote(rule.code_column) if rule.code_column else "null"
-        name = quote(rule.name_column) if rule.name_column else "null"
-        seen = self.con.execute(
-            f"select distinct {code}, {name}, {era_expression(rule.date_sql)} from _typed "
-            f"where {rule.date_sql} is not null"
-        ).fetchall()
-        fresh = []
-        for code_value, name_value, era in seen:
-            key = (code_value, name_value, era)
-            if (rule.name, *key) in self._verdicts:
-                continue
-            verdict = province_verdict(code_value, name_value, era)
-            self._verdicts[(rule.name, *key)] = verdict
-            if verdict:
-                fresh.append((rule.name, code_value, name_value, era, verdict))
-        if fresh:
-            self.con.executemany("insert into _province_verdicts values (?, ?, ?, ?, ?)", fresh)
-
     def finish(self) -> None:
-        """Key rules over the whole file; rows of a repeated key leave _staged for _failures."""
+        """The file's failures: the rules its rows broke in the pass, the provinces not valid
+        for their era, and the key rules over the rows that passed both (every row of a
+        repeated key fails). The rows stay in ``_staged`` until ``keep_passing``."""
+        con = self.con
+        con.execute(
+            "insert into _failures select row_number, broken.rule, broken.message, __original "
+            "from (select row_number, unnest(__failed) as broken, __original "
+            "from _staged where __failed is not null)"
+        )
+        for province_rule in self.contract.province_rules:
+            self._province_failures(province_rule)
         for rule in self.contract.key_rules:
             keys = ", ".join(map(quote, rule.columns))
             not_null = " and ".join(f"{quote(c)} is not null" for c in rule.columns)
             label = " + ".join(rule.columns)
-            # The raw text of a batch is gone by now: key failures carry the typed values as
-            # text (the same as the file's for ISO dates and plain numbers).
+            # Key failures carry the typed values as text (the same as the file's for ISO dates
+            # and plain numbers): a row that broke no other rule kept no original values.
             values = ", ".join(
                 [
                     "'row_number': row_number",
                     *(f"{sql_text(c)}: {quote(c)}::varchar" for c in self.contract.column_names),
                 ]
             )
-            self.con.execute(
+            con.execute(
                 f"""
                 insert into _failures
                 select row_number, {sql_text(rule.name)},
@@ -410,12 +449,52 @@ class FileChecker:
                     to_json({{{values}}})
                 from (
                     select *, count(*) over keyed as copies, list(row_number) over keyed as rows
-                    from _staged where {not_null}
+                    from _staged
+                    where {not_null}
+                        and row_number not in (select row_number from _failures)
                     window keyed as (partition by {keys})
                 ) s
                 where copies > 1
                 """
             )
+
+    def _province_failures(self, rule: ProvinceEraRule) -> None:
+        """Judge each (code, name, era) the pass could not (once per source run, in Python,
+        where the administrative-unit reference lives); rows of a failing one join it."""
+        con = self.con
+        code = quote(rule.code_column) if rule.code_column else "null"
+        name = quote(rule.name_column) if rule.name_column else "null"
+        unjudged = (
+            f"from _staged where __original is not null and {rule.date_sql} is not null "
+            f"and {province_key_sql(rule)} not in "
+            f"(select key from _provinces_valid where rule = {sql_text(rule.name)})"
+        )
+        seen = con.execute(
+            f"select distinct {code}, {name}, {era_expression(rule.date_sql)} {unjudged}"
+        ).fetchall()
+        if not seen:
+            return
+        valid, failing = [], []
+        for code_value, name_value, era in seen:
+            key = province_key_of(code_value, name_value, era)
+            verdict = self._verdict(rule.name, code_value, name_value, era)
+            if verdict is None:
+                valid.append((rule.name, key))
+            else:
+                failing.append((rule.name, key, verdict))
+        if failing:
+            con.executemany("insert into _province_verdicts values (?, ?, ?)", failing)
+            con.execute(
+                "insert into _failures select s.row_number, v.rule, v.message, s.__original "
+                f"from (select row_number, __original, {province_key_sql(rule)} as __key "
+                f"{unjudged}) s join _province_verdicts v "
+                f"on v.rule = {sql_text(rule.name)} and v.key = s.__key"
+            )
+        if valid:
+            con.executemany("insert into _provinces_valid values (?, ?)", valid)
+
+    def keep_passing(self) -> None:
+        """Only the rows that load stay in ``_staged``."""
         self.con.execute(
             "delete from _staged where row_number in (select row_number from _failures)"
         )
@@ -453,5 +532,5 @@ class FileChecker:
         return self.rows_in, loaded, held
 
     def drop(self) -> None:
-        for table in ("_staged", "_failures", "_typed", "_province_verdicts"):
+        for table in ("_staged", "_failures", "_province_verdicts", "_provinces_valid"):
             self.con.execute(f"drop table if exists {table}")
