@@ -13,6 +13,7 @@ rows then leave ``_staged`` for ``_failures``. Nothing here holds a file in Pyth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -311,13 +312,15 @@ class FileChecker:
         self._verdicts: dict[tuple[str, str | None, str | None, str], str | None] = {}
         # The one-pass statement for a shape of incoming columns, around its relation.
         self._passes: dict[IncomingColumns, tuple[str, str]] = {}
+        # The contract's columns the file brought (its type rules apply to them).
+        self._present: set[str] = set()
         con.execute(MACROS)
         columns = ", ".join(f"{quote(c.name)} {c.physical_type}" for c in contract.columns)
-        # __failed: the rules a row breaks (null when none); __original: its values as the file
-        # had them, kept only for a row that breaks a rule or whose province is not yet judged.
+        # __broken: the row breaks a row check; __original: its values as the file had them,
+        # kept only for a row that breaks one or whose province is not yet judged.
         con.execute(
             f"create or replace temp table _staged (row_number bigint, {columns}, "
-            "__failed struct(rule varchar, message varchar)[], __original json)"
+            "__broken boolean, __original json)"
         )
         con.execute(
             "create or replace temp table _failures "
@@ -358,23 +361,19 @@ class FileChecker:
     def start_file(self) -> None:
         """Empty the work tables for the next file (no DDL)."""
         self.rows_in = 0
+        self._present = set()
         for table in ("_staged", "_failures", "_province_verdicts"):
             self.con.execute(f"delete from {table}")
 
     def _pass_sql(self, incoming: IncomingColumns) -> tuple[str, str]:
         """The one-pass statement for these incoming columns, as the text before and after the
-        relation it reads: type every column, evaluate every row check, and keep the list of
-        broken rules and the original values of a row that breaks one (a cheap OR of the checks
-        decides; the list and the JSON are computed only for such rows)."""
+        relation it reads: type every column, evaluate every row check (one OR of them), and
+        keep the original values of a row that breaks one (the JSON is computed for such rows
+        only). Which rules a row broke, and the messages, are worked out in ``finish`` for the
+        few broken rows: planning them here cost a third of the statement's planning per file."""
         if incoming not in self._passes:
             checks = row_checks(self.contract, incoming)
             broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
-            listed = ", ".join(
-                f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
-                f"'message': ({c.message})::varchar}} end"
-                for c in checks
-            )
-            failed = f"list_filter([{listed}], lambda x: x is not null)" if checks else "null"
             unjudged = (
                 " or ".join(
                     f"({rule.date_sql} is not null and {province_key_sql(rule)} not in "
@@ -385,8 +384,7 @@ class FileChecker:
             )
             columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
             before = (
-                f"insert into _staged select {columns}, "
-                f"case when __broken then {failed} end, "
+                f"insert into _staged select {columns}, __broken, "
                 "case when __broken or __unjudged then to_json(__source) end "
                 f"from (select *, {broken} as __broken, {unjudged} as __unjudged from ("
                 f"select {typed_select(self.contract, incoming)}, __source from ("
@@ -400,6 +398,7 @@ class FileChecker:
         file's columns named by the contract) in one pass into ``_staged``; the rows it read."""
         before, after = self._pass_sql(incoming)
         (rows,) = self.con.execute(before + relation_sql + after).fetchone()  # type: ignore[misc]
+        self._present |= set(incoming.names) & set(self.contract.column_names)
         self.rows_in += int(rows)
         return int(rows)
 
@@ -420,11 +419,8 @@ class FileChecker:
         for their era, and the key rules over the rows that passed both (every row of a
         repeated key fails). The rows stay in ``_staged`` until ``keep_passing``."""
         con = self.con
-        con.execute(
-            "insert into _failures select row_number, broken.rule, broken.message, __original "
-            "from (select row_number, unnest(__failed) as broken, __original "
-            "from _staged where __failed is not null)"
-        )
+        if con.execute("select 1 from _staged where __broken limit 1").fetchone():
+            self._row_check_failures()
         for province_rule in self.contract.province_rules:
             self._province_failures(province_rule)
         for rule in self.contract.key_rules:
@@ -457,6 +453,30 @@ class FileChecker:
                 where copies > 1
                 """
             )
+
+    def _row_check_failures(self) -> None:
+        """Each rule a broken row breaks, with its message: the same checks as the pass, over
+        the typed row, with the text of a value that failed typing (``__raw_<column>``) taken
+        back from the row's original values."""
+        present = IncomingColumns.of((name, True) for name in sorted(self._present))
+        checks = row_checks(self.contract, present)
+        raw = ", ".join(
+            f"case when {quote(c.name)} is null then json_extract_string(__original, "
+            f"{sql_text('$.' + json.dumps(c.name))}) end as {quote('__raw_' + c.name)}"
+            for c in self.contract.columns
+            if c.name in self._present and type_rule(c)
+        )
+        listed = ", ".join(
+            f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
+            f"'message': ({c.message})::varchar}} end"
+            for c in checks
+        )
+        self.con.execute(
+            "insert into _failures select row_number, broken.rule, broken.message, __original "
+            "from (select row_number, __original, "
+            f"unnest(list_filter([{listed}], lambda x: x is not null)) as broken "
+            f"from (select *{', ' + raw if raw else ''} from _staged where __broken))"
+        )
 
     def _province_failures(self, rule: ProvinceEraRule) -> None:
         """Judge each (code, name, era) the pass could not (once per source run, in Python,
