@@ -271,6 +271,16 @@ def province_verdict(code: str | None, name: str | None, era: str) -> str | None
     return None
 
 
+def _listed_sql(checks: list[Check]) -> str:
+    """SQL of the list of {rule, message} a row breaks (a message computed only when broken)."""
+    listed = ", ".join(
+        f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
+        f"'message': ({c.message})::varchar}} end"
+        for c in checks
+    )
+    return f"list_filter([{listed}], lambda x: x is not null)"
+
+
 # A province key's part for a missing code or name (the record separator: never in a cell), and
 # the separator of its parts.
 _KEY_NULL = "\x1e"
@@ -314,13 +324,16 @@ class FileChecker:
         self._passes: dict[IncomingColumns, tuple[str, str]] = {}
         # The contract's columns the file brought (its type rules apply to them).
         self._present: set[str] = set()
+        # Some of the file's rows had their broken rules listed in the pass (``_pass_sql``).
+        self._listed_in_pass = False
         con.execute(MACROS)
         columns = ", ".join(f"{quote(c.name)} {c.physical_type}" for c in contract.columns)
-        # __broken: the row breaks a row check; __original: its values as the file had them,
-        # kept only for a row that breaks one or whose province is not yet judged.
+        # __broken: the row breaks a row check; __failed: the rules it breaks, when the pass
+        # listed them; __original: its values as the file had them, kept only for a row that
+        # breaks a check or whose province is not yet judged.
         con.execute(
             f"create or replace temp table _staged (row_number bigint, {columns}, "
-            "__broken boolean, __original json)"
+            "__broken boolean, __failed struct(rule varchar, message varchar)[], __original json)"
         )
         con.execute(
             "create or replace temp table _failures "
@@ -362,6 +375,7 @@ class FileChecker:
         """Empty the work tables for the next file (no DDL)."""
         self.rows_in = 0
         self._present = set()
+        self._listed_in_pass = False
         for table in ("_staged", "_failures", "_province_verdicts"):
             self.con.execute(f"delete from {table}")
 
@@ -370,10 +384,16 @@ class FileChecker:
         relation it reads: type every column, evaluate every row check (one OR of them), and
         keep the original values of a row that breaks one (the JSON is computed for such rows
         only). Which rules a row broke, and the messages, are worked out in ``finish`` for the
-        few broken rows: planning them here cost a third of the statement's planning per file."""
+        few broken rows (planning them here cost a third of the statement's planning per file),
+        unless the rows bring helper columns (a report's ``count_errors``) that rules read and
+        ``_staged`` does not keep: then the pass lists them."""
         if incoming not in self._passes:
             checks = row_checks(self.contract, incoming)
             broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
+            helpers = set(incoming.names) - set(self.contract.column_names) - {"row_number"}
+            failed = "null"
+            if helpers and checks:
+                failed = "case when __broken then " + _listed_sql(checks) + " end"
             unjudged = (
                 " or ".join(
                     f"({rule.date_sql} is not null and {province_key_sql(rule)} not in "
@@ -384,7 +404,7 @@ class FileChecker:
             )
             columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
             before = (
-                f"insert into _staged select {columns}, __broken, "
+                f"insert into _staged select {columns}, __broken, {failed}, "
                 "case when __broken or __unjudged then to_json(__source) end "
                 f"from (select *, {broken} as __broken, {unjudged} as __unjudged from ("
                 f"select {typed_select(self.contract, incoming)}, __source from ("
@@ -399,6 +419,9 @@ class FileChecker:
         before, after = self._pass_sql(incoming)
         (rows,) = self.con.execute(before + relation_sql + after).fetchone()  # type: ignore[misc]
         self._present |= set(incoming.names) & set(self.contract.column_names)
+        self._listed_in_pass |= bool(
+            set(incoming.names) - set(self.contract.column_names) - {"row_number"}
+        )
         self.rows_in += int(rows)
         return int(rows)
 
@@ -419,7 +442,15 @@ class FileChecker:
         for their era, and the key rules over the rows that passed both (every row of a
         repeated key fails). The rows stay in ``_staged`` until ``keep_passing``."""
         con = self.con
-        if con.execute("select 1 from _staged where __broken limit 1").fetchone():
+        if self._listed_in_pass:
+            con.execute(
+                "insert into _failures select row_number, broken.rule, broken.message, "
+                "__original from (select row_number, unnest(__failed) as broken, __original "
+                "from _staged where __failed is not null)"
+            )
+        if con.execute(
+            "select 1 from _staged where __broken and __failed is null limit 1"
+        ).fetchone():
             self._row_check_failures()
         for province_rule in self.contract.province_rules:
             self._province_failures(province_rule)
@@ -466,16 +497,11 @@ class FileChecker:
             for c in self.contract.columns
             if c.name in self._present and type_rule(c)
         )
-        listed = ", ".join(
-            f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
-            f"'message': ({c.message})::varchar}} end"
-            for c in checks
-        )
         self.con.execute(
             "insert into _failures select row_number, broken.rule, broken.message, __original "
-            "from (select row_number, __original, "
-            f"unnest(list_filter([{listed}], lambda x: x is not null)) as broken "
-            f"from (select *{', ' + raw if raw else ''} from _staged where __broken))"
+            f"from (select row_number, __original, unnest({_listed_sql(checks)}) as broken "
+            f"from (select *{', ' + raw if raw else ''} from _staged "
+            "where __broken and __failed is null))"
         )
 
     def _province_failures(self, rule: ProvinceEraRule) -> None:
