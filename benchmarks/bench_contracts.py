@@ -146,6 +146,7 @@ def main() -> None:
     import_seconds = time.perf_counter() - began_import
     tabular = open_tabular(path, contract)
     for batch in tabular.batches():
+        checker.start_file()  # _staged holds this batch alone: the pool takes each row once
         checker.add_batch(batch)
         boundary.add(con, path.name, checker)
         if boundary.rows_validated >= args.gx_rows:

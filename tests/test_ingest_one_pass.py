@@ -147,6 +147,11 @@ def test_duckdb_readers_load_what_the_batch_reader_loaded(
         ("a_export.csv", 8, "province_valid_for_period"),
         ("d_typed.parquet", 2, "non_negative_fee"),
     }
+    messages = {(f, n, r): message for f, n, r, message, _ in quarantine}
+    assert (
+        "fee_amount_vnd 'năm mươi' is not a whole number"
+        in messages[("a_export.csv", 5, "whole_number")]
+    )
     by_row = {(f, n, r): values for f, n, r, _, values in quarantine}
     # The original text of the file, not the typed value.
     assert '"fee_amount_vnd":"năm mươi"' in by_row[("a_export.csv", 5, "whole_number")]

@@ -7,10 +7,10 @@ from 1 (XLSX: the sheet row, header = 1).
 
 CSV and Parquet are read by DuckDB itself (``TabularFile.relation``: ``read_csv`` with every
 column as text, columns picked by their position in the header; ``read_parquet`` with its
-``file_row_number``), so a file is parsed once, inside the checker's one pass. JSON Lines, XLSX
-and a CSV with blank lines (DuckDB skips them, which would shift the line numbers) are handed out
-as Arrow batches of at most ``batch_rows`` rows instead. Nothing holds a whole large file in
-memory.
+``file_row_number``), so a file is parsed once, inside the checker's one pass. JSON Lines, XLSX,
+a CSV with blank lines (DuckDB skips them, which would shift the line numbers) and a Windows-1258
+CSV (transcoded first) are handed out as Arrow batches of at most ``batch_rows`` rows instead.
+Nothing holds a whole large file in memory.
 """
 
 from __future__ import annotations

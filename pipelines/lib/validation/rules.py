@@ -13,6 +13,7 @@ rows then leave ``_staged`` for ``_failures``. Nothing here holds a file in Pyth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -270,6 +271,16 @@ def province_verdict(code: str | None, name: str | None, era: str) -> str | None
     return None
 
 
+def _listed_sql(checks: list[Check]) -> str:
+    """SQL of the list of {rule, message} a row breaks (a message computed only when broken)."""
+    listed = ", ".join(
+        f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
+        f"'message': ({c.message})::varchar}} end"
+        for c in checks
+    )
+    return f"list_filter([{listed}], lambda x: x is not null)"
+
+
 # A province key's part for a missing code or name (the record separator: never in a cell), and
 # the separator of its parts.
 _KEY_NULL = "\x1e"
@@ -311,13 +322,18 @@ class FileChecker:
         self._verdicts: dict[tuple[str, str | None, str | None, str], str | None] = {}
         # The one-pass statement for a shape of incoming columns, around its relation.
         self._passes: dict[IncomingColumns, tuple[str, str]] = {}
+        # The contract's columns the file brought (its type rules apply to them).
+        self._present: set[str] = set()
+        # Some of the file's rows had their broken rules listed in the pass (``_pass_sql``).
+        self._listed_in_pass = False
         con.execute(MACROS)
         columns = ", ".join(f"{quote(c.name)} {c.physical_type}" for c in contract.columns)
-        # __failed: the rules a row breaks (null when none); __original: its values as the file
-        # had them, kept only for a row that breaks a rule or whose province is not yet judged.
+        # __broken: the row breaks a row check; __failed: the rules it breaks, when the pass
+        # listed them; __original: its values as the file had them, kept only for a row that
+        # breaks a check or whose province is not yet judged.
         con.execute(
             f"create or replace temp table _staged (row_number bigint, {columns}, "
-            "__failed struct(rule varchar, message varchar)[], __original json)"
+            "__broken boolean, __failed struct(rule varchar, message varchar)[], __original json)"
         )
         con.execute(
             "create or replace temp table _failures "
@@ -358,23 +374,26 @@ class FileChecker:
     def start_file(self) -> None:
         """Empty the work tables for the next file (no DDL)."""
         self.rows_in = 0
+        self._present = set()
+        self._listed_in_pass = False
         for table in ("_staged", "_failures", "_province_verdicts"):
             self.con.execute(f"delete from {table}")
 
     def _pass_sql(self, incoming: IncomingColumns) -> tuple[str, str]:
         """The one-pass statement for these incoming columns, as the text before and after the
-        relation it reads: type every column, evaluate every row check, and keep the list of
-        broken rules and the original values of a row that breaks one (a cheap OR of the checks
-        decides; the list and the JSON are computed only for such rows)."""
+        relation it reads: type every column, evaluate every row check (one OR of them), and
+        keep the original values of a row that breaks one (the JSON is computed for such rows
+        only). Which rules a row broke, and the messages, are worked out in ``finish`` for the
+        few broken rows (planning them here cost a third of the statement's planning per file),
+        unless the rows bring helper columns (a report's ``count_errors``) that rules read and
+        ``_staged`` does not keep: then the pass lists them."""
         if incoming not in self._passes:
             checks = row_checks(self.contract, incoming)
             broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
-            listed = ", ".join(
-                f"case when {c.condition} then {{'rule': {sql_text(c.rule)}, "
-                f"'message': ({c.message})::varchar}} end"
-                for c in checks
-            )
-            failed = f"list_filter([{listed}], lambda x: x is not null)" if checks else "null"
+            helpers = set(incoming.names) - set(self.contract.column_names) - {"row_number"}
+            failed = "null"
+            if helpers and checks:
+                failed = "case when __broken then " + _listed_sql(checks) + " end"
             unjudged = (
                 " or ".join(
                     f"({rule.date_sql} is not null and {province_key_sql(rule)} not in "
@@ -385,8 +404,7 @@ class FileChecker:
             )
             columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
             before = (
-                f"insert into _staged select {columns}, "
-                f"case when __broken then {failed} end, "
+                f"insert into _staged select {columns}, __broken, {failed}, "
                 "case when __broken or __unjudged then to_json(__source) end "
                 f"from (select *, {broken} as __broken, {unjudged} as __unjudged from ("
                 f"select {typed_select(self.contract, incoming)}, __source from ("
@@ -400,6 +418,10 @@ class FileChecker:
         file's columns named by the contract) in one pass into ``_staged``; the rows it read."""
         before, after = self._pass_sql(incoming)
         (rows,) = self.con.execute(before + relation_sql + after).fetchone()  # type: ignore[misc]
+        self._present |= set(incoming.names) & set(self.contract.column_names)
+        self._listed_in_pass |= bool(
+            set(incoming.names) - set(self.contract.column_names) - {"row_number"}
+        )
         self.rows_in += int(rows)
         return int(rows)
 
@@ -420,11 +442,16 @@ class FileChecker:
         for their era, and the key rules over the rows that passed both (every row of a
         repeated key fails). The rows stay in ``_staged`` until ``keep_passing``."""
         con = self.con
-        con.execute(
-            "insert into _failures select row_number, broken.rule, broken.message, __original "
-            "from (select row_number, unnest(__failed) as broken, __original "
-            "from _staged where __failed is not null)"
-        )
+        if self._listed_in_pass:
+            con.execute(
+                "insert into _failures select row_number, broken.rule, broken.message, "
+                "__original from (select row_number, unnest(__failed) as broken, __original "
+                "from _staged where __failed is not null)"
+            )
+        if con.execute(
+            "select 1 from _staged where __broken and __failed is null limit 1"
+        ).fetchone():
+            self._row_check_failures()
         for province_rule in self.contract.province_rules:
             self._province_failures(province_rule)
         for rule in self.contract.key_rules:
@@ -457,6 +484,25 @@ class FileChecker:
                 where copies > 1
                 """
             )
+
+    def _row_check_failures(self) -> None:
+        """Each rule a broken row breaks, with its message: the same checks as the pass, over
+        the typed row, with the text of a value that failed typing (``__raw_<column>``) taken
+        back from the row's original values."""
+        present = IncomingColumns.of((name, True) for name in sorted(self._present))
+        checks = row_checks(self.contract, present)
+        raw = ", ".join(
+            f"case when {quote(c.name)} is null then json_extract_string(__original, "
+            f"{sql_text('$.' + json.dumps(c.name))}) end as {quote('__raw_' + c.name)}"
+            for c in self.contract.columns
+            if c.name in self._present and type_rule(c)
+        )
+        self.con.execute(
+            "insert into _failures select row_number, broken.rule, broken.message, __original "
+            f"from (select row_number, __original, unnest({_listed_sql(checks)}) as broken "
+            f"from (select *{', ' + raw if raw else ''} from _staged "
+            "where __broken and __failed is null))"
+        )
 
     def _province_failures(self, rule: ProvinceEraRule) -> None:
         """Judge each (code, name, era) the pass could not (once per source run, in Python,
