@@ -28,9 +28,11 @@ DAGSTER_HOST ?= 127.0.0.1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# --inexact: keep the Spark group's packages (pyspark, dbt-spark) when `make install-spark` added
+# them; a plain sync would uninstall them, and the next `make test-spark` reinstall them.
 $(VENV_STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -c "import uv" 2>/dev/null || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode --inexact
 	@touch $@
 
 install: $(VENV_STAMP) $(MANIFEST) ## install the Python environment and build the dbt manifest
@@ -109,3 +111,23 @@ test-reliability: install ## the full reliability suite: dirty corpus, SIGKILL, 
 
 test-reliability-quick: install ## its quick form (CI): fewer kill points and examples
 	RELIABILITY_QUICK=1 $(PY) -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
+
+# --- the Spark engine (issue 15, docs/scale_out.md) -------------------------------------------
+# The same dbt project on a local pyspark session (profile target `spark`), reading the same lake.
+SPARK_STAMP := .venv/.spark-synced
+# dbt's artifacts of the Spark target apart from the DuckDB manifest that Dagster reads.
+SPARK_TARGET_PATH := target/spark
+ARGS ?= build
+
+.PHONY: install-spark dbt-spark test-spark
+
+$(SPARK_STAMP): $(VENV_STAMP) pyproject.toml uv.lock
+	$(UV) sync --frozen --compile-bytecode --inexact --group spark
+	@touch $@
+
+install-spark: install $(SPARK_STAMP) ## add pyspark + dbt-spark (uv.lock) and Java (Debian) for Spark
+	bash scripts/install_java.sh
+
+dbt-spark: install-spark ## dbt on Spark over $(CCHC_DATA_DIR)'s lake: make dbt-spark ARGS="build -s stg_dossiers"
+	cd dbt_project && ../.venv/bin/dbt $(ARGS) --profiles-dir . --target spark \
+		--target-path $(SPARK_TARGET_PATH)
