@@ -33,13 +33,13 @@ counts as (
 ),
 
 {%- set grains = {
-    'agency_grain': {'province': 'province_code', 'level': 'level', 'agency': 'agency_code', 'field': 'null::varchar', 'where': 'agency_code is not null and level is not null'},
-    'level_grain': {'province': 'province_code', 'level': 'level', 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'level is not null'},
-    'province_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'true'},
-    'province_field_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::varchar', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
-    'nation_level_grain': {'province': "'VN'", 'level': 'level', 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'level is not null'},
-    'nation_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'true'},
-    'nation_field_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::varchar', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
+    'agency_grain': {'province': 'province_code', 'level': 'level', 'agency': 'agency_code', 'field': 'null::string', 'where': 'agency_code is not null and level is not null'},
+    'level_grain': {'province': 'province_code', 'level': 'level', 'agency': 'null::string', 'field': 'null::string', 'where': 'level is not null'},
+    'province_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::string', 'field': 'null::string', 'where': 'true'},
+    'province_field_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::string', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
+    'nation_level_grain': {'province': "'VN'", 'level': 'level', 'agency': 'null::string', 'field': 'null::string', 'where': 'level is not null'},
+    'nation_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'null::string', 'where': 'true'},
+    'nation_field_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
 } %}
 
 {% for grain, spec in grains.items() %}
