@@ -8,6 +8,8 @@ export CCHC_WAREHOUSE_DB ?= $(CCHC_DATA_DIR)/warehouse/warehouse.duckdb
 # Streamlit and Dagster phone home by default; this machine has no network beyond registries.
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
+# The Spark engine (CCHC_ENGINE=spark) runs a local session: it binds to the loopback address.
+export SPARK_LOCAL_IP ?= 127.0.0.1
 
 # uv from PATH, else bootstrapped with pip and run as a module.
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
@@ -76,7 +78,7 @@ TEST_WORKERS ?= 2
 
 test: install ## install and run the whole test suite
 	bash scripts/install_browser.sh
-	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability" --durations=25 \
+	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability and not spark" --durations=25 \
 		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 .PHONY: browser
@@ -131,3 +133,8 @@ install-spark: install $(SPARK_STAMP) ## add pyspark + dbt-spark (uv.lock) and J
 dbt-spark: install-spark ## dbt on Spark over $(CCHC_DATA_DIR)'s lake: make dbt-spark ARGS="build -s stg_dossiers"
 	cd dbt_project && ../.venv/bin/dbt $(ARGS) --profiles-dir . --target spark \
 		--target-path $(SPARK_TARGET_PATH)
+
+# Serial: one Spark session (a JVM of a few GB) at a time, and Derby's metastore is one process's.
+test-spark: install-spark ## the project on Spark: marts equal DuckDB's, incremental = whole build
+	CCHC_REQUIRE_SPARK=1 $(PY) -m pytest -m spark tests/spark -p no:xdist --durations=10 \
+		$(PYTEST_ARGS)

@@ -169,7 +169,8 @@ def cchc_dbt_assets(
         context.log.info("dbt unit tests skipped: the dbt project is the one last built")
     # The raw lake the sources read (models/staging/_sources.yml), for dbt's subprocess only:
     # left in this process's environment it would redirect a later run on another data folder.
-    with lake_dir_for_dbt(paths.lake):
+    # The data folder too: the Spark target keeps its tables and metastore under it.
+    with environment_for_dbt({"CCHC_LAKE_DIR": paths.lake, "CCHC_DATA_DIR": paths.root}):
         invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
         # Events are held until dbt exits: dagster-dbt's own row counting opens the database
         # inside this process and keeps it open, which would lock out the publisher next.
@@ -210,17 +211,18 @@ def _counted_schemas(engine: Engine) -> set[str] | None:
 
 
 @contextlib.contextmanager
-def lake_dir_for_dbt(lake: Path) -> Iterator[None]:
-    """``CCHC_LAKE_DIR`` set to ``lake`` while dbt runs, then as it was."""
-    previous = os.environ.get("CCHC_LAKE_DIR")
-    os.environ["CCHC_LAKE_DIR"] = str(lake)
+def environment_for_dbt(variables: Mapping[str, Path]) -> Iterator[None]:
+    """Environment variables set while dbt runs, then as they were."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update({name: str(value) for name, value in variables.items()})
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("CCHC_LAKE_DIR", None)
-        else:
-            os.environ["CCHC_LAKE_DIR"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def builds_whole_project(context: dg.AssetExecutionContext) -> bool:
