@@ -1,16 +1,16 @@
 {#- Dates: series of days or months, and the calendar arithmetic the two engines spell apart. -#}
 
 {#-
-    One row per value from `start` to `stop` (both included) by `step` (an interval such as
-    `interval 1 month`): a set-returning select expression (DuckDB unnest, Spark explode), cast
-    to date by the caller.
+    One row per date from `start` to `stop` (dates, both included) by `step` (an interval such
+    as `interval 1 month`): a set-returning select expression (DuckDB unnest, Spark explode),
+    alone in its select item (Spark allows no expression around a generator).
 -#}
 {% macro date_series(start, stop, step) -%}
     {{ return(adapter.dispatch('date_series', 'cchc')(start, stop, step)) }}
 {%- endmacro %}
 
 {% macro default__date_series(start, stop, step) -%}
-    unnest(generate_series({{ start }}, {{ stop }}, {{ step }}))
+    unnest(generate_series({{ start }}, {{ stop }}, {{ step }}))::date
 {%- endmacro %}
 
 {% macro spark__date_series(start, stop, step) -%}

@@ -92,7 +92,7 @@ months as (
     select
         province_code,
         era,
-        {{ date_series('first_month', 'last_month', 'interval 1 month') }}::date as month_start
+        {{ date_series('first_month', 'last_month', 'interval 1 month') }} as month_start
     from bounds
 
 ),

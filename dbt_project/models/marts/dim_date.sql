@@ -5,8 +5,7 @@ with
 days as (
 
     select
-        {{ date_series("date '2020-01-01'", "date '2030-12-31'", 'interval 1 day') }}::date
-            as date_day
+        {{ date_series("date '2020-01-01'", "date '2030-12-31'", 'interval 1 day') }} as date_day
 
 )
 
