@@ -97,9 +97,11 @@ reexport_of as (
 identified as (
 
     select
-        usable.{{ record_columns | join(',\n        usable.') }},
         usable.province_code as exported_code,
-        coalesce(reexport_of.receipt_code, usable.province_code) as province_code
+        coalesce(reexport_of.receipt_code, usable.province_code) as province_code,
+    {% for column in record_columns %}
+        usable.{{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
     from usable
     left join reexport_of
         on
