@@ -8,6 +8,8 @@ export CCHC_WAREHOUSE_DB ?= $(CCHC_DATA_DIR)/warehouse/warehouse.duckdb
 # Streamlit and Dagster phone home by default; this machine has no network beyond registries.
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := true
+# The Spark engine (CCHC_ENGINE=spark) runs a local session: it binds to the loopback address.
+export SPARK_LOCAL_IP ?= 127.0.0.1
 
 # uv from PATH, else bootstrapped with pip and run as a module.
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
@@ -28,9 +30,11 @@ DAGSTER_HOST ?= 127.0.0.1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# --inexact: keep the Spark group's packages (pyspark, dbt-spark) when `make install-spark` added
+# them; a plain sync would uninstall them, and the next `make test-spark` reinstall them.
 $(VENV_STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -c "import uv" 2>/dev/null || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode --inexact
 	@touch $@
 
 install: $(VENV_STAMP) $(MANIFEST) ## install the Python environment and build the dbt manifest
@@ -74,7 +78,7 @@ TEST_WORKERS ?= 2
 
 test: install ## install and run the whole test suite
 	bash scripts/install_browser.sh
-	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability" --durations=25 \
+	CCHC_REQUIRE_BROWSER=1 $(PY) -m pytest -m "not reliability and not spark" --durations=25 \
 		$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 .PHONY: browser
@@ -109,3 +113,28 @@ test-reliability: install ## the full reliability suite: dirty corpus, SIGKILL, 
 
 test-reliability-quick: install ## its quick form (CI): fewer kill points and examples
 	RELIABILITY_QUICK=1 $(PY) -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
+
+# --- the Spark engine (issue 15, docs/scale_out.md) -------------------------------------------
+# The same dbt project on a local pyspark session (profile target `spark`), reading the same lake.
+SPARK_STAMP := .venv/.spark-synced
+# dbt's artifacts of the Spark target apart from the DuckDB manifest that Dagster reads.
+SPARK_TARGET_PATH := target/spark
+ARGS ?= build
+
+.PHONY: install-spark dbt-spark test-spark
+
+$(SPARK_STAMP): $(VENV_STAMP) pyproject.toml uv.lock
+	$(UV) sync --frozen --compile-bytecode --inexact --group spark
+	@touch $@
+
+install-spark: install $(SPARK_STAMP) ## add pyspark + dbt-spark (uv.lock) and Java (Debian) for Spark
+	bash scripts/install_java.sh
+
+dbt-spark: install-spark ## dbt on Spark over $(CCHC_DATA_DIR)'s lake: make dbt-spark ARGS="build -s stg_dossiers"
+	cd dbt_project && ../.venv/bin/dbt $(ARGS) --profiles-dir . --target spark \
+		--target-path $(SPARK_TARGET_PATH)
+
+# Serial: one Spark session (a JVM of a few GB) at a time, and Derby's metastore is one process's.
+test-spark: install-spark ## the project on Spark: marts equal DuckDB's, incremental = whole build
+	CCHC_REQUIRE_SPARK=1 $(PY) -m pytest -m spark tests/spark -p no:xdist --durations=10 \
+		$(PYTEST_ARGS)

@@ -11,15 +11,15 @@
     agency builds it once per distinct (era, province, name) and joins (see stg_dossiers).
 -#}
 {% macro agency_code_in_era(era, province_code, agency_name) -%}
+    {%- set without_d -%}
+        replace(replace({{ agency_name }}, 'đ', 'd'), 'Đ', 'D')
+    {%- endset -%}
+    {%- set folded -%}
+        lower({{ without_accents(without_d) }})
+    {%- endset -%}
     (
         {{ era }}
         || '/' || {{ province_code }} || '/'
-        || trim(
-            regexp_replace(
-                lower(strip_accents(replace(replace({{ agency_name }}, 'đ', 'd'), 'Đ', 'D'))),
-                '[^a-z0-9]+', '-', 'g'
-            ),
-            '-'
-        )
+        || trim(both '-' from {{ regexp_replace_all(folded, "'[^a-z0-9]+'", "'-'") }})
     )
 {%- endmacro %}

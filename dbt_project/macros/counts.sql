@@ -114,10 +114,14 @@
 
 {#- An agency's level from its name where no source states it (satisfaction rows). -#}
 {% macro level_from_name(agency_name) -%}
+    {%- set name = 'lower(' ~ agency_name ~ ')' -%}
+    {%- set council = '^(ubnd|ủy ban nhân dân|uỷ ban nhân dân) ' -%}
     (
         case
-            when regexp_matches(lower({{ agency_name }}), '^(ubnd|ủy ban nhân dân|uỷ ban nhân dân) (xã|phường|thị trấn|đặc khu)') then 'commune'
-            when regexp_matches(lower({{ agency_name }}), '^(ubnd|ủy ban nhân dân|uỷ ban nhân dân) (huyện|quận|thị xã|thành phố)') then 'district'
+            when {{ regexp_contains(name, "'" ~ council ~ "(xã|phường|thị trấn|đặc khu)'") }}
+                then 'commune'
+            when {{ regexp_contains(name, "'" ~ council ~ "(huyện|quận|thị xã|thành phố)'") }}
+                then 'district'
             else 'province'
         end
     )

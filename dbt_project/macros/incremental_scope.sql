@@ -21,13 +21,29 @@
     The config of a model rebuilt by province, with the staging models whose new rows touch a
     province (also what its post-hook records the watermark of).
 -#}
+{#-
+    On Spark (plain Parquet: no delete, no merge) the same unit is a table partition: the table
+    is partitioned by (era, province_code) and an incremental run overwrites exactly the
+    partitions its rows carry (insert_overwrite, dynamic partition overwrite): the same
+    replacement as replace_provinces, since the model emits every row of each unit it touches.
+-#}
 {% macro incremental_by_province(inputs) -%}
+    {%- if target.type == 'spark' %}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        file_format='parquet',
+        partition_by=['era', 'province_code'],
+        post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
+    ) }}
+    {%- else %}
     {{ config(
         materialized='incremental',
         incremental_strategy='replace_provinces',
         unique_key=['province_code', 'era'],
         post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
     ) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- the staging models behind the monthly counts (int_activity_month, int_kpi_counts) -#}
@@ -46,20 +62,35 @@
     meta.dbt_rebuilt_provinces
 {%- endmacro %}
 
-{#- on-run-start: the tables exist before any model reads them -#}
+{#-
+    on-run-start: the tables exist before any model reads them. On Spark they are Parquet
+    tables, and the rebuilt list is partitioned by model (plain Parquet has no delete: a model's
+    list is replaced by dropping its partition).
+-#}
 {% macro create_watermark_table() -%}
+    {%- set spark = target.type == 'spark' -%}
+    {%- set statements -%}
     create schema if not exists meta;
     create table if not exists {{ watermark_table() }} (
         model_name {{ dbt.type_string() }},
         load_seq {{ dbt.type_bigint() }},
         full_build boolean,
         built_at {{ dbt.type_timestamp() }}
-    );
+    ){{ " using parquet" if spark }};
     create table if not exists {{ rebuilt_table() }} (
+        {%- if spark %}
+        province_code {{ dbt.type_string() }},
+        era {{ dbt.type_string() }},
+        model_name {{ dbt.type_string() }}
+    ) using parquet partitioned by (model_name)
+        {%- else %}
         model_name {{ dbt.type_string() }},
         province_code {{ dbt.type_string() }},
         era {{ dbt.type_string() }}
     )
+        {%- endif %}
+    {%- endset -%}
+    {{ run_statements(statements) }}
 {%- endmacro %}
 
 {#- the highest load_seq the model has already read (0 when it has no watermark yet) -#}
@@ -168,6 +199,17 @@ touched_provinces as (
 {% macro record_watermark(inputs) -%}
     {%- set relations = [] -%}
     {%- for name in inputs -%}{%- do relations.append(ref(name)) -%}{%- endfor -%}
+    {%- set statements -%}
+    {%- if target.type == 'spark' %}
+    alter table {{ rebuilt_table() }} drop if exists partition (model_name = '{{ this.identifier }}');
+    {%- if is_incremental() %}
+    insert into {{ rebuilt_table() }} partition (model_name = '{{ this.identifier }}')
+    select
+        province_code,
+        era
+    from ({{ touched_provinces_sql(relations, ref('ref_province_crosswalk')) }}) as touched;
+    {%- endif %}
+    {%- else %}
     delete from {{ rebuilt_table() }} where model_name = '{{ this.identifier }}';
     {%- if is_incremental() %}
     insert into {{ rebuilt_table() }} (model_name, province_code, era)
@@ -176,6 +218,7 @@ touched_provinces as (
         province_code,
         era
     from ({{ touched_provinces_sql(relations, ref('ref_province_crosswalk')) }}) as touched;
+    {%- endif %}
     {%- endif %}
     insert into {{ watermark_table() }} (model_name, load_seq, full_build, built_at)
     select
@@ -193,6 +236,8 @@ touched_provinces as (
         {{- " union all" if not loop.last }}
         {%- endfor %}
     ) as input_sequences
+    {%- endset -%}
+    {{ run_statements(statements) }}
 {%- endmacro %}
 
 {#-

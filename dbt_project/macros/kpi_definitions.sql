@@ -231,7 +231,11 @@
     }) }}
 {% endmacro %}
 
-{#- A ratio in percent; a zero denominator is "no data" (null), never 0 or 100. -#}
+{#- A ratio in percent; a zero denominator is "no data" (null), never 0 or 100. A double on both
+    engines (Spark would keep 100.0 * n / d a decimal). -#}
 {% macro pct(numerator, denominator) -%}
-    case when ({{ denominator }}) > 0 then round(100.0 * ({{ numerator }}) / ({{ denominator }}), 6) end
+    case
+        when ({{ denominator }}) > 0
+            then cast(round(100.0 * ({{ numerator }}) / ({{ denominator }}), 6) as double)
+    end
 {%- endmacro %}

@@ -12,6 +12,12 @@
     period_grain: fct_kpi's grain the index is computed on (month, quarter or year).
 -#}
 {% macro service_index(period_grain) %}
+{%- set missing_sub_indicator -%}
+    case
+        when formula = 'not_available' then 'no loaded source supports ' || sub_indicator
+        when points is null then 'no data for ' || kpi_code
+    end
+{%- endset %}
 with
 
 method as (
@@ -118,13 +124,8 @@ groups as (
         max(group_max_points) as max_points,
         bool_and(points is not null) as computed,
         case when bool_and(points is not null) then round(sum(points), 4) end as points,
-        string_agg(
-            case
-                when formula = 'not_available' then 'no loaded source supports ' || sub_indicator
-                when points is null then 'no data for ' || kpi_code
-            end,
-            '; ' order by sub_indicator
-        ) as not_computed_reason
+        {{ ordered_string_agg(missing_sub_indicator, "'; '", 'sub_indicator') }}
+            as not_computed_reason
     from sub_indicators
     group by all
 
@@ -150,9 +151,9 @@ totals as (
             when not bool_and(computed)
                 then
                     'groups not computed: '
-                    || string_agg(
-                        case when not computed then group_code end, ', ' order by group_code
-                    )
+                    || {{ ordered_string_agg(
+                        'case when not computed then group_code end', "', '", 'group_code'
+                    ) }}
         end as not_computed_reason,
         sum(case when computed then max_points end) as computed_max_points
     from groups
@@ -173,19 +174,23 @@ normalized as (
 
 banded as (
 
+    -- the highest band the points reach (a join, not a correlated subquery with a limit:
+    -- Spark runs no such subquery); one row per total
     select
         normalized.*,
-        (
-            select bands.band
-            from {{ ref('ref_index_bands') }} as bands
-            where
-                normalized.computed
-                and bands.method_version = normalized.method_version
-                and normalized.points >= bands.min_points
-            order by bands.min_points desc
-            limit 1
-        ) as band
+        bands.band
     from normalized
+    left join {{ ref('ref_index_bands') }} as bands
+        on
+            normalized.computed
+            and bands.method_version = normalized.method_version
+            and normalized.points >= bands.min_points
+    qualify row_number() over (
+        partition by
+            normalized.unit_basis, normalized.period_start, normalized.period_end,
+            normalized.province_code, normalized.era, normalized.method_version
+        order by bands.min_points desc nulls last
+    ) = 1
 
 )
 
@@ -204,9 +209,9 @@ select
     computed,
     not_computed_reason,
     case when computed then max_points end as computed_max_points,
-    null::varchar as band,
+    null::string as band,
     null::double as points_normalized,
-    null::varchar as band_basis,
+    null::string as band_basis,
     method_version
 from groups
 

@@ -26,8 +26,22 @@ from pipelines.lib.dbt_failures import (
     prune_target_dirs,
     reuse_partial_parse,
 )
-from pipelines.lib.dbt_state import needs_full_refresh, project_digest, record_build
+from pipelines.lib.dbt_state import (
+    SPARK_STATE_TABLE,
+    STATE_TABLE,
+    needs_full_refresh,
+    project_digest,
+    record_build,
+)
 from pipelines.lib.publish import unchanged_since_publish
+from pipelines.lib.spark_engine import (
+    Engine,
+    SparkWarehouse,
+    dbt_target_args,
+    engine_in_force,
+    import_spark_tables,
+    manifest_models,
+)
 from pipelines.settings import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -129,14 +143,17 @@ def cchc_dbt_assets(
     target_root = paths.root / "dbt_target"
     target_path = target_root / f"{context.run_id[:8]}-{os.getpid()}"
     reuse_partial_parse(target_root, target_path)
-    args = ["build"]
+    engine = engine_in_force()
+    # CCHC_ENGINE=spark: the same project on the profile's Spark target (docs/scale_out.md).
+    args = ["build", *dbt_target_args(engine)]
+    state_table = SPARK_STATE_TABLE if engine is Engine.SPARK else STATE_TABLE
     dbt_vars = month_vars(context.run.tags, declared_vars())
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
         context.log.info(f"dbt vars for this run's months: {dbt_vars}")
     digest = project_digest(dbt_project.manifest_path)
     with warehouse.connect() as con:
-        full_refresh = needs_full_refresh(con, digest)
+        full_refresh = needs_full_refresh(con, digest, state_table)
     if full_refresh:
         # The incremental staging models hold rows built by another dbt project (or none yet).
         args.append("--full-refresh")
@@ -152,17 +169,22 @@ def cchc_dbt_assets(
         context.log.info("dbt unit tests skipped: the dbt project is the one last built")
     # The raw lake the sources read (models/staging/_sources.yml), for dbt's subprocess only:
     # left in this process's environment it would redirect a later run on another data folder.
-    with lake_dir_for_dbt(paths.lake):
+    # The data folder too: the Spark target keeps its tables and metastore under it.
+    with environment_for_dbt({"CCHC_LAKE_DIR": paths.lake, "CCHC_DATA_DIR": paths.root}):
         invocation = dbt.cli(args, context=context, target_path=target_path, raise_on_error=False)
         # Events are held until dbt exits: dagster-dbt's own row counting opens the database
         # inside this process and keeps it open, which would lock out the publisher next.
         events = list(invocation.stream())
     failure = None if invocation.is_successful() else _failure(invocation, warehouse)
+    if engine is Engine.SPARK and failure is None:
+        # The marts Spark wrote (Parquet), into the warehouse file the checks and publish read.
+        imported = import_spark_marts(paths.root, warehouse, whole=builds_whole_project(context))
+        context.log.info(f"marts copied from Spark into {paths.warehouse_db.name}: {imported}")
     if failure is None and builds_whole_project(context):
         # Only a build of the whole project brings every incremental model to this digest.
         with warehouse.connect() as con:
-            record_build(con, digest, full_refresh=full_refresh)
-    yield from with_row_counts(context, events, warehouse)
+            record_build(con, digest, full_refresh=full_refresh, table=state_table)
+    yield from with_row_counts(context, events, warehouse, only_schemas=_counted_schemas(engine))
     prune_target_dirs(target_root, keep=KEEP_TARGET_DIRS)
     if failure is not None:
         # Models and tests that did pass are recorded above; what failed stops the run here,
@@ -170,18 +192,37 @@ def cchc_dbt_assets(
         raise failure
 
 
+def import_spark_marts(data_dir: Path, warehouse: WarehouseResource, *, whole: bool) -> dict:
+    """Copy every mart Spark has built into ``warehouse.duckdb``'s ``marts`` schema.
+
+    After a build of the whole project every mart must be there; a run of some models picked
+    in the UI copies the marts that exist (the others keep their last copy)."""
+    spark = SparkWarehouse.of_data_dir(data_dir)
+    marts = manifest_models(dbt_project.manifest_path, "marts")
+    built = marts if whole else [m for m in marts if spark.table_dir("marts", m).exists()]
+    with warehouse.connect() as con:
+        return import_spark_tables(con, spark, "marts", built)
+
+
+def _counted_schemas(engine: Engine) -> set[str] | None:
+    """The schemas of warehouse.duckdb whose tables are this build's: on Spark only the marts
+    copied in (a staging table there would be a DuckDB build's, not this one)."""
+    return {"marts"} if engine is Engine.SPARK else None
+
+
 @contextlib.contextmanager
-def lake_dir_for_dbt(lake: Path) -> Iterator[None]:
-    """``CCHC_LAKE_DIR`` set to ``lake`` while dbt runs, then as it was."""
-    previous = os.environ.get("CCHC_LAKE_DIR")
-    os.environ["CCHC_LAKE_DIR"] = str(lake)
+def environment_for_dbt(variables: Mapping[str, Path]) -> Iterator[None]:
+    """Environment variables set while dbt runs, then as they were."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update({name: str(value) for name, value in variables.items()})
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("CCHC_LAKE_DIR", None)
-        else:
-            os.environ["CCHC_LAKE_DIR"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def builds_whole_project(context: dg.AssetExecutionContext) -> bool:
@@ -230,16 +271,22 @@ def _failure(invocation: Any, warehouse: WarehouseResource) -> dg.Failure:
 
 
 def with_row_counts(
-    context: dg.AssetExecutionContext, events: list[Any], warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    events: list[Any],
+    warehouse: WarehouseResource,
+    only_schemas: set[str] | None = None,
 ) -> Iterator[Any]:
-    """dbt's events, each model's output carrying its table's (or view's) row count."""
+    """dbt's events, each model's output carrying its table's (or view's) row count (of the
+    tables in ``only_schemas`` when given)."""
     with warehouse.connect() as con:
-        relations = set(
-            con.execute(
+        relations = {
+            (schema, name)
+            for schema, name in con.execute(
                 "select schema_name, table_name from duckdb_tables() "
                 "union all select schema_name, view_name from duckdb_views() where not internal"
             ).fetchall()
-        )
+            if only_schemas is None or schema in only_schemas
+        }
         for event in events:
             if isinstance(event, dg.Output):
                 schema, name = context.asset_key_for_output(event.output_name).path

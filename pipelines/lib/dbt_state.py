@@ -16,6 +16,9 @@ from pathlib import Path
 import duckdb
 
 STATE_TABLE = "meta.dbt_project_builds"
+# The Spark target's tables (CCHC_ENGINE=spark) are built apart from DuckDB's: their own record,
+# kept in the same warehouse file.
+SPARK_STATE_TABLE = "meta.dbt_project_builds_spark"
 
 
 def project_digest(manifest_path: Path) -> str:
@@ -37,28 +40,32 @@ def project_digest(manifest_path: Path) -> str:
     return digest.hexdigest()
 
 
-def last_built_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+def last_built_digest(con: duckdb.DuckDBPyConnection, table: str = STATE_TABLE) -> str | None:
     try:
         row = con.execute(
-            f"select project_digest from {STATE_TABLE} order by built_at desc, rowid desc limit 1"
+            f"select project_digest from {table} order by built_at desc, rowid desc limit 1"
         ).fetchone()
     except duckdb.CatalogException:
         return None
     return row[0] if row else None
 
 
-def needs_full_refresh(con: duckdb.DuckDBPyConnection, digest: str) -> bool:
-    """True unless the last successful build was of this very project."""
-    return last_built_digest(con) != digest
+def needs_full_refresh(
+    con: duckdb.DuckDBPyConnection, digest: str, table: str = STATE_TABLE
+) -> bool:
+    """True unless the last successful build (recorded in ``table``) was of this very project."""
+    return last_built_digest(con, table) != digest
 
 
-def record_build(con: duckdb.DuckDBPyConnection, digest: str, *, full_refresh: bool) -> None:
-    schema = STATE_TABLE.split(".")[0]
+def record_build(
+    con: duckdb.DuckDBPyConnection, digest: str, *, full_refresh: bool, table: str = STATE_TABLE
+) -> None:
+    schema = table.split(".")[0]
     con.execute(f"create schema if not exists {schema}")
     con.execute(
-        f"create table if not exists {STATE_TABLE} ("
+        f"create table if not exists {table} ("
         "built_at timestamp, project_digest varchar, full_refresh boolean)"
     )
     con.execute(
-        f"insert into {STATE_TABLE} values (current_localtimestamp(), ?, ?)", [digest, full_refresh]
+        f"insert into {table} values (current_localtimestamp(), ?, ?)", [digest, full_refresh]
     )

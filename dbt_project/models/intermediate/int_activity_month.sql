@@ -14,6 +14,11 @@
     'payment_rate_events', 'payment_rate_numerator', 'payment_rate_denominator',
     'payment_rate_transaction_rows', 'payment_rate_dossier_rows',
 ] %}
+{%- set summed_columns = columns | reject('in', payment_rate_columns) | list %}
+{#- what identifies a row of counts of each kind below (the union of the kinds matches by name) -#}
+{%- set unit_month = [
+    'province_code', 'era', 'month_start', 'agency_code', 'agency_name', 'level', 'procedure_field',
+] %}
 {%- set inputs = count_inputs() %}
 {{ incremental_by_province(inputs) }}
 
@@ -109,7 +114,7 @@ payments as (
         era,
         paid_month as month_start,
         agency_code,
-        null::varchar as agency_name,
+        null::string as agency_name,
         level,
         procedure_field,
         count(*) as payment_transactions,
@@ -246,8 +251,8 @@ catalog as (
         snapshot_in_force.province_code,
         snapshot_in_force.era,
         snapshot_in_force.month_start,
-        null::varchar as agency_code,
-        null::varchar as agency_name,
+        null::string as agency_code,
+        null::string as agency_name,
         catalog_snapshots.level,
         catalog_snapshots.procedure_field,
         catalog_snapshots.catalog_procedures,
@@ -267,15 +272,32 @@ catalog as (
 
 unioned as (
 
-    select * from received
-    union all by name
-    select * from resolved
-    union all by name
-    select * from payments
-    union all by name
-    select * from satisfaction
-    union all by name
-    select * from catalog
+    {{ union_all_by_name(unit_month + summed_columns, [
+        ('received', unit_month + [
+            'dossier_events', 'dossiers_received', 'dossiers_received_online',
+            'dossiers_received_full_online', 'dossiers_received_partial_online',
+            'dossiers_received_direct', 'dossiers_received_postal', 'dossiers_digitized',
+            'dossiers_and_results_digitized', 'dossiers_reusing_data', 'fee_dossiers',
+            'fee_dossiers_paid_online',
+        ]),
+        ('resolved', unit_month + [
+            'dossier_events', 'dossiers_resolved', 'results_digitized', 'e_results_issued',
+        ]),
+        ('payments', unit_month + [
+            'payment_transactions', 'payment_transactions_online', 'payments_successful',
+            'payments_successful_online', 'payments_failed', 'payments_refunded',
+            'payment_amount_vnd', 'payment_amount_online_vnd',
+        ]),
+        ('satisfaction', unit_month + [
+            'satisfaction_rows', 'responses', 'satisfied_responses',
+            'responses_land_construction_investment', 'satisfied_land_construction_investment',
+        ]),
+        ('catalog', unit_month + [
+            'catalog_procedures', 'catalog_procedures_online', 'catalog_procedures_full_online',
+            'catalog_procedures_fee', 'catalog_procedures_fee_online_payment',
+            'catalog_procedures_integrated',
+        ]),
+    ]) }}
 
 ),
 

@@ -18,6 +18,10 @@
     'agency_name', 'level', 'procedure_field', 'status', 'resolution_class', 'due_at',
     'received_month', 'closed_month',
 ] %}
+{#- what identifies a count of events: the holder's province and agency, and the month -#}
+{%- set event_keys = [
+    'province_code', 'era', 'month_start', 'agency_code', 'agency_name', 'level', 'procedure_field',
+] %}
 {%- set inputs = ['stg_dossiers'] %}
 {{ incremental_by_province(inputs) }}
 
@@ -88,7 +92,7 @@ months as (
     select
         province_code,
         era,
-        unnest(generate_series(first_month, last_month, interval 1 month))::date as month_start
+        {{ date_series('first_month', 'last_month', 'interval 1 month') }} as month_start
     from bounds
 
 ),
@@ -181,16 +185,17 @@ carried as (
 
 ),
 
+-- each CTE carries its own buckets; a bucket it lacks is null here and 0 below
 events as (
 
-    -- each CTE carries its own buckets; a bucket it lacks is null here and 0 below
-    select * from received
-    union all by name
-    select * from closed
-    union all by name
-    select * from open_at_end
-    union all by name
-    select * from carried
+    {{ union_all_by_name(event_keys + report_buckets(), [
+        ('received', event_keys + ['received_online', 'received_direct_postal']),
+        ('closed', event_keys + [
+            'resolved_early', 'resolved_on_time', 'resolved_late', 'returned_withdrawn',
+        ]),
+        ('open_at_end', event_keys + ['in_progress_within_due', 'in_progress_overdue']),
+        ('carried', event_keys + ['carried_over']),
+    ]) }}
 
 )
 

@@ -14,7 +14,7 @@ reported as (
         agency_code,
         agency_name,
         level,
-        null::varchar as procedure_field,
+        null::string as procedure_field,
         carried_over,
         received_online,
         received_direct_postal,

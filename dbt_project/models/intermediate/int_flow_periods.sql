@@ -50,7 +50,7 @@ reports as (
         agency_code,
         agency_name,
         level,
-        null::varchar as procedure_field,
+        null::string as procedure_field,
         carried_over,
         received_online,
         received_direct_postal,
@@ -328,7 +328,7 @@ other_reports as (
     select
         {{ unit_period_keys() | join(', ') }},
         'report' as built_from,
-        datediff('month', period_start, period_end + 1) as months_covered,
+        {{ months_between_dates('period_start', 'date_add(period_end, 1)') }} as months_covered,
         true as is_complete,
         {{ columns | join(', ') }}
     from reports

@@ -16,7 +16,13 @@ with
 
 calendar_months as (
 
-    select unnest(range(1, 13)) as month_no
+    select months.month_no
+    from (
+        values
+        {%- for month_no in range(1, 13) %}
+            ({{ month_no }}){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as months (month_no)
 
 ),
 

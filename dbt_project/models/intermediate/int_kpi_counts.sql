@@ -50,9 +50,9 @@ activity_marked as (
             as first_in_year,
         month_start = max(month_start) over (partition by province_code, era, year_start)
             as last_in_year,
-        count(distinct month_start) over (partition by province_code, era, quarter_start)
+        {{ count_distinct_over('month_start', 'province_code, era, quarter_start') }}
             as months_in_quarter,
-        count(distinct month_start) over (partition by province_code, era, year_start)
+        {{ count_distinct_over('month_start', 'province_code, era, year_start') }}
             as months_in_year
     from activity_months
 
@@ -150,9 +150,11 @@ reported as (
         coalesce(sum({{ column }}), 0)::bigint as {{ column }}{{ "," if not loop.last }}
     {%- endfor %}
     from (
-        select * from flow_periods
-        union all by name
-        select * from activity_periods
+        {%- set period_columns = unit_period_keys() + ['months_covered', 'is_complete'] %}
+        {{ union_all_by_name(period_columns + ['built_from'] + all_columns | list, [
+            ('flow_periods', period_columns + ['built_from'] + flows | list),
+            ('activity_periods', period_columns + activity | list),
+        ]) }}
     ) as unioned
     group by
         period_grain, period_start, period_end, province_code, era, agency_code, level,

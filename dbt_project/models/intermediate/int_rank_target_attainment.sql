@@ -13,7 +13,7 @@ targets as (
     select
         (select count(*) from {{ ref('ref_plan_targets') }})
         + row_number() over (
-            order by source_seed, plan_unit, plan_year, index_code, rank_scope
+            order by source_seed, plan_unit, plan_year, index_code, rank_scope nulls last
         ) as target_id,
         *
     from {{ ref('ref_plan_rank_targets') }}
@@ -42,7 +42,7 @@ plan_region_ranks as (
         regions.region_code,
         rank() over (
             partition by results.index_code, results.result_year, regions.region_code
-            order by results.national_rank
+            order by results.national_rank nulls last
         ) as plan_region_rank
     from {{ ref('fct_governance_index') }} as results
     inner join {{ ref('ref_plan_regions') }} as regions

@@ -29,7 +29,7 @@ counted_responses as (
         period_month,
         agency_code,
         max(source_agency_code) as source_agency_code,
-        mode(agency_name) as agency_name,
+        {{ most_frequent('agency_name') }} as agency_name,
         procedure_field,
         count(*) as responses,
         count(*) filter (where is_satisfied) as satisfied_responses,
@@ -39,8 +39,9 @@ counted_responses as (
 
 )
 
+-- (both CTEs list the same columns in the same order)
 select * from aggregated
-union all by name
+union all
 select counted_responses.*
 from counted_responses
 anti join aggregated

@@ -4,6 +4,14 @@
 -- the one-stop system's own code where dossiers carry it. A legacy dossier still open on
 -- 1 July 2025 is held from then by the successor's agency of the same name (stg_dossiers
 -- .successor_agency_code), which is listed too.
+{#- a level stated by a report or a dossier wins over one read from the name -#}
+{%- set stated_level -%}
+    coalesce(
+        {{ most_frequent('level') }} filter (where seen_in <> 'satisfaction'),
+        {{ most_frequent('level') }}
+    )
+{%- endset %}
+
 with
 
 named as (
@@ -14,8 +22,8 @@ named as (
         province_code,
         era,
         level,
-        null::varchar as source_agency_code,
-        null::varchar as commune_code,
+        null::string as source_agency_code,
+        null::string as commune_code,
         'portal_report' as seen_in
     from {{ ref('stg_portal_report') }}
     union all
@@ -59,20 +67,18 @@ named as (
 
 select
     agency_code,
-    mode(agency_name) as agency_name,
+    {{ most_frequent('agency_name') }} as agency_name,
     max(province_code) as province_code,
     max(era) as era,
     -- a level stated by a report or a dossier wins over one read from the name
-    coalesce(
-        mode(level) filter (where seen_in <> 'satisfaction'), mode(level)
-    ) as level,
-    case coalesce(mode(level) filter (where seen_in <> 'satisfaction'), mode(level))
+    {{ stated_level }} as level,
+    case {{ stated_level }}
         when 'province' then 'Sở, ban, ngành cấp tỉnh'
         when 'district' then 'UBND cấp huyện'
         when 'commune' then 'UBND cấp xã'
     end as level_name_vi,
     max(source_agency_code) as source_agency_code,
     max(commune_code) as commune_code,
-    string_agg(distinct seen_in, ',' order by seen_in) as seen_in
+    {{ ordered_string_agg('seen_in', "','", 'seen_in', distinct=true) }} as seen_in
 from named
 group by agency_code

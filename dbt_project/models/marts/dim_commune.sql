@@ -48,11 +48,11 @@ current_communes as (
         type as commune_type,
         'current' as era,
         province_code,
-        null::varchar as district_code,
-        null::varchar as district_name,
+        null::string as district_code,
+        null::string as district_name,
         date '2025-07-01' as valid_from,
         null::date as valid_to,
-        null::varchar as successor_code,
+        null::string as successor_code,
         0 as successor_count,
         false as is_split
     from {{ ref('ref_current_communes') }}

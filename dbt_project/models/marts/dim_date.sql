@@ -5,8 +5,7 @@ with
 days as (
 
     select
-        unnest(generate_series(date '2020-01-01', date '2030-12-31', interval 1 day))::date
-            as date_day
+        {{ date_series("date '2020-01-01'", "date '2030-12-31'", 'interval 1 day') }} as date_day
 
 )
 
@@ -21,9 +20,10 @@ select
     (date_trunc('quarter', date_day) + interval 3 month - interval 1 day)::date as quarter_end,
     date_trunc('year', date_day)::date as year_start,
     'Tháng ' || month(date_day) || '/' || year(date_day) as month_label_vi,
-    'Quý ' || ['I', 'II', 'III', 'IV'][quarter(date_day)] || '/' || year(date_day)
-        as quarter_label_vi,
-    strftime(date_day, '%Y-%m') as month_label,
+    'Quý '
+    || case quarter(date_day) when 1 then 'I' when 2 then 'II' when 3 then 'III' else 'IV' end
+    || '/' || year(date_day) as quarter_label_vi,
+    year(date_day) || '-' || lpad(month(date_day)::string, 2, '0') as month_label,
     {{ era_of('date_day') }} as era,
-    isodow(date_day) >= 6 as is_weekend
+    {{ iso_day_of_week('date_day') }} >= 6 as is_weekend
 from days

@@ -12,7 +12,7 @@
         '{{ kpi.numerator }}' as numerator_expression,
         '{{ kpi.denominator }}' as denominator_expression,
         '{{ kpi.source }}' as source,
-        {{ "'" ~ kpi.index_group ~ "'" if kpi.index_group else "null" }}::varchar as index_group,
+        {{ "'" ~ kpi.index_group ~ "'" if kpi.index_group else "null" }}::string as index_group,
         'shared/domain/KPIS.md' as reference
     {{ "union all" if not loop.last }}
 {% endfor %}

@@ -28,7 +28,7 @@ legacy as (
         date '2025-06-30' as valid_to,
         current_code as successor_code,
         current_name as successor_name,
-        null::varchar as dvcqg_code
+        null::string as dvcqg_code
     from crosswalk
 
 ),
@@ -43,8 +43,8 @@ current_provinces as (
         'current' as era,
         date '2025-07-01' as valid_from,
         null::date as valid_to,
-        null::varchar as successor_code,
-        null::varchar as successor_name,
+        null::string as successor_code,
+        null::string as successor_name,
         max(current_dvcqg_code) as dvcqg_code
     from crosswalk
     group by current_code
@@ -63,7 +63,8 @@ select
     provinces.province_key,
     provinces.province_code,
     provinces.province_name,
-    trim(regexp_replace(provinces.province_name, '^(Tỉnh|Thành phố)\s+', '')) as short_name,
+    -- ' +', not '\s+': Spark reads '\s' in a string literal as 's'
+    trim(regexp_replace(provinces.province_name, '^(Tỉnh|Thành phố) +', '')) as short_name,
     provinces.province_type,
     provinces.era,
     provinces.valid_from,

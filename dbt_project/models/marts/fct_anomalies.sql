@@ -20,6 +20,8 @@
 -- severity: high / medium / low by score (see each rule). Reported basis (provinces as they were).
 {%- set rate_kpis = ['online_dossier_rate', 'on_time_rate'] %}
 {%- set large_count = 30 %}
+{#- reconciliation rows, the largest difference first, then by bucket name -#}
+{%- set largest_first = ['-abs(difference)', 'bucket'] %}
 {%- set share_kpis = ['online_dossier_rate', 'on_time_rate', 'digitization_rate',
     'online_payment_dossier_rate', 'e_result_rate'] %}
 
@@ -107,13 +109,14 @@ volume_scored as (
 
 volume_flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         province_code,
         era,
-        null::varchar as agency_code,
+        null::string as agency_code,
         month_start,
         'volume_outlier' as rule,
-        null::varchar as kpi_code,
+        null::string as kpi_code,
         volume::double as observed,
         round(exp(median_log_share) * nation_volume, 1) as expected,
         abs(score) as score,
@@ -142,7 +145,7 @@ rate_neighbours as (
             and this.province_code = other.province_code
             and this.era = other.era
             and this.month_start != other.month_start
-            and abs(datediff('month', this.month_start, other.month_start)) <= 6
+            and abs({{ months_between_dates('this.month_start', 'other.month_start') }}) <= 6
     where
         this.unit_basis = 'reported'
         and this.province_code != 'VN'
@@ -173,7 +176,9 @@ rate_spread as (
             and rate_neighbours.province_code = other.province_code
             and rate_neighbours.era = other.era
             and rate_neighbours.month_start != other.month_start
-            and abs(datediff('month', rate_neighbours.month_start, other.month_start)) <= 6
+            and abs({{
+                months_between_dates('rate_neighbours.month_start', 'other.month_start')
+            }}) <= 6
     where other.rate is not null
     group by all
 
@@ -181,10 +186,11 @@ rate_spread as (
 
 rate_flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         rate_neighbours.province_code,
         rate_neighbours.era,
-        null::varchar as agency_code,
+        null::string as agency_code,
         rate_neighbours.month_start,
         'rate_outlier' as rule,
         rate_neighbours.kpi_code,
@@ -237,10 +243,11 @@ steps as (
 
 jump_flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         province_code,
         era,
-        null::varchar as agency_code,
+        null::string as agency_code,
         month_start,
         case
             when unit_basis = 'current' then 'restructuring_jump' else 'system_change'
@@ -277,11 +284,11 @@ reconciliation_months as (
         period_start as month_start,
         -- the largest difference, ties broken by the bucket's name: arg_max would pick any of
         -- the tied rows, so two builds of the same data could name different buckets
-        first(report_value order by abs(difference) desc, bucket)::double as observed,
-        first(dossier_value order by abs(difference) desc, bucket)::double as expected,
+        {{ first_by('report_value', largest_first) }}::double as observed,
+        {{ first_by('dossier_value', largest_first) }}::double as expected,
         max(abs(difference))::double as score,
-        first(bucket order by abs(difference) desc, bucket) as largest_bucket,
-        string_agg(bucket || '=' || difference, ',' order by bucket) as differences
+        {{ first_by('bucket', largest_first) }} as largest_bucket,
+        {{ ordered_string_agg("bucket || '=' || difference", "','", 'bucket') }} as differences
     from {{ ref('fct_reconciliation') }}
     where period_grain = 'month' and status != 'match'
     group by province_code, era, agency_code, period_start
@@ -290,13 +297,14 @@ reconciliation_months as (
 
 reconciliation_flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         province_code,
         era,
         agency_code,
         month_start,
         'report_not_reconciled' as rule,
-        null::varchar as kpi_code,
+        null::string as kpi_code,
         observed,
         expected,
         score,
@@ -352,13 +360,14 @@ report_span as (
 
 missing_flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         data_months.province_code,
         data_months.era,
-        null::varchar as agency_code,
+        null::string as agency_code,
         data_months.month_start,
         'missing_report' as rule,
-        null::varchar as kpi_code,
+        null::string as kpi_code,
         0.0 as observed,
         1.0 as expected,
         1.0 as score,
@@ -381,13 +390,14 @@ missing_flags as (
 
 late_flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         province_code,
         era,
-        null::varchar as agency_code,
+        null::string as agency_code,
         month_start,
         'late_report' as rule,
-        null::varchar as kpi_code,
+        null::string as kpi_code,
         load_seq::double as observed,
         later_load_seq::double as expected,
         1.0 as score,
@@ -475,6 +485,7 @@ share_odds as (
 
 share_flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         province_code,
         era,
@@ -504,23 +515,24 @@ share_flags as (
 
 flags as (
 
+    -- every *_flags CTE lists the same columns in the same order
     select
         *,
         {{ severity_by_score(8, 6) }} as severity
     from volume_flags
-    union all by name
+    union all
     select
         *,
         {{ severity_by_score(10, 7) }} as severity
     from rate_flags
     where score >= 5
-    union all by name
+    union all
     select
         *,
         {{ severity_by_score(10, 6) }} as severity
     from jump_flags
     where score >= 4
-    union all by name
+    union all
     select
         *,
         case
@@ -528,17 +540,17 @@ flags as (
             else 'medium'
         end as severity
     from reconciliation_flags
-    union all by name
+    union all
     select
         *,
         'medium' as severity
     from missing_flags
-    union all by name
+    union all
     select
         *,
         'low' as severity
     from late_flags
-    union all by name
+    union all
     select
         *,
         {{ severity_by_score(8, 6) }} as severity

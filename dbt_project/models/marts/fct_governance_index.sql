@@ -60,7 +60,7 @@ measured as (
         ranked.*,
         rank() over (
             partition by ranked.index_code, ranked.result_year, ranked.region_code
-            order by ranked.national_rank
+            order by ranked.national_rank nulls last
         ) as region_rank,
         count(*) over index_year as provinces_ranked,
         count(ranked.score) over index_year as scores_published,

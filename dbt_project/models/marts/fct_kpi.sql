@@ -33,13 +33,13 @@ counts as (
 ),
 
 {%- set grains = {
-    'agency_grain': {'province': 'province_code', 'level': 'level', 'agency': 'agency_code', 'field': 'null::varchar', 'where': 'agency_code is not null and level is not null'},
-    'level_grain': {'province': 'province_code', 'level': 'level', 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'level is not null'},
-    'province_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'true'},
-    'province_field_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::varchar', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
-    'nation_level_grain': {'province': "'VN'", 'level': 'level', 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'level is not null'},
-    'nation_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::varchar', 'field': 'null::varchar', 'where': 'true'},
-    'nation_field_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::varchar', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
+    'agency_grain': {'province': 'province_code', 'level': 'level', 'agency': 'agency_code', 'field': 'null::string', 'where': 'agency_code is not null and level is not null'},
+    'level_grain': {'province': 'province_code', 'level': 'level', 'agency': 'null::string', 'field': 'null::string', 'where': 'level is not null'},
+    'province_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::string', 'field': 'null::string', 'where': 'true'},
+    'province_field_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::string', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
+    'nation_level_grain': {'province': "'VN'", 'level': 'level', 'agency': 'null::string', 'field': 'null::string', 'where': 'level is not null'},
+    'nation_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'null::string', 'where': 'true'},
+    'nation_field_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
 } %}
 
 {% for grain, spec in grains.items() %}
@@ -96,46 +96,81 @@ rolled as (
 
 ),
 
-kpis as (
+{#- what each KPI reads of a row of counts (kpis below picks by kpi_code) -#}
+{%- set per_kpi = {'present': {}, 'count_source': {}, 'units_reporting': {}, 'numerator': {}, 'denominator': {}} %}
+{%- for kpi in kpis %}
+    {%- set split = count_source_rows().get(kpi.present) %}
+    {%- if split %}
+        {%- set first, first_rows = split[0] %}
+        {%- set second, second_rows = split[1] %}
+        {%- set count_source -%}
+            case
+                when {{ first_rows }} > 0 and {{ second_rows }} > 0 then '{{ first }}+{{ second }}'
+                when {{ first_rows }} > 0 then '{{ first }}'
+                else '{{ second }}'
+            end
+        {%- endset %}
+    {%- else %}
+        {%- set count_source = "'" ~ kpi.source ~ "'" %}
+    {%- endif %}
+    {%- do per_kpi.present.update({kpi.code: kpi.present ~ ' > 0'}) %}
+    {%- do per_kpi.count_source.update({kpi.code: count_source}) %}
+    {%- do per_kpi.units_reporting.update({kpi.code: 'units_reporting_' ~ kpi.present}) %}
+    {%- do per_kpi.numerator.update({kpi.code: '(' ~ kpi.numerator ~ ')::bigint'}) %}
+    {%- do per_kpi.denominator.update({kpi.code: '(' ~ kpi.denominator ~ ')::bigint'}) %}
+{%- endfor %}
 
-    {% for kpi in kpis %}
-        select
-            '{{ kpi.code }}' as kpi_code,
-            unit_basis,
-            period_grain,
-            period_start,
-            period_end,
-            province_code,
-            era,
-            level,
-            agency_code,
-            procedure_field,
-            months_covered,
-            is_complete,
-            units_expected,
-            {%- set split = count_source_rows().get(kpi.present) %}
-            {%- if split %}
-                {%- set first, first_rows = split[0] %}
-                {%- set second, second_rows = split[1] %}
-                case
-                    when {{ first_rows }} > 0 and {{ second_rows }} > 0
-                        then '{{ first }}+{{ second }}'
-                    when {{ first_rows }} > 0 then '{{ first }}'
-                    else '{{ second }}'
-                end as count_source,
-            {%- else %}
-                '{{ kpi.source }}' as count_source,
-            {%- endif %}
-            units_reporting_{{ kpi.present }} as units_reporting,
-            ({{ kpi.numerator }})::bigint as numerator,
-            ({{ kpi.denominator }})::bigint as denominator
-        from rolled
-        where {{ kpi.present }} > 0
-        {{ "union all" if not loop.last }}
-    {% endfor %}
+kpi_rows as (
+
+    -- each row of counts once per KPI: one pass over the rows (a union of one select per KPI
+    -- would recompute `rolled` for each on Spark, which inlines CTEs)
+    select
+        kpi_list.kpi_code,
+        rolled.*
+    from rolled
+    cross join (
+        values
+        {%- for kpi in kpis %}
+            ('{{ kpi.code }}'){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as kpi_list (kpi_code)
 
 ),
 
+kpis as (
+
+    -- every KPI on every row of counts where its source has data (noqa LT02 below: the
+    -- expressions of kpi_definitions() keep their own layout)
+    select
+        kpi_code,
+        unit_basis,
+        period_grain,
+        period_start,
+        period_end,
+        province_code,
+        era,
+        level,
+        agency_code,
+        procedure_field,
+        months_covered,
+        is_complete,
+        units_expected,
+    {%- for field in ['count_source', 'units_reporting', 'numerator', 'denominator'] %}
+        case kpi_code  -- noqa: LT02
+        {%- for code, expression in per_kpi[field].items() %}
+            when '{{ code }}' then {{ expression }}  -- noqa: LT02
+        {%- endfor %}
+        end as {{ field }}{{ "," if not loop.last }}
+    {%- endfor %}
+    from kpi_rows
+    where
+        case kpi_code  -- noqa: LT02
+        {%- for code, expression in per_kpi.present.items() %}
+            when '{{ code }}' then {{ expression }}  -- noqa: LT02
+        {%- endfor %}
+        end
+
+),
 
 provinces as (
 

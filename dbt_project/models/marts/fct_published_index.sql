@@ -28,9 +28,9 @@ groups as (
 
 long_rows as (
 
-    unpivot published
-    on ckmb, tdgq, clgq, mdsh, mdhl, tttt, total
-    into name portal_column value points
+    select *
+    from published
+    unpivot (points for portal_column in (ckmb, tdgq, clgq, mdsh, mdhl, tttt, total))
 
 ),
 
@@ -76,7 +76,10 @@ select
     scored.max_points,
     scored.points,
     scored.published_rank,
-    rank() over snapshot_group as computed_rank,
+    rank() over (
+        partition by scored.snapshot_at, scored.period_start, scored.period_end, scored.group_code
+        order by scored.points desc
+    ) as computed_rank,
     round(avg(scored.points) over all_provinces, 4) as national_mean,
     count(*) over all_provinces as provinces_in_snapshot,
     scored.source_file
@@ -86,5 +89,4 @@ left join {{ ref('dim_province') }} as provinces
 window
     all_provinces as (
         partition by scored.snapshot_at, scored.period_start, scored.period_end, scored.group_code
-    ),
-    snapshot_group as (all_provinces order by scored.points desc)
+    )

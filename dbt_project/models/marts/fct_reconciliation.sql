@@ -83,7 +83,9 @@ covered_periods as (
             and months.month_start between report_periods.period_start and report_periods.period_end
     group by all
     having
-        count(*) = datediff('month', report_periods.period_start, report_periods.period_end + 1)
+        count(*) = {{ months_between_dates(
+            'report_periods.period_start', 'date_add(report_periods.period_end, 1)'
+        ) }}
 
 ),
 
@@ -165,9 +167,9 @@ dossier_periods as (
 
     {{ side }}_long as (
 
-        unpivot {{ side }}_buckets
-        on {{ buckets | join(', ') }}
-        into name bucket value bucket_value
+        select *
+        from {{ side }}_buckets
+        unpivot (bucket_value for bucket in ({{ buckets | join(', ') }}))
 
     ),
 {%- endfor %}

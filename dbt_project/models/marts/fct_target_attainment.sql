@@ -11,13 +11,28 @@
 --     covered_from..covered_to), e.g. a legacy unit's 2025 (January-June at most);
 --   no_data: KPI not measured by the warehouse, or no data for the unit and year.
 -- gap_pp = actual - target in percentage points, on the months covered (null without data).
+{#- the columns of a KPI target's row; a rank target has some of them and those below -#}
+{%- set kpi_target_columns = [
+    'target_id', 'plan_unit', 'plan_unit_level', 'province_at_publication', 'province_code',
+    'province_name', 'era', 'agency_code', 'plan_year', 'kpi_code', 'applies_to_level',
+    'comparator', 'target_pct', 'actual_period_start', 'actual_period_end', 'months_covered',
+    'covered_from', 'covered_to', 'data_loaded_until', 'numerator', 'denominator', 'actual_pct',
+    'status', 'gap_pp', 'no_data_reason', 'count_source', 'source_seed', 'kpi_meaning',
+    'unit_note',
+] %}
+{%- set rank_target_columns = [
+    'target_kind', 'index_code', 'result_year', 'rank_scope', 'region_code', 'target_rank',
+    'actual_rank', 'provinces_ranked', 'actual_score', 'national_mean', 'gap_ranks', 'gap_points',
+] %}
+
 with
 
 targets as (
 
     select
-        row_number() over (order by source_seed, plan_unit, plan_year, kpi_code, applies_to_level)
-            as target_id,
+        row_number() over (
+            order by source_seed, plan_unit, plan_year, kpi_code, applies_to_level nulls last
+        ) as target_id,
         plan_unit,
         plan_unit_level,
         province_at_publication,
@@ -178,60 +193,72 @@ matched as (
                 )
             )
 
-)
+),
 
-select
-    matched.target_id,
-    matched.plan_unit,
-    matched.plan_unit_level,
-    matched.province_at_publication,
-    matched.province_code,
-    provinces.province_name,
-    matched.era,
-    matched.agency_code,
-    matched.plan_year,
-    matched.kpi_code,
-    matched.applies_to_level,
-    matched.comparator,
-    matched.target_pct,
-    matched.actual_period_start,
-    matched.actual_period_end,
-    matched.months_covered,
-    matched.covered_from,
-    matched.covered_to,
-    loaded.data_loaded_until,
-    matched.numerator,
-    matched.denominator,
-    matched.actual_pct,
-    case
-        when matched.actual_pct is null then 'no_data'
-        when matched.actual_period_end > loaded.data_loaded_until then 'in_progress'
-        when matched.months_covered < 12 or not matched.is_complete then 'incomplete'
-        when
-            {{ satisfies('matched.comparator', 'matched.actual_pct', 'matched.target_pct') }}
-            then 'met'
-        else 'not_met'
-    end as status,
-    round(matched.actual_pct - matched.target_pct, 6) as gap_pp,
-    case
-        when kpis.kpi_code is null then 'KPI not measured by the warehouse (no source carries it)'
-        when matched.province_code is null then 'plan unit not resolved (seeds/ref_plan_units.csv)'
-        when matched.numerator is null then 'no data for the unit, level and year'
-        when matched.actual_pct is null then 'zero denominator'
-    end as no_data_reason,
-    matched.count_source,
-    matched.source_seed,
-    matched.kpi_meaning,
-    matched.note as unit_note
-from matched
-cross join loaded
-left join {{ ref('dim_kpi') }} as kpis
-    on matched.kpi_code = kpis.kpi_code
-left join {{ ref('dim_province') }} as provinces
-    on matched.province_code = provinces.province_code and matched.era = provinces.era
+kpi_targets as (
+
+    select
+        matched.target_id,
+        matched.plan_unit,
+        matched.plan_unit_level,
+        matched.province_at_publication,
+        matched.province_code,
+        provinces.province_name,
+        matched.era,
+        matched.agency_code,
+        matched.plan_year,
+        matched.kpi_code,
+        matched.applies_to_level,
+        matched.comparator,
+        matched.target_pct,
+        matched.actual_period_start,
+        matched.actual_period_end,
+        matched.months_covered,
+        matched.covered_from,
+        matched.covered_to,
+        loaded.data_loaded_until,
+        matched.numerator,
+        matched.denominator,
+        matched.actual_pct,
+        case
+            when matched.actual_pct is null then 'no_data'
+            when matched.actual_period_end > loaded.data_loaded_until then 'in_progress'
+            when matched.months_covered < 12 or not matched.is_complete then 'incomplete'
+            when
+                {{ satisfies('matched.comparator', 'matched.actual_pct', 'matched.target_pct') }}
+                then 'met'
+            else 'not_met'
+        end as status,
+        round(matched.actual_pct - matched.target_pct, 6) as gap_pp,
+        case
+            when kpis.kpi_code is null
+                then 'KPI not measured by the warehouse (no source carries it)'
+            when matched.province_code is null
+                then 'plan unit not resolved (seeds/ref_plan_units.csv)'
+            when matched.numerator is null then 'no data for the unit, level and year'
+            when matched.actual_pct is null then 'zero denominator'
+        end as no_data_reason,
+        matched.count_source,
+        matched.source_seed,
+        matched.kpi_meaning,
+        matched.note as unit_note
+    from matched
+    cross join loaded
+    left join {{ ref('dim_kpi') }} as kpis
+        on matched.kpi_code = kpis.kpi_code
+    left join {{ ref('dim_province') }} as provinces
+        on matched.province_code = provinces.province_code and matched.era = provinces.era
+
+)
 
 -- Rank targets of the plans (issue 18): judged in int_rank_target_attainment, same columns by
 -- name plus their own (target_kind = 'rank', index_code, target_rank, actual_rank, gap_ranks,
 -- gap_points); null target_kind = a KPI target.
-union all by name
-select * from {{ ref('int_rank_target_attainment') }}  -- noqa: AM04
+{{ union_all_by_name(kpi_target_columns + rank_target_columns, [
+    ('kpi_targets', kpi_target_columns),
+    (ref('int_rank_target_attainment'), rank_target_columns + [
+        'target_id', 'plan_unit', 'plan_unit_level', 'province_at_publication', 'province_code',
+        'province_name', 'era', 'plan_year', 'kpi_code', 'applies_to_level', 'comparator',
+        'status', 'no_data_reason', 'source_seed', 'kpi_meaning',
+    ]),
+]) }}

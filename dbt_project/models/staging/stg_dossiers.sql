@@ -15,6 +15,15 @@
 -- higher load_seq) and replaces the versions of the dossiers they carry, so its cost follows the
 -- new data, not the history. Every column depends on the dossier's own row only, which is what
 -- makes that exact. The folding runs once per distinct (era, province, agency name).
+{#- what `latest` keeps of a raw record besides its province (listed: Spark has no `* exclude`) -#}
+{%- set record_columns = [
+    'dossier_id', 'province_name', 'agency_code', 'agency_name', 'agency_level', 'commune_code',
+    'procedure_code', 'procedure_field', 'channel', 'online_level', 'received_at', 'due_at',
+    'resolved_at', 'status', 'dossier_digitized', 'result_digitized', 'e_result_issued',
+    'data_reused', 'fee_required', 'paid_online', 'fee_amount_vnd', 'status_at', 'load_seq',
+    'source_file', 'source_row_number', 'receipt_era',
+] %}
+
 with
 
 source_rows as (
@@ -88,9 +97,11 @@ reexport_of as (
 identified as (
 
     select
-        usable.* exclude (province_code),
         usable.province_code as exported_code,
-        coalesce(reexport_of.receipt_code, usable.province_code) as province_code
+        coalesce(reexport_of.receipt_code, usable.province_code) as province_code,
+    {% for column in record_columns %}
+        usable.{{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
     from usable
     left join reexport_of
         on

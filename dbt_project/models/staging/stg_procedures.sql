@@ -24,7 +24,8 @@ dated as (
         national_portal_integrated,
         coalesce(
             snapshot_date,
-            try_strptime(regexp_extract(source_file, '(\d{4}-\d{2}-\d{2})', 1), '%Y-%m-%d')::date,
+            -- [0-9], not \d: Spark reads '\d' in a string literal as 'd'
+            try_cast(regexp_extract(source_file, '([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) as date),
             loaded_at::date
         ) as snapshot_date,
         load_seq,

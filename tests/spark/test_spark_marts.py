@@ -1,0 +1,284 @@
+"""The same dbt project on Spark gives the marts DuckDB gives (issue 15, `make test-spark`).
+
+One generated sample (3 current provinces and their predecessors, May-August 2025, across the
+1 July 2025 restructuring), split as tests/test_dbt_incremental.py splits it: history, then one
+new province-month (current Tây Ninh, August 2025).
+
+- ``both``: every file landed, one pipeline run on DuckDB (the lake, DuckDB's marts), then
+  every seed and model built by `dbt build --target spark` over the same lake: every seed and
+  every mart must equal DuckDB's, table by table, row by row (tests/spark/mart_compare.py
+  states the tolerance).
+- ``incremental``: the pipeline with ``CCHC_ENGINE=spark`` (Dagster, dbt on Spark, the publish
+  from Spark's Parquet), first over the history, then again after the new province-month
+  landed: the province-incremental models overwrite only Tây Ninh's partitions, and every mart
+  equals the whole Spark build of ``both`` on the same files; serving.duckdb serves them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib.spark_engine import SparkWarehouse, manifest_models
+from pipelines.settings import DBT_PROJECT_DIR, DataPaths
+from tests.conftest import run_pipeline_job
+from tests.spark.mart_compare import Comparison, compare_tables
+from tests.test_dbt_incremental import (
+    PROVINCE_INCREMENTAL_MODELS,
+    _generated_sample,
+    _land,
+    _province_month_runs,
+)
+
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+SPARK_BUILD_TIMEOUT = 40 * 60  # a whole build took 9-16 min on 2 cores shared at load 7-15
+
+
+@dataclass(frozen=True)
+class SparkBuild:
+    paths: DataPaths
+    seconds: float
+
+    @property
+    def warehouse(self) -> SparkWarehouse:
+        return SparkWarehouse.of_data_dir(self.paths.root)
+
+
+def dbt_on_spark(paths: DataPaths, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    """dbt with the profile's Spark target over the data folder's lake, in a subprocess."""
+    env = {
+        **os.environ,
+        "CCHC_DATA_DIR": str(paths.root),
+        "CCHC_LAKE_DIR": str(paths.lake),
+    }
+    began = time.perf_counter()
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--target",
+            "spark",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(paths.root / "dbt_target" / "spark"),
+            "--log-path",
+            str(paths.root / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=SPARK_BUILD_TIMEOUT,
+    )
+    return completed, time.perf_counter() - began
+
+
+def failed_nodes(completed: subprocess.CompletedProcess) -> str:
+    lines = [
+        line
+        for line in completed.stdout.splitlines()
+        if " ERROR " in line or " FAIL " in line or "Error in" in line or "Failure in" in line
+    ]
+    return "\n".join(lines[-40:]) or completed.stdout[-4000:]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _generated_sample(
+        tmp_path_factory.mktemp("spark-sample"), start=(2025, 5), end=(2025, 8), provinces="3"
+    )
+
+
+@pytest.fixture(scope="module")
+def module_env() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+        patch.delenv("CCHC_LAKE_DIR", raising=False)
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def both(
+    generated: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    module_env: pytest.MonkeyPatch,
+    spark_ready: None,
+) -> SparkBuild:
+    """Every file, built by the DuckDB pipeline and then by a whole dbt build on Spark."""
+    paths = DataPaths(tmp_path_factory.mktemp("both")).ensure()
+    history, new_month, _correction = _province_month_runs(generated)
+    _land(paths, history)
+    _land(paths, new_month)
+    module_env.setenv("CCHC_DATA_DIR", str(paths.root))
+    module_env.setenv("CCHC_ENGINE", "duckdb")
+    assert run_pipeline_job().success, "the DuckDB pipeline failed on the sample"
+    # Models and seeds only: the data tests and unit tests run on Spark in `incremental`'s
+    # pipeline runs (every test of the project, on the history and again after the new month).
+    completed, seconds = dbt_on_spark(
+        paths, "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
+    )
+    assert completed.returncode == 0, f"dbt build on Spark failed:\n{failed_nodes(completed)}"
+    return SparkBuild(paths, seconds)
+
+
+@pytest.fixture(scope="module")
+def incremental(
+    generated: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    module_env: pytest.MonkeyPatch,
+    spark_ready: None,
+) -> SparkBuild:
+    """The history, then the new province-month, each a pipeline run with CCHC_ENGINE=spark."""
+    paths = DataPaths(tmp_path_factory.mktemp("incremental")).ensure()
+    history, new_month, _correction = _province_month_runs(generated)
+    module_env.setenv("CCHC_DATA_DIR", str(paths.root))
+    module_env.setenv("CCHC_ENGINE", "spark")
+    _land(paths, history)
+    assert run_pipeline_job().success, "the first Spark pipeline run failed"
+    _land(paths, new_month)
+    began = time.perf_counter()
+    assert run_pipeline_job().success, "the incremental Spark pipeline run failed"
+    return SparkBuild(paths, time.perf_counter() - began)
+
+
+def spark_relations(build: SparkBuild, schema: str, tables: list[str]) -> dict[str, str]:
+    return {t: build.warehouse.read_sql(schema, t) for t in tables}
+
+
+def compare_with_warehouse(
+    paths: DataPaths, schema: str, actual: dict[str, str]
+) -> tuple[list[Comparison], list[str]]:
+    """Compare ``actual`` (name -> DuckDB SQL) with ``schema``'s tables in warehouse.duckdb."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{paths.warehouse_db}' as wh (read_only)")
+        results = [
+            compare_tables(con, name, f'wh."{schema}"."{name}"', sql)
+            for name, sql in actual.items()
+        ]
+    problems = [f"{r.table}: {p}" for r in results for p in r.problems]
+    return results, problems
+
+
+def report(results: list[Comparison], label: str) -> None:
+    flips = {r.table: r.rounding_flips for r in results if r.rounding_flips}
+    rows = sum(r.rows for r in results)
+    print(f"{label}: {len(results)} tables, {rows} rows; one-unit rounding differences: {flips}")
+
+
+def marts() -> list[str]:
+    return manifest_models(MANIFEST, "marts")
+
+
+def test_every_seed_on_spark_equals_duckdb(both: SparkBuild) -> None:
+    seeds = sorted(p.name for p in (both.warehouse.tables_dir / "reference.db").iterdir())
+    assert len(seeds) >= 18
+    results, problems = compare_with_warehouse(
+        both.paths, "reference", spark_relations(both, "reference", seeds)
+    )
+    assert not problems, "\n".join(problems)
+    assert all(r.rounding_flips == 0 for r in results)
+
+
+def test_every_mart_on_spark_equals_duckdb(both: SparkBuild) -> None:
+    tables = marts()
+    assert len(tables) >= 20, tables
+    results, problems = compare_with_warehouse(
+        both.paths, "marts", spark_relations(both, "marts", tables)
+    )
+    report(results, f"Spark vs DuckDB (Spark build {both.seconds:.0f} s)")
+    assert not problems, "\n".join(problems)
+    assert sum(r.rows for r in results) > 1000  # the sample reached the marts
+
+
+def rebuilt_provinces(build: SparkBuild, model: str) -> set[tuple[str, str]]:
+    """What the model's last incremental build overwrote (meta.dbt_rebuilt_provinces on Spark)."""
+    folder = build.warehouse.table_dir("meta", "dbt_rebuilt_provinces") / f"model_name={model}"
+    if not any(folder.glob("*.parquet")):
+        return set()
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"select province_code, era from read_parquet('{folder}/*.parquet')"
+        ).fetchall()
+    return set(rows)
+
+
+def test_a_new_province_month_on_spark_equals_a_whole_spark_build(
+    both: SparkBuild, incremental: SparkBuild
+) -> None:
+    # the second run overwrote Tây Ninh's partitions only
+    for model in PROVINCE_INCREMENTAL_MODELS:
+        assert rebuilt_provinces(incremental, model) == {("80", "current")}, model
+    tables = marts()
+    with duckdb.connect() as con:
+        results = [
+            compare_tables(
+                con,
+                table,
+                both.warehouse.read_sql("marts", table),
+                incremental.warehouse.read_sql("marts", table),
+            )
+            for table in tables
+        ]
+    report(
+        results, f"incremental vs whole Spark build (incremental run {incremental.seconds:.0f} s)"
+    )
+    problems = [f"{r.table}: {p}" for r in results for p in r.problems]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_publish_serves_the_marts_spark_built(incremental: SparkBuild) -> None:
+    tables = marts()
+    with duckdb.connect() as con:
+        con.execute(f"attach '{incremental.paths.serving_db}' as serving (read_only)")
+        served = {
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() "
+                "where database_name = 'serving' and schema_name = 'marts'"
+            ).fetchall()
+        }
+        assert served == set(tables)
+        results = [
+            compare_tables(
+                con, table, incremental.warehouse.read_sql("marts", table), f"serving.marts.{table}"
+            )
+            for table in tables
+        ]
+    problems = [f"{r.table}: {p}" for r in results for p in r.problems]
+    assert not problems, "\n".join(problems)
+    assert all(r.rounding_flips == 0 for r in results)  # a copy, not a recomputation
+
+
+def test_a_lake_part_with_a_column_the_contract_lacks_fails_the_build_on_spark(
+    both: SparkBuild, tmp_path: Path
+) -> None:
+    """matches_contract on Spark is no formality: a part carrying a column the contract lacks
+    (schemas merged by name, so the column appears) fails the source's test."""
+    paths = DataPaths(tmp_path / "data")
+    shutil.copytree(both.paths.lake, paths.lake)
+    source = paths.lake / "published_index"
+    (part,) = [p for p in source.glob("*/*.parquet") if p.parent.name != "data_month=0000-00"][:1]
+    odd = source / "data_month=2099-01"
+    odd.mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select *, 'surprise' as unexpected_column from read_parquet('{part}')) "
+            f"to '{odd / 'part-odd.parquet'}'"
+        )
+    completed, _ = dbt_on_spark(paths, "test", "--select", "source:raw.published_index")
+    assert completed.returncode != 0, completed.stdout[-3000:]
+    assert "FAIL 1 source_matches_contract_raw_published_index" in completed.stdout, (
+        completed.stdout[-3000:]
+    )
