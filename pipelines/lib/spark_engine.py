@@ -67,14 +67,20 @@ class SparkWarehouse:
         return self.tables_dir / f"{schema}.db" / table
 
     def read_sql(self, schema: str, table: str) -> str:
-        """A DuckDB expression reading a Spark table's Parquet files (partition folders too)."""
+        """A DuckDB expression reading a Spark table's Parquet files (partition folders too).
+
+        Partition values are read as strings (hive_types_autocast off): a province code '01'
+        must not become the integer 1. The project partitions by string columns only."""
         folder = self.table_dir(schema, table)
         if not any(folder.rglob("*.parquet")):
             raise SparkTableMissing(
                 f"{schema}.{table}: no Parquet files under {folder} (was it built on Spark?)"
             )
         glob = str(folder / "**" / "*.parquet").replace("'", "''")
-        return f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+        return (
+            f"read_parquet('{glob}', hive_partitioning = true, hive_types_autocast = false, "
+            "union_by_name = true)"
+        )
 
 
 def manifest_models(manifest_path: Path, schema: str) -> list[str]:
