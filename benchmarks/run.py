@@ -218,7 +218,8 @@ def serving_counts(serving: Path) -> dict[str, object]:
 
 
 def step_full(bench: Bench) -> None:
-    for leftover in ("warehouse", "dagster_home"):
+    # The lake too: a part left by an earlier (or killed) run on other code would be read as is.
+    for leftover in ("warehouse", "dagster_home", "lake"):
         shutil.rmtree(bench.data_dir / leftover, ignore_errors=True)
     bench.log("full pipeline on an empty warehouse ...")
     measured = run_measured(pipeline_command(), env=bench.env(), cwd=ROOT)
