@@ -238,6 +238,22 @@ def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:
     return set(rows)
 
 
+def _emitted(paths: DataPaths, model: str) -> set[tuple[str, str]]:
+    """The (province, era) of the rows the model's last build emitted: its compiled SQL (as dbt
+    ran it, the touched provinces written in) run again over the warehouse. An incremental build
+    must emit only the provinces it rebuilds: the rows it emits replace theirs, so emitting every
+    province is correct but rebuilds everything (a filter that compared a column with itself
+    once made every incremental run a full rebuild, unseen by the equality checks)."""
+    latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+    compiled = latest / "compiled" / "cchc" / "models" / "intermediate" / f"{model}.sql"
+    with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
+        con.execute(f"set file_search_path = '{paths.lake}'")  # staging views read the lake
+        rows = con.execute(
+            f"select distinct province_code, era from ({compiled.read_text(encoding='utf-8')})"
+        ).fetchall()
+    return set(rows)
+
+
 def _unit_tests_run(paths: DataPaths) -> int:
     """How many dbt unit tests the last dbt invocation ran."""
     latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
@@ -253,11 +269,12 @@ def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
     generated = _generated_sample(tmp_path, start=(2025, 5), end=(2025, 8), provinces="3")
     runs = _province_month_runs(generated)
     incremental = _incremental_data_folder(tmp_path, monkeypatch)
-    rebuilt, unit_tests = [], []
+    rebuilt, emitted, unit_tests = [], [], []
     for files in runs:
         _land(incremental, files)
         assert run_pipeline_job().success
         rebuilt.append({m: _rebuilt(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
+        emitted.append({m: _emitted(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
         unit_tests.append(_unit_tests_run(incremental))
     # unit tests check code, not data: run with the first build of this project only
     assert unit_tests[0] > 10 and unit_tests[1:] == [0, 0]
@@ -266,5 +283,8 @@ def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
         *[{("80", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
         *[{("17", "legacy"), ("25", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
     ]
+    # and each incremental build emitted the rows of those provinces, no others
+    assert emitted[1:] == rebuilt[1:]
+    assert len(emitted[0]["int_kpi_counts"]) > 6  # the first build: every province
 
     _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)

@@ -21,10 +21,9 @@
 ] %}
 {%- set inputs = count_inputs() %}
 {{ incremental_by_province(inputs) }}
+{%- set touched = touched_provinces(inputs) %}
 
 with
-
-{{ touched_provinces_cte(inputs) }}
 
 dossiers as (
 
@@ -51,8 +50,8 @@ dossiers as (
         paid_online
     from {{ ref('stg_dossiers') }}
     where
-        {{ in_touched_provinces('province_code', 'era') }}
-        or {{ in_touched_provinces('successor_code', "'current'") }}
+        {{ in_touched_provinces(touched, 'province_code', 'era') }}
+        or {{ in_touched_provinces(touched, 'successor_code', "'current'") }}
 
 ),
 
@@ -128,7 +127,7 @@ payments as (
         coalesce(sum(amount_vnd) filter (where status = 'success' and channel = 'online'), 0)
             as payment_amount_online_vnd
     from {{ ref('stg_payments') }}
-    where {{ in_touched_provinces('province_code', 'era') }}
+    where {{ in_touched_provinces(touched, 'province_code', 'era') }}
     group by all
 
 ),
@@ -315,7 +314,7 @@ summed as (
         coalesce(sum({{ name }}), 0)::bigint as {{ name }}{{ "," if not loop.last }}
     {%- endfor %}
     from unioned
-    where {{ in_touched_provinces('province_code', 'era') }}
+    where {{ in_touched_provinces(touched, 'province_code', 'era') }}
     group by province_code, era, month_start, agency_code, level, procedure_field
 
 ),

@@ -24,10 +24,9 @@
 ] %}
 {%- set inputs = ['stg_dossiers'] %}
 {{ incremental_by_province(inputs) }}
+{%- set touched = touched_provinces(inputs) %}
 
 with
-
-{{ touched_provinces_cte(inputs) }}
 
 dossiers as (
 
@@ -41,8 +40,8 @@ dossiers as (
         {{ dossier_columns | join(', ') }}
     from {{ ref('stg_dossiers') }}
     where
-        {{ in_touched_provinces('province_code', 'era') }}
-        or {{ in_touched_provinces('successor_code', "'current'") }}
+        {{ in_touched_provinces(touched, 'province_code', 'era') }}
+        or {{ in_touched_provinces(touched, 'successor_code', "'current'") }}
 
 ),
 
@@ -218,5 +217,5 @@ inner join bounds
         events.province_code = bounds.province_code
         and events.era = bounds.era
         and events.month_start between bounds.first_month and bounds.last_month
-where {{ in_touched_provinces('events.province_code', 'events.era') }}
+where {{ in_touched_provinces(touched, 'events.province_code', 'events.era') }}
 group by all

@@ -14,10 +14,9 @@
     + ['flow_built_from', 'months_covered', 'is_complete'] + all_columns | list %}
 {%- set inputs = count_inputs() %}
 {{ incremental_by_province(inputs) }}
+{%- set touched = touched_provinces(inputs) %}
 
 with
-
-{{ touched_provinces_cte(inputs) }}
 
 activity_months as (
 
@@ -34,7 +33,7 @@ activity_months as (
         procedure_field,
         {{ activity | join(', ') }}
     from {{ ref('int_activity_month') }}
-    where {{ in_touched_provinces_or_successor('province_code', 'era') }}
+    where {{ in_touched_provinces_or_successor(touched, 'province_code', 'era') }}
 
 ),
 
@@ -127,7 +126,7 @@ flow_periods as (
         is_complete,
         {{ flows | join(', ') }}
     from {{ ref('int_flow_periods') }}
-    where {{ in_touched_provinces_or_successor('province_code', 'era') }}
+    where {{ in_touched_provinces_or_successor(touched, 'province_code', 'era') }}
 
 ),
 
@@ -248,7 +247,7 @@ select
     'reported' as unit_basis,
     {{ output_columns | join(', ') }}
 from reported
-where {{ in_touched_provinces('province_code', 'era') }}
+where {{ in_touched_provinces(touched, 'province_code', 'era') }}
 
 union all
 
@@ -256,4 +255,4 @@ select
     unit_basis,
     {{ output_columns | join(', ') }}
 from current_basis
-where {{ in_touched_provinces('province_code', 'era') }}
+where {{ in_touched_provinces(touched, 'province_code', 'era') }}
