@@ -154,10 +154,10 @@ def spark_runs(
     warehouse = SparkWarehouse.of_data_dir(paths.root)
     seeds = sorted(p.name for p in (warehouse.tables_dir / "reference.db").iterdir())
     assert len(seeds) >= 18, seeds
-    whole_build_seeds, _ = compare_with_warehouse(
+    whole_build_seeds = compare_with_warehouse(
         duckdb_history, "reference", spark_relations(warehouse, "reference", seeds)
     )
-    whole_build_marts, _ = compare_with_warehouse(
+    whole_build_marts = compare_with_warehouse(
         duckdb_history, "marts", spark_relations(warehouse, "marts", marts())
     )
     _land(paths, new_month)
@@ -178,7 +178,7 @@ def spark_relations(warehouse: SparkWarehouse, schema: str, tables: list[str]) -
 
 def compare_with_warehouse(
     paths: DataPaths, schema: str, actual: dict[str, str]
-) -> tuple[list[Comparison], list[str]]:
+) -> list[Comparison]:
     """Compare ``actual`` (name -> DuckDB SQL) with ``schema``'s tables in warehouse.duckdb."""
     with duckdb.connect() as con:
         con.execute(f"attach '{paths.warehouse_db}' as wh (read_only)")
@@ -186,8 +186,11 @@ def compare_with_warehouse(
             compare_tables(con, name, f'wh."{schema}"."{name}"', sql)
             for name, sql in actual.items()
         ]
-    problems = [f"{r.table}: {p}" for r in results for p in r.problems]
-    return results, problems
+    return results
+
+
+def problems_of(results: list[Comparison]) -> list[str]:
+    return [f"{r.table}: {p}" for r in results for p in r.problems]
 
 
 def report(results: list[Comparison], label: str) -> None:
@@ -198,10 +201,6 @@ def report(results: list[Comparison], label: str) -> None:
 
 def marts() -> list[str]:
     return manifest_models(MANIFEST, "marts")
-
-
-def problems_of(results: list[Comparison]) -> list[str]:
-    return [f"{r.table}: {p}" for r in results for p in r.problems]
 
 
 def test_every_seed_on_spark_equals_duckdb(spark_runs: SparkRuns) -> None:
@@ -237,14 +236,14 @@ def test_a_new_province_month_on_spark_equals_a_whole_build(
     # the second run overwrote Tây Ninh's partitions only
     for model in PROVINCE_INCREMENTAL_MODELS:
         assert rebuilt_provinces(spark_runs, model) == {("80", "current")}, model
-    results, problems = compare_with_warehouse(
+    results = compare_with_warehouse(
         duckdb_all, "marts", spark_relations(spark_runs.warehouse, "marts", marts())
     )
     report(
         results,
         f"incremental Spark run ({spark_runs.incremental_seconds:.0f} s) vs a whole DuckDB build",
     )
-    assert not problems, "\n".join(problems)
+    assert not problems_of(results), "\n".join(problems_of(results))
     assert sum(r.rows for r in results) > 1000
 
 
@@ -266,8 +265,7 @@ def test_the_publish_serves_the_marts_spark_built(spark_runs: SparkRuns) -> None
             )
             for table in tables
         ]
-    problems = [f"{r.table}: {p}" for r in results for p in r.problems]
-    assert not problems, "\n".join(problems)
+    assert not problems_of(results), "\n".join(problems_of(results))
     assert all(r.rounding_flips == 0 for r in results)  # a copy, not a recomputation
 
 
