@@ -4,6 +4,7 @@ facts next to serving.duckdb, equal to the serving tables, swapped in atomically
 from __future__ import annotations
 
 import io
+import json
 import math
 import zipfile
 from datetime import date, datetime
@@ -166,3 +167,50 @@ def test_a_real_folder_where_the_link_goes_stops_the_publish_before_anything_cha
 
     assert serving.read_bytes() == before
     assert not list((tmp_path / exports.VERSIONS_DIR).glob(".tmp-*"))
+
+
+def test_a_publish_exports_again_only_the_tables_it_rewrote(tmp_path: Path) -> None:
+    """Unchanged marts' Parquet files (and the workbook, when none of its tables changed) are
+    the previous version's files, hard-linked; a changed mart is exported again; every file
+    holds its serving table's rows."""
+    warehouse, serving = _warehouse(tmp_path / "w.duckdb", 1), tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.dim_unit as select 'a' as unit, 'A' as name_vi")
+    publish(warehouse, serving)
+    link = tmp_path / exports.EXPORTS_LINK
+    first = {p.name: p.stat().st_ino for p in (link / "marts").iterdir()}
+
+    _warehouse(warehouse, 2)  # fct_kpi changes, dim_unit does not
+    second = publish(warehouse, serving)
+    assert set(second.tables_written) == {"audit.loads", "marts.fct_kpi"}
+    now = {p.name: p.stat().st_ino for p in (link / "marts").iterdir()}
+    assert now["dim_unit.parquet"] == first["dim_unit.parquet"]  # the same file
+    assert now["fct_kpi.parquet"] != first["fct_kpi.parquet"]
+    assert pl.read_parquet(link / "marts" / "fct_kpi.parquet")["value"].to_list() == [2]
+    assert pl.read_parquet(link / "marts" / "dim_unit.parquet").rows() == [("a", "A")]
+    manifest = json.loads((link / exports.MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["reused"] == ["marts/dim_unit.parquet"]
+    assert manifest["parquet"] == {"marts.dim_unit": 1, "marts.fct_kpi": 1}
+
+
+def test_the_workbook_is_kept_when_none_of_its_tables_changed(tmp_path: Path) -> None:
+    warehouse, serving = _warehouse(tmp_path / "w.duckdb", 1), tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.dim_province as select '01' as code, 'Hà Nội' as name")
+    publish(warehouse, serving)
+    link = tmp_path / exports.EXPORTS_LINK
+    workbook = (link / exports.WORKBOOK_NAME).stat().st_ino
+
+    _warehouse(warehouse, 2)  # fct_kpi is in no sheet of this workbook (dim_kpi is missing)
+    publish(warehouse, serving)
+    assert (link / exports.WORKBOOK_NAME).stat().st_ino == workbook
+    manifest = json.loads((link / exports.MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["workbook"] == {exports.WORKBOOK_NAME: {"provinces": 1}}
+
+    _warehouse(warehouse, 3)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into marts.dim_province values ('79', 'Hồ Chí Minh')")
+    publish(warehouse, serving)
+    assert (link / exports.WORKBOOK_NAME).stat().st_ino != workbook
+    manifest = json.loads((link / exports.MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["workbook"] == {exports.WORKBOOK_NAME: {"provinces": 2}}

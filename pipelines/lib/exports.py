@@ -6,6 +6,10 @@ of the main facts at province grain (for Excel, Power Query, Power BI, pandas, P
 into place, then swaps the link with one atomic rename: a reader sees the old version or the new
 one, never a half-written folder, and a file already open keeps reading its version (the previous
 version is kept until the next publish).
+
+A version is never written after it is activated, so the next publish takes the files of the
+tables it did not rewrite from the current version as hard links (a copy where the file system
+has none) instead of exporting them again: a run that changed a few marts exports those.
 """
 
 from __future__ import annotations
@@ -73,6 +77,43 @@ README_ROWS = [
 
 
 @dataclass(frozen=True)
+class PreviousExports:
+    """The exports version in force, and the tables the publish kept as that version has them."""
+
+    folder: Path
+    unchanged: frozenset[str]
+
+    def file_of(self, relative: str) -> Path | None:
+        path = self.folder / relative
+        return path if path.is_file() else None
+
+
+def previous_exports(
+    serving_db: Path, fingerprint: str | None, unchanged: set[str]
+) -> PreviousExports | None:
+    """The version the exports link points at, when it was written from the serving file of
+    ``fingerprint`` (the one this publish started from); else None (export everything)."""
+    link = serving_db.parent / EXPORTS_LINK
+    if fingerprint is None or not link.is_symlink():
+        return None
+    folder = link.resolve()
+    try:
+        written = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if written.get("fingerprint") != fingerprint:
+        return None
+    return PreviousExports(folder, frozenset(unchanged))
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(source, target)
+
+
+@dataclass(frozen=True)
 class ExportResult:
     folder: Path
     parquet_rows: dict[str, int]
@@ -96,26 +137,43 @@ def staging_folder(serving_db: Path) -> Path:
     return folder
 
 
-def write_exports(con: duckdb.DuckDBPyConnection, folder: Path, fingerprint: str) -> ExportResult:
-    """Write the marts of the database ``con`` is on (the new serving file) into ``folder``."""
+def write_exports(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    fingerprint: str,
+    previous: PreviousExports | None = None,
+) -> ExportResult:
+    """Write the marts of the database ``con`` is on (the new serving file) into ``folder``;
+    the files of tables ``previous`` holds unchanged are taken from it."""
     tables = _tables(con)
+    kept = previous.unchanged if previous else frozenset()
     parquet_rows: dict[str, int] = {}
+    reused: list[str] = []
     (folder / "marts").mkdir()
     for name in sorted(t for t in tables if t.startswith("marts.")):
-        target = folder / "marts" / f"{name.removeprefix('marts.')}.parquet"
-        con.execute(
-            f"copy (select {_parquet_columns(con, name)} from {name}) to '{target}' "
-            "(format parquet, compression zstd)"
-        )
+        relative = f"marts/{name.removeprefix('marts.')}.parquet"
+        earlier = previous.file_of(relative) if previous and name in kept else None
+        if earlier:
+            _link_or_copy(earlier, folder / relative)
+            reused.append(relative)
+        else:
+            con.execute(
+                f"copy (select {_parquet_columns(con, name)} from {name}) to '{folder / relative}' "
+                "(format parquet, compression zstd)"
+            )
         (count,) = con.execute(f"select count(*) from {name}").fetchone()  # type: ignore[misc]
         parquet_rows[name] = count
-    sheets = {
-        name: Sheet(*_query_rows(con, sql))
-        for name, (needs, sql) in WORKBOOK_SHEETS.items()
-        if needs <= tables
-    }
+    wanted = {name: needs for name, (needs, _) in WORKBOOK_SHEETS.items() if needs <= tables}
+    earlier_workbook = previous.file_of(WORKBOOK_NAME) if previous else None
     workbook_rows: dict[str, int] = {}
-    if sheets:
+    if wanted and earlier_workbook and all(needs <= kept for needs in wanted.values()):
+        # every sheet's tables as the previous version had them; its README names the publish
+        # that wrote it
+        _link_or_copy(earlier_workbook, folder / WORKBOOK_NAME)
+        reused.append(WORKBOOK_NAME)
+        workbook_rows = dict(_earlier_manifest(previous).get("workbook", {}).get(WORKBOOK_NAME, {}))
+    elif wanted:
+        sheets = {name: Sheet(*_query_rows(con, WORKBOOK_SHEETS[name][1])) for name in wanted}
         readme = Sheet(
             ["sheet", "nội dung", "content"],
             [*[row for row in README_ROWS if row[0] in sheets], ("fingerprint", fingerprint, "")],
@@ -127,9 +185,20 @@ def write_exports(con: duckdb.DuckDBPyConnection, folder: Path, fingerprint: str
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "parquet": {name: rows for name, rows in parquet_rows.items()},
         "workbook": {WORKBOOK_NAME: workbook_rows} if workbook_rows else {},
+        # taken unchanged from the version before (hard links): not exported again
+        "reused": reused,
     }
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return ExportResult(folder, parquet_rows, workbook_rows)
+
+
+def _earlier_manifest(previous: PreviousExports | None) -> dict:
+    if previous is None:
+        return {}
+    try:
+        return json.loads((previous.folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def activate(serving_db: Path, staged: Path) -> Path:

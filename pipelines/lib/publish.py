@@ -130,7 +130,8 @@ def publish(
     with duckdb.connect() as probe:
         probe.execute(f"attach '{warehouse_db}' as wh (read_only)")
         fingerprint = warehouse_fingerprint(probe, manifest_path)
-    if not force and fingerprint == current_fingerprint(serving_db):
+    published_fingerprint = current_fingerprint(serving_db)
+    if not force and fingerprint == published_fingerprint:
         return PublishResult(False, fingerprint, {}, "nothing changed since the last publish")
     staging_file = serving_db.with_name(f".{serving_db.stem}-{uuid.uuid4().hex}.duckdb.tmp")
     staged_exports: Path | None = None
@@ -144,7 +145,10 @@ def publish(
             con.execute("detach wh")
             con.execute("checkpoint")
             staged_exports = exports.staging_folder(serving_db)
-            written = exports.write_exports(con, staged_exports, fingerprint)
+            # the tables kept from the serving file this one started from: their exports too
+            kept = set(table_rows) - set(written_tables) if previous_digests else set()
+            previous = exports.previous_exports(serving_db, published_fingerprint, kept)
+            written = exports.write_exports(con, staged_exports, fingerprint, previous)
         os.replace(staging_file, serving_db)
         # Right after the serving file: the two renames leave the exports one publish behind
         # for an instant at most, and each reader sees whole versions only.
