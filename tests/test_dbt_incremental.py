@@ -1,9 +1,13 @@
-"""Incremental staging gives the warehouse a clean load of the same files gives.
+"""Incremental builds give the warehouse a clean load of the same files gives.
 
-Three real pipeline runs land one export in pieces, in the hard order: payments before their
-dossiers, then the dossiers, then corrected re-exports (dossiers moved to another agency, payment
-amounts fixed). The second and third runs build ``stg_dossiers`` and ``stg_payments``
-incrementally; a single clean run of all the files must give the same staging rows and marts.
+Four real pipeline runs land a generated export (three provinces, May to August 2025, across
+the 1 July restructuring) in pieces, in the hard orders: history; one new province-month; a late
+correction of legacy months whose open dossiers a successor carries; late dossiers whose
+payments came first, with a corrected re-export (dossiers moved to another agency, payment
+amounts fixed). The later runs build the staging models from what they loaded and the
+province-incremental models for the provinces they touched; one clean run of all the files must
+give the same staging, intermediate and marts rows. (One sequence rather than two tests of three
+runs each: every run is a real dbt build, and make test's time is mostly those.)
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.lib.dbt_state import STATE_TABLE, needs_full_refresh, record_build
+from pipelines.lib.dbt_state import (
+    STATE_TABLE,
+    last_build_passed,
+    needs_full_refresh,
+    record_build,
+    record_outcome,
+)
 from pipelines.sample_data.generate import GeneratorConfig, generate
 from pipelines.settings import DataPaths
 from tests.conftest import run_pipeline_job
@@ -31,41 +41,9 @@ STAGING_COLUMNS = {
 }
 # dbt models that rebuild only the provinces a run touched (macros/incremental_scope.sql)
 PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "int_kpi_counts")
-
-
-def _split_export(generated: Path) -> list[dict[str, pl.DataFrame | Path]]:
-    """The landing files of each run, in order: {relative path: frame to write, or file to copy}."""
-    (dossier_file,) = (generated / "dossiers").glob("*.parquet")
-    (payment_file,) = (generated / "payments").glob("*.csv")
-    dossiers = pl.read_parquet(dossier_file)
-    payments = pl.read_csv(payment_file, infer_schema=False)
-    january = pl.col("received_at").dt.month() == 1
-
-    paid = dossiers.filter(january, pl.col("dossier_id").is_in(payments["dossier_id"].implode()))
-    moving = paid.filter(pl.col("agency_name") == "Sở Tài chính").head(40)
-    target = dossiers.filter(pl.col("agency_name") == "Sở Y tế").row(0, named=True)
-    assert moving.height == 40, "the sample lost the dossiers this test corrects"
-    moved = moving.with_columns(
-        agency_name=pl.lit(target["agency_name"]), agency_code=pl.lit(target["agency_code"])
-    )
-    fixed_payments = payments.filter(
-        pl.col("dossier_id").is_in(moving["dossier_id"].implode())
-    ).with_columns(amount_vnd=(pl.col("amount_vnd").cast(pl.Int64) + 5_000).cast(pl.String))
-
-    others = [
-        p
-        for p in generated.rglob("*")
-        if p.is_file() and p.parent.name not in {"dossiers", "payments"} and p.name[0] != "_"
-    ]
-    return [
-        {  # payments of both months, dossiers of January only
-            "dossiers/a_january.parquet": dossiers.filter(january),
-            "payments/a_payments.csv": payments,
-            **{f"{p.parent.name}/{p.name}": p for p in others},
-        },
-        {"dossiers/b_february.parquet": dossiers.filter(~january)},
-        {"dossiers/c_correction.parquet": moved, "payments/c_correction.csv": fixed_payments},
-    ]
+# the corrected re-export of the fourth run: paid dossiers moved from one agency to another
+MOVED_DOSSIERS = 15
+CORRECTION_FILE = "80_tay_ninh_2025-07_fixed.parquet"
 
 
 def _land(paths: DataPaths, files: dict[str, pl.DataFrame | Path]) -> None:
@@ -144,28 +122,6 @@ def _incremental_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return incremental
 
 
-def test_incremental_runs_equal_a_clean_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    generated = _generated_sample(tmp_path, start=(2026, 1), end=(2026, 2), provinces="1")
-    runs = _split_export(generated)
-    incremental = _incremental_data_folder(tmp_path, monkeypatch)
-    for files in runs:
-        _land(incremental, files)
-        assert run_pipeline_job().success
-    # The first build starts from raw; the next two read only what their run loaded.
-    assert _builds(incremental) == [True, False, False]
-
-    _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
-    with duckdb.connect(str(incremental.warehouse_db), read_only=True) as con:
-        (moved,) = con.execute(
-            "select count(*) from staging.stg_payments p join staging.stg_dossiers d "
-            "using (province_code, dossier_id) where d.source_file = 'c_correction.parquet' "
-            "and p.agency_code = d.agency_code and p.agency_code like '%so-y-te'"
-        ).fetchone()  # type: ignore[misc]
-    assert moved >= 40  # the corrected dossiers' payments follow them to their new agency
-
-
 def test_a_changed_dbt_project_asks_for_a_full_refresh(tmp_path: Path) -> None:
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         assert needs_full_refresh(con, "project-a")  # never built
@@ -174,6 +130,19 @@ def test_a_changed_dbt_project_asks_for_a_full_refresh(tmp_path: Path) -> None:
         assert needs_full_refresh(con, "project-b")
         record_build(con, "project-b", full_refresh=True)
         assert not needs_full_refresh(con, "project-b")
+
+
+def test_only_a_passed_build_of_the_whole_project_lets_the_next_limit_its_tests(
+    tmp_path: Path,
+) -> None:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert not last_build_passed(con)  # none recorded: test every row
+        record_outcome(con, passed=True)
+        assert last_build_passed(con)
+        record_outcome(con, passed=False)
+        assert not last_build_passed(con)
+        record_outcome(con, passed=True)
+        assert last_build_passed(con)
 
 
 def _province_month_runs(generated: Path) -> list[dict[str, pl.DataFrame | Path]]:
@@ -229,6 +198,47 @@ def _province_month_runs(generated: Path) -> list[dict[str, pl.DataFrame | Path]
     ]
 
 
+def _late_dossiers_and_agency_correction(
+    generated: Path, runs: list[dict[str, pl.DataFrame | Path]]
+) -> list[dict[str, pl.DataFrame | Path]]:
+    """``runs`` and a fourth run, in the hard orders: current Cao Bằng's August dossiers, held
+    back from the history whose payments file already brought their payments (payments before
+    their dossiers); and a corrected re-export of current Tây Ninh's July: paid dossiers moved
+    to another agency, their payments' amounts fixed."""
+    cao_bang = generated / "dossiers" / "04_cao_bang_2025-07_2025-08.parquet"
+    cao_bang_dossiers = pl.read_parquet(cao_bang)
+    in_august = pl.col("received_at").dt.month() == 8
+    history, *later = runs
+    history = {**history, f"dossiers/{cao_bang.name}": cao_bang_dossiers.filter(~in_august)}
+
+    tay_ninh = pl.read_parquet(generated / "dossiers" / "80_tay_ninh_2025-07_2025-08.parquet")
+    payments = pl.read_csv(
+        generated / "payments" / "80_tay_ninh_2025-07_2025-08.csv", infer_schema=False
+    )
+    paid_in_july = tay_ninh.filter(
+        pl.col("received_at").dt.month() == 7,
+        pl.col("dossier_id").is_in(payments["dossier_id"].implode()),
+    )
+    moving = paid_in_july.filter(pl.col("agency_name") == "Sở Tài chính").head(MOVED_DOSSIERS)
+    target = tay_ninh.filter(pl.col("agency_name") == "Sở Xây dựng").row(0, named=True)
+    assert moving.height == MOVED_DOSSIERS, "the sample lost the dossiers this test corrects"
+    moved = moving.with_columns(
+        agency_name=pl.lit(target["agency_name"]), agency_code=pl.lit(target["agency_code"])
+    )
+    fixed_payments = payments.filter(
+        pl.col("dossier_id").is_in(moving["dossier_id"].implode())
+    ).with_columns(amount_vnd=(pl.col("amount_vnd").cast(pl.Int64) + 5_000).cast(pl.String))
+    return [
+        history,
+        *later,
+        {
+            "dossiers/04_cao_bang_2025-08_2025-08.parquet": cao_bang_dossiers.filter(in_august),
+            f"dossiers/{CORRECTION_FILE}": moved,
+            "payments/80_tay_ninh_2025-07_fixed.csv": fixed_payments,
+        },
+    ]
+
+
 def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:
     with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
         rows = con.execute(
@@ -261,13 +271,16 @@ def _unit_tests_run(paths: DataPaths) -> int:
     return sum(result["unique_id"].startswith("unit_test.") for result in results)
 
 
-def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
+def test_incremental_runs_equal_a_clean_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The province-incremental models rebuild only the provinces a run touched, and every
-    staging, intermediate and marts table still equals a clean load."""
+    """Four runs: history; one new province-month; a late correction across 1 July 2025; late
+    dossiers whose payments came first, with a corrected re-export moving paid dossiers to
+    another agency. The province-incremental models rebuild only the provinces a run touched,
+    the staging models read only what the run loaded, and every staging, intermediate and marts
+    table equals a clean load of all the files."""
     generated = _generated_sample(tmp_path, start=(2025, 5), end=(2025, 8), provinces="3")
-    runs = _province_month_runs(generated)
+    runs = _late_dossiers_and_agency_correction(generated, _province_month_runs(generated))
     incremental = _incremental_data_folder(tmp_path, monkeypatch)
     rebuilt, emitted, unit_tests = [], [], []
     for files in runs:
@@ -276,15 +289,29 @@ def test_a_new_province_month_and_a_late_correction_equal_a_clean_load(
         rebuilt.append({m: _rebuilt(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
         emitted.append({m: _emitted(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
         unit_tests.append(_unit_tests_run(incremental))
+    # The first build starts from raw; the next ones read only what their run loaded.
+    assert _builds(incremental) == [True, False, False, False]
     # unit tests check code, not data: run with the first build of this project only
-    assert unit_tests[0] > 10 and unit_tests[1:] == [0, 0]
-    # the new month touches Tây Ninh alone; the correction legacy Hòa Bình and its successor
+    assert unit_tests[0] > 10 and unit_tests[1:] == [0, 0, 0]
+    # the new month touches Tây Ninh alone; the correction legacy Hòa Bình and its successor;
+    # the last run Cao Bằng and Tây Ninh
     assert [runs_rebuilt[model] for runs_rebuilt in rebuilt[1:] for model in rebuilt[0]] == [
         *[{("80", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
         *[{("17", "legacy"), ("25", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
+        *[{("04", "current"), ("80", "current")}] * len(PROVINCE_INCREMENTAL_MODELS),
     ]
     # and each incremental build emitted the rows of those provinces, no others
     assert emitted[1:] == rebuilt[1:]
     assert len(emitted[0]["int_kpi_counts"]) > 6  # the first build: every province
 
     _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
+    moved = runs[-1][f"dossiers/{CORRECTION_FILE}"]
+    with duckdb.connect(str(incremental.warehouse_db), read_only=True) as con:
+        (followed,) = con.execute(
+            "select count(distinct d.dossier_id) from staging.stg_payments p "
+            "join staging.stg_dossiers d using (province_code, dossier_id) "
+            "where d.source_file = ? and p.agency_code = d.agency_code and d.agency_name = ?",
+            [CORRECTION_FILE, moved["agency_name"][0]],
+        ).fetchone()  # type: ignore[misc]
+    # the corrected dossiers' payments follow them to their new agency
+    assert followed == MOVED_DOSSIERS

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.contracts import load_contract
+from pipelines.lib.dbt_state import set_tests_scope
 from pipelines.lib.ingest import default_lake_dir, ensure_schema, ingest_source
 from pipelines.lib.lake import (
     LINEAGE_COLUMNS,
@@ -223,3 +224,61 @@ def test_binh_dinh_papi_2024_rank_target_is_judged_from_the_bundled_table(sample
         ("national", 20, 33, "not_met", -13, "002_ddd620c00709287f.txt"),
         ("region", 3, 4, "not_met", -1, "002_ddd620c00709287f.txt"),
     ]
+
+
+# --- Tests limited to the rebuilt provinces (issue 13; macros/tests_scope.sql) ---------------
+
+
+def test_a_province_incremental_models_tests_read_only_its_rebuilt_units_when_asked(
+    sample_build, tmp_path: Path
+) -> None:
+    """A row that breaks int_kpi_counts' key fails its test; with the pipeline's limit on
+    (meta.dbt_tests_scope) the test reads only the units the last build rebuilt, so the row
+    fails it only when its unit is one of them, or after a full build."""
+    database, *_ = sample_build
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(database, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        province, era = con.execute(
+            "select province_code, era from intermediate.int_kpi_counts order by all limit 1"
+        ).fetchone()  # type: ignore[misc]
+        con.execute(
+            "insert into intermediate.int_kpi_counts select * from intermediate.int_kpi_counts "
+            "where province_code = ? and era = ? limit 1",
+            [province, era],
+        )
+        # as after an incremental build of int_kpi_counts that rebuilt another unit only
+        con.execute("delete from meta.dbt_rebuilt_provinces where model_name = 'int_kpi_counts'")
+        con.execute(
+            "insert into meta.dbt_rebuilt_provinces values ('int_kpi_counts', '99', ?)", [era]
+        )
+        con.execute(
+            "insert into meta.dbt_watermarks "
+            "values ('int_kpi_counts', 1000000, false, current_timestamp + interval 1 day)"
+        )
+
+    def key_test_passes(*, limited: bool, rebuilt: bool = False, full_build: bool = False) -> bool:
+        with duckdb.connect(str(warehouse)) as con:
+            set_tests_scope(con, rebuilt_units_only=limited)
+            if rebuilt:
+                con.execute(
+                    "insert into meta.dbt_rebuilt_provinces values ('int_kpi_counts', ?, ?)",
+                    [province, era],
+                )
+            if full_build:
+                con.execute(
+                    "insert into meta.dbt_watermarks "
+                    "values ('int_kpi_counts', 1000001, true, current_timestamp + interval 2 day)"
+                )
+        success, failures, _ = dbt_build(
+            warehouse, tmp_path / "target", "--select", "int_kpi_counts", "--resource-type", "test"
+        )
+        assert all("unique_combination" in unique_id for unique_id, *_ in failures), failures
+        return success
+
+    assert not key_test_passes(limited=False)
+    assert key_test_passes(limited=True)  # its unit was not rebuilt: tested when it was
+    assert not key_test_passes(limited=True, rebuilt=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from meta.dbt_rebuilt_provinces where province_code = ?", [province])
+    assert not key_test_passes(limited=True, full_build=True)  # a full build tests every row

@@ -87,7 +87,9 @@
         model_name {{ dbt.type_string() }},
         province_code {{ dbt.type_string() }},
         era {{ dbt.type_string() }}
-    )
+    );
+    {#- macros/tests_scope.sql: written by the pipeline around its builds -#}
+    create table if not exists {{ tests_scope_table() }} (rebuilt_units_only boolean)
         {%- endif %}
     {%- endset -%}
     {{ run_statements(statements) }}

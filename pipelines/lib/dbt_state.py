@@ -69,3 +69,39 @@ def record_build(
     con.execute(
         f"insert into {table} values (current_localtimestamp(), ?, ?)", [digest, full_refresh]
     )
+
+
+# Whether the last dbt build passed every test it ran: a build that failed leaves rows its tests
+# rejected in the warehouse, so the next build tests every row again (tests_on_rebuilt_provinces).
+OUTCOMES_TABLE = "meta.dbt_build_outcomes"
+
+
+def record_outcome(con: duckdb.DuckDBPyConnection, *, passed: bool) -> None:
+    """Record a build's outcome. Callers record a pass only for a build of the whole project (a
+    run of a few models tested only those) and a failure for any build."""
+    con.execute("create schema if not exists meta")
+    con.execute(f"create table if not exists {OUTCOMES_TABLE} (built_at timestamp, passed boolean)")
+    con.execute(f"insert into {OUTCOMES_TABLE} values (current_localtimestamp(), ?)", [passed])
+
+
+def last_build_passed(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the latest recorded build passed every test (False when none is recorded)."""
+    try:
+        row = con.execute(
+            f"select passed from {OUTCOMES_TABLE} order by built_at desc, rowid desc limit 1"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return False
+    return bool(row and row[0])
+
+
+# macros/tests_scope.sql: while true, the data tests of the province-incremental models read only
+# the (province, era) units their build rewrote. Set for one build at a time by the pipeline.
+TESTS_SCOPE_TABLE = "meta.dbt_tests_scope"
+
+
+def set_tests_scope(con: duckdb.DuckDBPyConnection, *, rebuilt_units_only: bool) -> None:
+    con.execute("create schema if not exists meta")
+    con.execute(f"create table if not exists {TESTS_SCOPE_TABLE} (rebuilt_units_only boolean)")
+    con.execute(f"delete from {TESTS_SCOPE_TABLE}")
+    con.execute(f"insert into {TESTS_SCOPE_TABLE} values (?)", [rebuilt_units_only])
