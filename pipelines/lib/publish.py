@@ -25,7 +25,9 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib import exports
+from pipelines.lib.contracts import load_contract
 from pipelines.lib.dbt_state import project_digest
+from pipelines.settings import SOURCES
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
 # The serving file's layout (table order, meta tables). Part of the fingerprint: a new layout
@@ -66,8 +68,12 @@ def warehouse_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path | 
 
 
 def raw_row_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
-    """The row count of each raw table: rows written there other than by a file load (which
-    audit.loads records) change the fingerprint too, so they are never taken for nothing new."""
+    """The row count of each source's raw relation: rows written there other than by a file load
+    (which audit.loads records) change the fingerprint too, so they are never taken for nothing
+    new. The ``<source>_current`` views are left out: they select from those same rows
+    (ingest.refresh_current_views), and counting them ran a window over every row, twice a run
+    (5.3 of the 6.6 s this took at 10 M dossier rows)."""
+    source_tables = {load_contract(source).table.split(".")[-1] for source in SOURCES}
     # The raw relations are views over the lake (docs/ingestion.md); tables of older warehouses.
     tables = con.execute(
         "select table_name from duckdb_tables() "
@@ -78,6 +84,7 @@ def raw_row_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
     return [
         (name, con.execute(f'select count(*) from wh.raw."{name}"').fetchone()[0])  # type: ignore[index]
         for (name,) in tables
+        if name in source_tables
     ]
 
 
