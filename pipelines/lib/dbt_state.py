@@ -72,7 +72,7 @@ def record_build(
 
 
 # Whether the last dbt build passed every test it ran: a build that failed leaves rows its tests
-# rejected in the warehouse, so the next build tests every row again (tests_on_rebuilt_provinces).
+# rejected in the warehouse, so the next build tests every row again (macros/tests_scope.sql).
 OUTCOMES_TABLE = "meta.dbt_build_outcomes"
 
 

@@ -82,6 +82,7 @@ class PreviousExports:
 
     folder: Path
     unchanged: frozenset[str]
+    manifest: dict  # its publish.json
 
     def file_of(self, relative: str) -> Path | None:
         path = self.folder / relative
@@ -103,7 +104,7 @@ def previous_exports(
         return None
     if written.get("fingerprint") != fingerprint:
         return None
-    return PreviousExports(folder, frozenset(unchanged))
+    return PreviousExports(folder, frozenset(unchanged), written)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -171,7 +172,7 @@ def write_exports(
         # that wrote it
         _link_or_copy(earlier_workbook, folder / WORKBOOK_NAME)
         reused.append(WORKBOOK_NAME)
-        workbook_rows = dict(_earlier_manifest(previous).get("workbook", {}).get(WORKBOOK_NAME, {}))
+        workbook_rows = dict(previous.manifest.get("workbook", {}).get(WORKBOOK_NAME, {}))
     elif wanted:
         sheets = {name: Sheet(*_query_rows(con, WORKBOOK_SHEETS[name][1])) for name in wanted}
         readme = Sheet(
@@ -190,15 +191,6 @@ def write_exports(
     }
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return ExportResult(folder, parquet_rows, workbook_rows)
-
-
-def _earlier_manifest(previous: PreviousExports | None) -> dict:
-    if previous is None:
-        return {}
-    try:
-        return json.loads((previous.folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def activate(serving_db: Path, staged: Path) -> Path:
