@@ -7,15 +7,17 @@
 Each size is a fresh landing folder (all 34 provinces and their 63 legacy predecessors,
 November 2023 - October 2026, the `--dirty` faults, as `make bench`) run through the full
 pipeline on an empty warehouse, then through the floor (DuckDB alone reading the same files).
-For each size it records wall time, peak memory of the process tree, and the disk taken by the
-landing files, the raw lake (when there is one) and the warehouse and serving files. The exponent
+For each size it records wall time, peak memory of the process tree, the disk taken by the
+landing files, the raw lake (when there is one) and the warehouse and serving files, and the most
+the run filled the disk at once (DuckDB's spill files included, gone by the end). The exponent
 of time against rows is the least-squares slope of log(seconds) on log(rows): 1 is linear, above
 1 is worse than linear.
 
 A size is skipped, with the reason recorded, when the free disk could not hold it (projected from
-the bytes per row of the sizes before it, with a margin) or when its projected time (from the
-curve so far) would overrun `--budget-minutes`. Each size's data is deleted after it is measured
-unless `--keep`; the landing files are reused when a previous run left the same ones.
+the bytes per row of the sizes before it at their peak, spill included, with a margin) or when
+its projected time (from the curve so far) would overrun `--budget-minutes`. Each size's data is
+deleted after it is measured unless `--keep`; the landing files are reused when a previous run
+left the same ones.
 """
 
 from __future__ import annotations
@@ -63,11 +65,23 @@ class Point:
     warehouse_gb: float | None = None
     serving_gb: float | None = None
     skipped: str | None = None
+    # the most the run filled the disk above the landing files (lake, warehouse, DuckDB's spill)
+    peak_run_disk_gb: float | None = None
 
     @property
     def disk_gb(self) -> float:
+        """What the size holds on disk after its run."""
         parts = (self.landing_gb, self.lake_gb, self.warehouse_gb, self.serving_gb)
         return sum(p or 0.0 for p in parts)
+
+    @property
+    def peak_disk_gb(self) -> float:
+        """The most it held at once: the landing files and the run's peak (else what is left)."""
+        if self.peak_run_disk_gb is None:
+            return self.disk_gb
+        return (self.landing_gb or 0.0) + max(
+            self.peak_run_disk_gb, self.disk_gb - (self.landing_gb or 0.0)
+        )
 
 
 def exponent(points: list[Point]) -> float | None:
@@ -96,7 +110,7 @@ def skip_reason(points: list[Point], rows: int, root: Path, budget_seconds: floa
     measured = [p for p in points if p.seconds]
     if measured:
         last = measured[-1]
-        needed_gb = last.disk_gb * rows / last.rows * DISK_MARGIN
+        needed_gb = last.peak_disk_gb * rows / last.rows * DISK_MARGIN
         free_gb = shutil.disk_usage(root).free / 2**30
         if needed_gb > free_gb:
             return f"needs about {needed_gb:.0f} GiB of disk, {free_gb:.0f} GiB free"
@@ -129,25 +143,34 @@ def measure_size(rows: int, root: Path) -> Point:
         lake_gb=directory_bytes(data / "lake") / 2**30,
         warehouse_gb=directory_bytes(data / "warehouse" / "warehouse.duckdb") / 2**30,
         serving_gb=directory_bytes(data / "warehouse" / "serving.duckdb") / 2**30,
+        peak_run_disk_gb=(
+            None
+            if full.get("peak_disk_growth_mb") is None
+            else float(full["peak_disk_growth_mb"]) / 1024  # type: ignore[arg-type]
+        ),
     )
+
+
+def _gib(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} GiB"
 
 
 def table(points: list[Point]) -> str:
     lines = [
         "| dossier rows | full pipeline | floor | pipeline / floor | peak memory (tree) | "
-        "largest process | landing | lake | warehouse | serving |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "largest process | landing | lake | warehouse | serving | peak disk written by the run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in points:
         if p.skipped:
-            lines.append(f"| {p.rows:,} | skipped: {p.skipped} |  |  |  |  |  |  |  |  |")
+            lines.append(f"| {p.rows:,} | skipped: {p.skipped} |  |  |  |  |  |  |  |  |  |")
             continue
         ratio = p.seconds / p.floor_seconds if p.seconds and p.floor_seconds else None
         lines.append(
             f"| {p.rows:,} | {p.seconds:.1f} s | {p.floor_seconds:.1f} s | "
             f"{ratio:.1f} | {p.peak_memory_gb:.2f} GB | {p.largest_process_gb:.2f} GB | "
             f"{p.landing_gb:.2f} GiB | {p.lake_gb:.2f} GiB | {p.warehouse_gb:.2f} GiB | "
-            f"{p.serving_gb:.3f} GiB |"
+            f"{p.serving_gb:.3f} GiB | {_gib(p.peak_run_disk_gb)} |"
         )
     slope = exponent(points)
     if slope is not None:

@@ -1,15 +1,22 @@
-"""Run a command and measure it: wall time, peak memory of its whole process tree, CPU time.
+"""Run a command and measure it: wall time, peak memory of its whole process tree, CPU time, and
+(when asked) how much the disk filled at most while it ran.
 
 Peak memory is sampled (every 50 ms) as the sum of the resident set sizes of the process and all
 its descendants (dbt runs as a child of Dagster), so it is what the machine had to hold at once.
 RSS counts shared pages once per process, so the sum is an upper bound; the largest single
 process is reported beside it. A spike shorter than the sampling interval can be missed.
+
+Peak disk is the file system's used bytes (``statvfs``, no walk of the files) above what was used
+when the command started: it sees DuckDB's spill files, which live only while a query runs and
+are gone when the files are measured afterwards. Other writers on the same file system count too,
+so it is read on a quiet machine only.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import threading
 import time
@@ -33,6 +40,8 @@ class Measured:
     stderr: str = ""
     killed_after: float | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    # the most the file system of ``disk_path`` filled above its use at the start (run_measured)
+    peak_disk_growth_mb: float | None = None
 
     def as_dict(self, keep_output: bool = False) -> dict[str, object]:
         data = asdict(self)
@@ -66,8 +75,13 @@ def run_measured(
     cwd: Path | None = None,
     timeout: float | None = None,
     stream: bool = False,
+    disk_path: Path | None = None,
 ) -> Measured:
-    """Run ``command`` to completion (or ``timeout``, then SIGKILL of the whole group)."""
+    """Run ``command`` to completion (or ``timeout``, then SIGKILL of the whole group).
+
+    ``disk_path``: also sample how much its file system fills while the command runs."""
+    disk_at_start = shutil.disk_usage(disk_path).used if disk_path else 0
+    peak_disk = disk_at_start
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     out_target = None if stream else subprocess.PIPE
@@ -85,10 +99,12 @@ def run_measured(
     watched = psutil.Process(proc.pid)
 
     def sample() -> None:
-        nonlocal peak, peak_single
+        nonlocal peak, peak_single, peak_disk
         while not stop.is_set():
             total, largest = _tree_rss(watched)
             peak, peak_single = max(peak, total), max(peak_single, largest)
+            if disk_path:
+                peak_disk = max(peak_disk, shutil.disk_usage(disk_path).used)
             stop.wait(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -115,4 +131,5 @@ def run_measured(
         stdout=stdout or "",
         stderr=stderr or "",
         killed_after=killed_after,
+        peak_disk_growth_mb=(peak_disk - disk_at_start) / 2**20 if disk_path else None,
     )

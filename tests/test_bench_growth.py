@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks.growth import Point, exponent, parse_size, projected_seconds, skip_reason
+from benchmarks.measure import run_measured
 
 
 def test_sizes_read_as_people_write_them() -> None:
@@ -44,3 +47,36 @@ def test_a_size_that_would_overrun_the_budget_or_the_disk_is_skipped(tmp_path: P
     # 0.3 GiB per million rows: a billion rows would need ~390 GiB with the margin
     reason = skip_reason(measured, 1_000_000_000, tmp_path, budget_seconds=10**9)
     assert reason is not None and "disk" in reason
+
+
+def test_the_disk_a_run_fills_at_its_peak_decides_whether_a_size_fits(tmp_path: Path) -> None:
+    """DuckDB's spill files are gone when a size's files are measured after its run; the
+    projection uses the most the run held at once, or a size that fits afterwards fails midway."""
+    free_gb = shutil.disk_usage(tmp_path).free / 2**30
+    # after the run: 0.1 GiB per million rows (fits 10x over); at its peak 3x the free disk
+    after_only = Point(rows=1_000_000, seconds=60.0, landing_gb=0.05, warehouse_gb=0.05)
+    spilled = Point(
+        rows=1_000_000, seconds=60.0, landing_gb=0.05, warehouse_gb=0.05,
+        peak_run_disk_gb=free_gb * 3,
+    )  # fmt: skip
+    rows = int(1_000_000 * free_gb / 0.1 / 10)  # 1/10 of the free disk after the run
+    assert skip_reason([after_only], rows, tmp_path, budget_seconds=10**9) is None
+    reason = skip_reason([spilled], rows, tmp_path, budget_seconds=10**9)
+    assert reason is not None and "disk" in reason
+    assert spilled.peak_disk_gb == pytest.approx(0.05 + free_gb * 3)
+    assert after_only.peak_disk_gb == pytest.approx(0.1)
+
+
+def test_run_measured_sees_a_file_that_lived_only_while_the_command_ran(tmp_path: Path) -> None:
+    """A real child writes 64 MiB, holds it for a moment and deletes it (as DuckDB does with its
+    spill files): the peak disk counts it though nothing is left at the end."""
+    script = (
+        "import os, sys, time; p = sys.argv[1]; f = open(p, 'wb'); "
+        "f.write(os.urandom(64 * 2**20)); f.flush(); os.fsync(f.fileno()); f.close(); "
+        "time.sleep(0.5); os.remove(p)"
+    )
+    spill = tmp_path / "spill.bin"
+    measured = run_measured([sys.executable, "-c", script, str(spill)], disk_path=tmp_path)
+    assert measured.returncode == 0 and not spill.exists()
+    assert measured.peak_disk_growth_mb is not None and measured.peak_disk_growth_mb >= 60
+    assert run_measured([sys.executable, "-c", "pass"]).peak_disk_growth_mb is None
