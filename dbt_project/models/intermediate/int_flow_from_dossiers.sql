@@ -13,6 +13,7 @@
 -- its era (legacy units end in June 2025).
 -- Incremental by province (macros/incremental_scope.sql): a run recomputes every month of each
 -- province whose dossiers changed, and of its successor, and replaces that province's rows.
+-- Every CTE is inlined, not held whole by DuckDB (macros/cross_engine/ctes.sql).
 {#- what a holding carries of its dossier, whoever holds it -#}
 {%- set dossier_columns = [
     'agency_name', 'level', 'procedure_field', 'status', 'resolution_class', 'due_at',
@@ -28,7 +29,7 @@
 
 with
 
-dossiers as (
+dossiers as {{ inlined() }} (
 
     select
         province_code,
@@ -45,7 +46,7 @@ dossiers as (
 
 ),
 
-holdings as (
+holdings as {{ inlined() }} (
 
     -- who holds each dossier over which months: the province of receipt (a legacy one until
     -- June 2025), then for a legacy dossier not closed before July 2025 its successor
@@ -72,7 +73,7 @@ holdings as (
 
 ),
 
-bounds as (
+bounds as {{ inlined() }} (
 
     select
         province_code,
@@ -86,7 +87,7 @@ bounds as (
 
 ),
 
-months as (
+months as {{ inlined() }} (
 
     select
         province_code,
@@ -96,7 +97,7 @@ months as (
 
 ),
 
-received as (
+received as {{ inlined() }} (
 
     select
         province_code,
@@ -113,7 +114,7 @@ received as (
 
 ),
 
-closed as (
+closed as {{ inlined() }} (
 
     select
         province_code,
@@ -133,7 +134,7 @@ closed as (
 
 ),
 
-open_at_end as (
+open_at_end as {{ inlined() }} (
 
     select
         months.province_code,
@@ -161,7 +162,7 @@ open_at_end as (
 
 ),
 
-carried as (
+carried as {{ inlined() }} (
 
     select
         months.province_code,
@@ -185,7 +186,7 @@ carried as (
 ),
 
 -- each CTE carries its own buckets; a bucket it lacks is null here and 0 below
-events as (
+events as {{ inlined() }} (
 
     {{ union_all_by_name(event_keys + report_buckets(), [
         ('received', event_keys + ['received_online', 'received_direct_postal']),

@@ -15,6 +15,8 @@
 -- higher load_seq) and replaces the versions of the dossiers they carry, so its cost follows the
 -- new data, not the history. Every column depends on the dossier's own row only, which is what
 -- makes that exact. The folding runs once per distinct (era, province, agency name).
+-- A full build inlines the dossier-grain CTEs rather than have DuckDB hold them whole
+-- (macros/cross_engine/ctes.sql).
 {#- what `latest` keeps of a raw record besides its province (listed: Spark has no `* exclude`) -#}
 {%- set record_columns = [
     'dossier_id', 'province_name', 'agency_code', 'agency_name', 'agency_level', 'commune_code',
@@ -24,9 +26,13 @@
     'source_file', 'source_row_number', 'receipt_era',
 ] %}
 
+{#- An incremental build's CTEs hold the few rows loaded since the last build, which costs
+    nothing, while each inlined reader would list the lake's parts again (≈ 2 s more measured). -#}
+{%- set whole_history = '' if is_incremental() else inlined() %}
+
 with
 
-source_rows as (
+source_rows as {{ whole_history }} (
 
     select * from {{ source('raw', 'dossiers') }}
     {%- if is_incremental() %}
@@ -44,7 +50,7 @@ crosswalk as (
 
 ),
 
-usable as (
+usable as {{ whole_history }} (
 
     select
         *,
@@ -94,7 +100,7 @@ reexport_of as (
 
 ),
 
-identified as (
+identified as {{ whole_history }} (
 
     select
         usable.province_code as exported_code,
@@ -111,7 +117,7 @@ identified as (
 
 ),
 
-latest as (
+latest as {{ whole_history }} (
 
     select
         dossier_id,
