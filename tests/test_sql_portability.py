@@ -38,6 +38,7 @@ DUCKDB_ONLY: dict[str, str] = {
     r"'[^'\n]*\\[a-zA-Z][^'\n]*'": "a character class: Spark reads '\\s' as 's', '\\d' as 'd'",
     r"\btrim\s*\([^()]*,": "trim(both 'x' from ...): Spark reads trim(a, b) the other way round",
     r"\bregexp_replace\s*\([^()]*,\s*'g'\s*\)": "regexp_replace_all()",
+    r"\bas\s+(not\s+)?materialized\s*\(": "as {{ inlined() }} ( (macros/cross_engine/ctes.sql)",
 }
 
 ENGINE_MACRO = re.compile(
@@ -104,7 +105,8 @@ def test_the_scan_finds_what_it_looks_for(tmp_path: Path) -> None:
         "where regexp_matches(d, '\\s+')\n"
         "{% macro spark__x() %}string_agg(a, ',') within group (order by a){% endmacro %}\n"
         "{% macro default__x() %}string_agg(a, ',' order by a){% endmacro %}\n"
-        "{# string_agg( in a Jinja comment #}{% set columns = ['mode(a)'] %}\n",
+        "{# string_agg( in a Jinja comment #}{% set columns = ['mode(a)'] %}\n"
+        "with t as not materialized (select 1), u as {{ inlined() }} (select 2)\n",
         encoding="utf-8",
     )
-    assert [line for line, _, _ in findings(model)] == [2, 2, 3, 4, 4]
+    assert [line for line, _, _ in findings(model)] == [2, 2, 3, 4, 4, 8]
