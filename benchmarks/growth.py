@@ -27,7 +27,7 @@ import json
 import math
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,6 +67,9 @@ class Point:
     skipped: str | None = None
     # the most the run filled the disk above the landing files (lake, warehouse, DuckDB's spill)
     peak_run_disk_gb: float | None = None
+    # the Dagster step running when the largest process peaked, and every step's seconds
+    peak_step: str | None = None
+    steps: dict[str, float] = field(default_factory=dict)
 
     @property
     def disk_gb(self) -> float:
@@ -148,6 +151,8 @@ def measure_size(rows: int, root: Path) -> Point:
             if full.get("peak_disk_growth_mb") is None
             else float(full["peak_disk_growth_mb"]) / 1024  # type: ignore[arg-type]
         ),
+        peak_step=full.get("peak_step"),  # type: ignore[arg-type]
+        steps=dict(full.get("steps") or {}),  # type: ignore[call-overload]
     )
 
 
@@ -168,7 +173,8 @@ def table(points: list[Point]) -> str:
         ratio = p.seconds / p.floor_seconds if p.seconds and p.floor_seconds else None
         lines.append(
             f"| {p.rows:,} | {p.seconds:.1f} s | {p.floor_seconds:.1f} s | "
-            f"{ratio:.1f} | {p.peak_memory_gb:.2f} GB | {p.largest_process_gb:.2f} GB | "
+            f"{ratio:.1f} | {p.peak_memory_gb:.2f} GB | {p.largest_process_gb:.2f} GB"
+            f"{f' ({p.peak_step})' if p.peak_step else ''} | "
             f"{p.landing_gb:.2f} GiB | {p.lake_gb:.2f} GiB | {p.warehouse_gb:.2f} GiB | "
             f"{p.serving_gb:.3f} GiB | {_gib(p.peak_run_disk_gb)} |"
         )

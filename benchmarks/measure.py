@@ -4,7 +4,9 @@
 Peak memory is sampled (every 50 ms) as the sum of the resident set sizes of the process and all
 its descendants (dbt runs as a child of Dagster), so it is what the machine had to hold at once.
 RSS counts shared pages once per process, so the sum is an upper bound; the largest single
-process is reported beside it. A spike shorter than the sampling interval can be missed.
+process is reported beside it, with its command line and the second of the run its peak came
+(``PeakProcess``: which step to look at). A spike shorter than the sampling interval can be
+missed.
 
 Peak disk is the file system's used bytes (``statvfs``, no walk of the files) above what was used
 when the command started: it sees DuckDB's spill files, which live only while a query runs and
@@ -26,6 +28,19 @@ from pathlib import Path
 import psutil
 
 SAMPLE_SECONDS = 0.05
+# Enough of a command line to tell dbt from Dagster's steps from a DuckDB worker.
+COMMAND_CHARS = 200
+
+
+@dataclass
+class PeakProcess:
+    """The single process that held the most memory during a run, and when."""
+
+    rss_mb: float = 0.0
+    command: str = ""
+    at_seconds: float = 0.0  # after the command started
+    at_epoch: float = 0.0  # the same moment as a Unix time (to match a Dagster step's times)
+    pid: int | None = None
 
 
 @dataclass
@@ -42,6 +57,8 @@ class Measured:
     extra: dict[str, object] = field(default_factory=dict)
     # the most the file system of ``disk_path`` filled above its use at the start (run_measured)
     peak_disk_growth_mb: float | None = None
+    # the largest single process at its peak (its RSS is ``peak_single_rss_mb``)
+    peak_process: PeakProcess = field(default_factory=PeakProcess)
 
     def as_dict(self, keep_output: bool = False) -> dict[str, object]:
         data = asdict(self)
@@ -51,21 +68,30 @@ class Measured:
         return data
 
 
-def _tree_rss(proc: psutil.Process) -> tuple[int, int]:
-    """(sum of RSS over the tree, largest single RSS) right now."""
+def _tree_rss(proc: psutil.Process) -> tuple[int, int, psutil.Process | None]:
+    """(sum of RSS over the tree, largest single RSS, the process holding it) right now."""
     total = largest = 0
+    holder = None
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0, 0
+        return 0, 0, None
     for p in procs:
         try:
             rss = p.memory_info().rss
         except psutil.Error:
             continue
         total += rss
-        largest = max(largest, rss)
-    return total, largest
+        if rss > largest:
+            largest, holder = rss, p
+    return total, largest, holder
+
+
+def _command_of(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())[:COMMAND_CHARS]
+    except psutil.Error:
+        return "(exited)"
 
 
 def run_measured(
@@ -95,14 +121,24 @@ def run_measured(
         start_new_session=True,
     )
     peak = peak_single = 0
+    peak_process = PeakProcess()
     stop = threading.Event()
     watched = psutil.Process(proc.pid)
 
     def sample() -> None:
         nonlocal peak, peak_single, peak_disk
         while not stop.is_set():
-            total, largest = _tree_rss(watched)
-            peak, peak_single = max(peak, total), max(peak_single, largest)
+            total, largest, holder = _tree_rss(watched)
+            peak = max(peak, total)
+            if largest > peak_single and holder is not None:
+                peak_single = largest
+                peak_process.rss_mb = largest / 2**20
+                peak_process.at_seconds = time.perf_counter() - began
+                peak_process.at_epoch = time.time()
+                # The command line is read once per new peak, not every sample.
+                if holder.pid != peak_process.pid:
+                    peak_process.command = _command_of(holder)
+                    peak_process.pid = holder.pid
             if disk_path:
                 peak_disk = max(peak_disk, shutil.disk_usage(disk_path).used)
             stop.wait(SAMPLE_SECONDS)
@@ -132,4 +168,5 @@ def run_measured(
         stderr=stderr or "",
         killed_after=killed_after,
         peak_disk_growth_mb=(peak_disk - disk_at_start) / 2**20 if disk_path else None,
+        peak_process=peak_process,
     )

@@ -197,6 +197,38 @@ def pipeline_command() -> list[str]:
     return [PY, "-m", "pipelines.cli", "pipeline"]
 
 
+@dataclass
+class StepTime:
+    step: str
+    start: float  # Unix time
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def last_run_steps(dagster_home: Path) -> list[StepTime]:
+    """The steps of the newest run recorded in ``dagster_home``, in start order."""
+    import dagster as dg  # the benchmark's own figures do not need Dagster loaded
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return []
+        stats = instance.get_run_step_stats(runs[0].run_id)
+    steps = [
+        StepTime(s.step_key, s.start_time, s.end_time) for s in stats if s.start_time and s.end_time
+    ]
+    return sorted(steps, key=lambda s: s.start)
+
+
+def step_at(steps: list[StepTime], epoch: float) -> str | None:
+    """The step that was running at ``epoch`` (the last started, when steps overlap)."""
+    running = [s.step for s in steps if s.start <= epoch <= s.end]
+    return running[-1] if running else None
+
+
 def serving_counts(serving: Path) -> dict[str, object]:
     if not serving.exists():
         return {}
@@ -231,12 +263,19 @@ def step_full(bench: Bench) -> None:
     bench.raw["full"]["warehouse_bytes"] = warehouse.stat().st_size if warehouse.exists() else None  # type: ignore[index]
     bench.raw["full"]["serving_bytes"] = serving.stat().st_size if serving.exists() else None  # type: ignore[index]
     bench.add(Figure("full pipeline", measured.seconds, "s", detail=f"exit {measured.returncode}"))
+    steps = last_run_steps(bench.data_dir / "dagster_home")
+    peak = measured.peak_process
+    peak_step = step_at(steps, peak.at_epoch)
+    bench.raw["full"]["steps"] = {s.step: round(s.seconds, 1) for s in steps}  # type: ignore[index]
+    bench.raw["full"]["peak_step"] = peak_step  # type: ignore[index]
+    bench.log("steps: " + ", ".join(f"{s.step} {s.seconds:.1f} s" for s in steps))
     peak_gb = measured.peak_tree_rss_mb / 1024
     target = TARGETS["peak_memory_gb"]
     bench.add(
         Figure(
             "peak memory (process tree)", peak_gb, "GB", f"< {target:g} GB", peak_gb < target,
-            f"largest single process {measured.peak_single_rss_mb / 1024:.2f} GB",
+            f"largest single process {peak.rss_mb / 1024:.2f} GB at {peak.at_seconds:.0f} s "
+            f"(step {peak_step or 'none'}): {peak.command}",
         )
     )  # fmt: skip
     if measured.peak_disk_growth_mb is not None:

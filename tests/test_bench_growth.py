@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks.growth import Point, exponent, parse_size, projected_seconds, skip_reason
 from benchmarks.measure import run_measured
+from benchmarks.run import StepTime, step_at
 
 
 def test_sizes_read_as_people_write_them() -> None:
@@ -80,3 +81,28 @@ def test_run_measured_sees_a_file_that_lived_only_while_the_command_ran(tmp_path
     assert measured.returncode == 0 and not spill.exists()
     assert measured.peak_disk_growth_mb is not None and measured.peak_disk_growth_mb >= 60
     assert run_measured([sys.executable, "-c", "pass"]).peak_disk_growth_mb is None
+
+
+def test_the_largest_process_is_named_with_the_moment_of_its_peak() -> None:
+    """A real parent (small) starts a child that holds 300 MiB for a moment: the peak names the
+    child's command line, not the parent's, and a time inside the run."""
+    child = "import time; hold = bytearray(300 * 2**20); time.sleep(0.6)  # the-big-one"
+    parent = (
+        "import subprocess, sys, time; time.sleep(0.3); "
+        f"subprocess.run([sys.executable, '-c', {child!r}], check=True)"
+    )
+    measured = run_measured([sys.executable, "-c", parent])
+    assert measured.returncode == 0
+    peak = measured.peak_process
+    assert "the-big-one" in peak.command
+    assert peak.rss_mb == measured.peak_single_rss_mb >= 300
+    assert 0.3 <= peak.at_seconds <= measured.seconds
+
+
+def test_the_peak_is_placed_in_the_step_that_was_running() -> None:
+    steps = [StepTime("raw__dossiers", 100.0, 200.0), StepTime("cchc_dbt_assets", 200.5, 400.0)]
+    assert step_at(steps, 150.0) == "raw__dossiers"
+    assert step_at(steps, 399.0) == "cchc_dbt_assets"
+    assert step_at(steps, 200.2) is None  # between steps: Dagster's own work
+    overlapping = [*steps, StepTime("raw__payments", 150.0, 160.0)]
+    assert step_at(sorted(overlapping, key=lambda s: s.start), 155.0) == "raw__payments"
