@@ -357,3 +357,27 @@ def test_the_dbt_resource_starts_without_a_dbt_version_subprocess(
     dbt = build_resources()["dbt"]
     assert str(dbt._cli_version) == importlib.metadata.version("dbt-core")
     assert dbt._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_the_pipelines_own_duckdb_is_bounded_and_spills_beyond_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingestion holds a whole file's typed rows in temp tables: bounded, a large national file
+    spills to warehouse.duckdb.tmp/ instead of taking the process to several GB."""
+    from pipelines.defs.resources import build_resources
+
+    assert build_resources(str(tmp_path))["warehouse"].memory_limit == "1GB"
+    monkeypatch.setenv("CCHC_WAREHOUSE_MEMORY_LIMIT", "64MB")
+    warehouse = build_resources(str(tmp_path))["warehouse"]
+    with warehouse.connect() as con:
+        (limit,) = con.execute("select current_setting('memory_limit')").fetchone()  # type: ignore[misc]
+        assert limit == "61.0 MiB"
+        # ≈ 3 M rows of 60-odd bytes: several times the limit, held only by spilling
+        con.execute(
+            "create temp table staged as "
+            "select i, repeat('x', 50) || i::varchar as text from range(3000000) t(i)"
+        )
+        (rows, distinct) = con.execute(
+            "select count(*), count(distinct text) from staged"
+        ).fetchone()  # type: ignore[misc]
+    assert rows == distinct == 3_000_000

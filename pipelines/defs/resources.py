@@ -24,9 +24,16 @@ WAREHOUSE_POOL = "warehouse_writer"
 
 class WarehouseResource(dg.ConfigurableResource):
     """The pipeline's DuckDB file. Connections are opened per step and closed at once, so the
-    file is never held while another step (dbt, the publisher) needs it."""
+    file is never held while another step (dbt, the publisher) needs it.
+
+    ``memory_limit`` bounds what DuckDB holds in the pipeline's own process, beyond which it
+    spills to ``warehouse.duckdb.tmp/``. Without it DuckDB takes up to 80 % of the RAM: a
+    national export of one province-year (1.77 M dossier rows, 412 MB of CSV) took the
+    ingestion process to 4.7 GB, where 1 GB loads it as fast (benchmarks/RESULTS.md).
+    """
 
     data_dir: str | None = None
+    memory_limit: str = "1GB"
 
     @property
     def paths(self) -> DataPaths:
@@ -37,6 +44,9 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = duckdb.connect(str(self.paths.warehouse_db))
+        # A setting, not a connect() config: another connection of this process to the same
+        # file (a test's, a sensor's) would refuse a different configuration.
+        con.execute("set memory_limit = ?", [self.memory_limit])
         # dbt's staging views read the lake by paths relative to it (profiles.yml).
         lake = str(self.paths.lake).replace("'", "''")
         con.execute(f"set file_search_path = '{lake}'")
@@ -77,7 +87,11 @@ class CchcDbtCliResource(DbtCliResource):
 
 def build_resources(data_dir: str | None = None) -> dict[str, object]:
     return {
-        "warehouse": WarehouseResource(data_dir=data_dir),
+        "warehouse": WarehouseResource(
+            data_dir=data_dir,
+            # a DuckDB size ('1GB', '4GB'), as CCHC_DBT_MEMORY_LIMIT for dbt (profiles.yml)
+            memory_limit=os.environ.get("CCHC_WAREHOUSE_MEMORY_LIMIT") or "1GB",
+        ),
         "freshness": FreshnessSettings(
             due_day=int(os.environ.get("CCHC_FRESHNESS_DUE_DAY") or 10),
             today=os.environ.get("CCHC_FRESHNESS_TODAY") or None,
