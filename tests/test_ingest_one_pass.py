@@ -241,3 +241,53 @@ def test_gx_pools_a_file_in_bounded_chunks_after_its_failures_are_known(
             "rows": [2],
         }
     ]
+
+
+def test_a_large_csv_read_on_every_thread_keeps_each_rows_line_number(tmp_path: Path) -> None:
+    """A CSV of 300,000 rows (≈ 60 MB, many of DuckDB's read buffers, read on every thread):
+    each row keeps the number of its line, in the lake and in quarantine. The rows are copied
+    as read into a work table and numbered by its rowid (the pass itself then runs on every
+    thread); a copy that lost the file's order would move rows between numbers."""
+    template = clean_rows("dossiers")[0]
+    total = 300_000
+    # line n holds dossier 'L<n>'; lines 2 and 299,001 repeat one id (both fail the key rule),
+    # line 150,001 has a status outside the contract, line 300,001 (the last) a bad fee
+    broken_status, repeated, bad_fee = 150_001, (2, 299_001), total + 1
+    rows = []
+    for line in range(2, total + 2):
+        row = dict(template, dossier_id=f"L{line}")
+        if line in repeated:
+            row["dossier_id"] = "REPEATED"
+        if line == broken_status:
+            row["status"] = "done"
+        if line == bad_fee:
+            row["fee_amount_vnd"] = "năm mươi"
+        rows.append(row)
+    folder = tmp_path / "landing" / "dossiers"
+    folder.mkdir(parents=True)
+    (folder / "large.csv").write_bytes(csv_bytes(rows))
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    # as dbt's profile sets it for its own connection: the load keeps the order for its copy
+    con.execute("set preserve_insertion_order = false")
+    summary = ingest_source(con, "dossiers", folder, load_id="run", gx_max_rows=0)
+
+    assert [(f.rows_in, f.rows_loaded, f.rows_quarantined) for f in summary.files] == [
+        (total, total - 4, 4)
+    ]
+    assert con.execute(
+        "select row_number, rule from audit.quarantine order by row_number, rule"
+    ).fetchall() == [
+        (2, "unique_dossier_id"),
+        (broken_status, "status_allowed_values"),
+        (299_001, "unique_dossier_id"),
+        (bad_fee, "whole_number"),
+    ]
+    lake = str(tmp_path / "lake" / "dossiers" / "**" / "*.parquet")
+    misnumbered = con.execute(
+        f"select count(*), count(*) filter (where source_row_number <> "
+        f"substr(dossier_id, 2)::bigint) from read_parquet('{lake}')"
+    ).fetchone()
+    assert misnumbered == (total - 4, 0)
+    # and the caller's setting is as it was
+    assert con.execute("select current_setting('preserve_insertion_order')").fetchone() == (False,)

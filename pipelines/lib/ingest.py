@@ -23,11 +23,17 @@ from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.lake import LakeTable, file_key, lake_dir_for_database, read_sql, sql_text
 from pipelines.lib.official_figures import parse_governance_indices, parse_published_index
 from pipelines.lib.parse_pool import ParsePool
-from pipelines.lib.parsers.tabular import SchemaRejection, TabularFile, name_date, open_tabular
+from pipelines.lib.parsers.tabular import (
+    FileRelation,
+    SchemaRejection,
+    TabularFile,
+    name_date,
+    open_tabular,
+)
 from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.progress import LoadListener, load_listener
 from pipelines.lib.validation.boundary import FAILURES_OF_RUN, BoundaryValidator
-from pipelines.lib.validation.rules import FileChecker, IncomingColumns, era_expression
+from pipelines.lib.validation.rules import FileChecker, era_expression
 from pipelines.settings import SOURCES
 
 AUDIT_DDL = """
@@ -251,6 +257,12 @@ class SourceLoad:
             "select current_setting('checkpoint_threshold')"
         ).fetchone()
         con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
+        # A CSV's rows are numbered by the order of their copy (tabular.CSV_ROWS): the copy
+        # must keep the file's order whatever the caller's connection says.
+        (keeps_order,) = con.execute(  # type: ignore[misc]
+            "select current_setting('preserve_insertion_order')"
+        ).fetchone()
+        con.execute("set preserve_insertion_order = true")
         # Every quarantined (file, row, rule) of the run: the GX boundary compares its findings
         # with it (BoundaryValidator.flush reads the table by this name).
         con.execute(
@@ -268,6 +280,7 @@ class SourceLoad:
                 self.parses.close()
             listener.source_finished(self.source)
             con.execute(f"set checkpoint_threshold = '{threshold}'")
+            con.execute(f"set preserve_insertion_order = {str(bool(keeps_order)).lower()}")
             if self.checker is not None:
                 self.checker.drop()
         self.boundary.flush(con)
@@ -381,7 +394,7 @@ class SourceLoad:
                 parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))
                 relation = tabular.relation()
                 if relation is not None:
-                    self._read_in_one_pass(path, *relation)
+                    self._read_in_one_pass(path, relation)
                 else:
                     for batch in tabular.batches():
                         checker.add_batch(batch)
@@ -449,12 +462,16 @@ class SourceLoad:
         )
         return outcome
 
-    def _read_in_one_pass(self, path: Path, relation_sql: str, incoming: IncomingColumns) -> None:
+    def _read_in_one_pass(self, path: Path, relation: FileRelation) -> None:
         """The checker's pass over DuckDB's reader of the file; a file the reader refuses (a
         row longer than the header, a broken quote, a corrupt Parquet) is unreadable."""
         assert self.checker is not None
         try:
-            self.checker.check(relation_sql, incoming)
+            for statement in relation.prepare:
+                self.con.execute(statement)
+            self.checker.check(relation.select_sql, relation.incoming)
+            for statement in relation.cleanup:
+                self.con.execute(statement)
         except (duckdb.InvalidInputException, duckdb.IOException) as error:
             lines = str(error).split("Possible fixes")[0].split()
             raise UnreadableFile(

@@ -7,9 +7,13 @@ from 1 (XLSX: the sheet row, header = 1).
 
 CSV and Parquet are read by DuckDB itself (``TabularFile.relation``: ``read_csv`` with every
 column as text, columns picked by their position in the header; ``read_parquet`` with its
-``file_row_number``), so a file is parsed once, inside the checker's one pass. JSON Lines, XLSX,
-a CSV with blank lines (DuckDB skips them, which would shift the line numbers) and a Windows-1258
-CSV (transcoded first) are handed out as Arrow batches of at most ``batch_rows`` rows instead.
+``file_row_number``), so a file is parsed once, inside the checker's one pass. A CSV's rows are
+first copied as read into a work table (``CSV_ROWS``), numbered by their ``rowid``: numbering them
+in the pass with ``row_number() over ()`` made DuckDB run the whole pass (typing and every rule)
+on one thread, as a streaming window keeps the rows' order; the copy keeps it on every thread.
+JSON Lines, XLSX, a CSV with blank lines (DuckDB skips them, which would shift the line numbers)
+and a Windows-1258 CSV (transcoded first) are handed out as Arrow batches of at most
+``batch_rows`` rows instead.
 Nothing holds a whole large file in memory.
 """
 
@@ -36,6 +40,9 @@ from pipelines.lib.validation.rules import IncomingColumns, is_text_type, quote,
 from pipelines.lib.vn_text import fold_words
 
 DEFAULT_BATCH_ROWS = 100_000
+# A CSV's rows as read, in file order (a parallel insert keeps its source's order while the
+# connection's preserve_insertion_order is on, DuckDB's default): their rowids number them.
+CSV_ROWS = "_csv_rows"
 FORMAT_BY_SUFFIX = {
     ".csv": "csv",
     ".txt": "csv",
@@ -58,6 +65,18 @@ class SchemaRejection(ValueError):
         self.rule = rule
 
 
+@dataclass(frozen=True)
+class FileRelation:
+    """A file as the checker's one pass reads it: the SELECT (``row_number`` and the
+    contract-named columns), which of them are text, and the statements to run before the
+    pass and after it, in the file's transaction."""
+
+    select_sql: str
+    incoming: IncomingColumns
+    prepare: tuple[str, ...] = ()
+    cleanup: tuple[str, ...] = ()
+
+
 @dataclass
 class TabularFile:
     path: Path
@@ -75,7 +94,7 @@ class TabularFile:
     # A CSV with an empty line: read in batches, which number the physical lines.
     _blank_lines: bool = False
 
-    def relation(self) -> tuple[str, IncomingColumns] | None:
+    def relation(self) -> FileRelation | None:
         """The file as one DuckDB SELECT (``row_number`` and the contract's columns as the file
         writes them, plus the constants), and which of them are text; None when the file is
         read in ``batches`` (JSON Lines, XLSX, a CSV with blank lines)."""
@@ -92,11 +111,20 @@ class TabularFile:
                 f"delim = {sql_text(self._delimiter)}, quote = '\"', escape = '\"', "
                 f"auto_detect = false, null_padding = true, columns = {{{types}}})"
             )
-            number = "row_number() over () + 1"  # the header is line 1
+            prepare: tuple[str, ...] = (
+                f"create or replace temp table {CSV_ROWS} as select * from {reader}",
+            )
+            cleanup: tuple[str, ...] = (f"drop table if exists {CSV_ROWS}",)
+            # Rows a transaction added have rowids from a large base until it commits (2^55
+            # in DuckDB 2.0), consecutive in the copy's order: counted from the first one.
+            # The header is line 1.
+            number = f"rowid - (select min(rowid) from {CSV_ROWS}) + 2"
+            reader = CSV_ROWS
         elif self.file_format == "parquet" and self._parquet_schema is not None:
             picked = [(quote(h), c) for c, h in self.columns.items()]
             reader = f"read_parquet({sql_text(str(self.path))}, file_row_number = true)"
             number = "file_row_number + 1"
+            prepare = cleanup = ()
         else:
             return None
         items = [f"{number} as row_number"]
@@ -114,7 +142,7 @@ class TabularFile:
             [("row_number", False), *((column, text[column]) for _, column in picked)]
             + [(column, False) for _, column in constants]
         )
-        return f"select {', '.join(items)} from {reader}", incoming
+        return FileRelation(f"select {', '.join(items)} from {reader}", incoming, prepare, cleanup)
 
     def batches(self) -> Iterator[pa.Table]:
         """Arrow tables of at most ``batch_rows`` rows: row_number + the contract's columns."""

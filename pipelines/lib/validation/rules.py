@@ -475,13 +475,19 @@ class FileChecker:
                     || ' of this file (' || {sql_text(rule.description)} || ')',
                     to_json({{{values}}})
                 from (
-                    select *, count(*) over keyed as copies, list(row_number) over keyed as rows
+                    select * from _staged
+                    where row_number not in (select row_number from _failures)
+                ) s
+                -- the repeated keys first (an aggregate): a window listing every key's rows
+                -- sorted all of them, to keep the few that repeat
+                join (
+                    select {keys}, list(row_number) as rows
                     from _staged
                     where {not_null}
                         and row_number not in (select row_number from _failures)
-                    window keyed as (partition by {keys})
-                ) s
-                where copies > 1
+                    group by {keys}
+                    having count(*) > 1
+                ) repeated using ({keys})
                 """
             )
 
