@@ -8,6 +8,7 @@ transaction: a crash leaves no half-loaded file behind. Nothing in the landing f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -108,9 +109,38 @@ FILE_PARSERS: dict[str, Callable[[Path], ParsedFile]] = {
 }
 PARSERS: tuple[str, ...] = SOURCES
 
-# The WAL size that triggers a checkpoint while a source loads (DuckDB's default is 16 MB;
-# 1 GB cost about the same CPU on 2 M dossier rows and held ~600 MB more memory).
-LOAD_CHECKPOINT_THRESHOLD = "256MB"
+# The connection's settings while a source loads, put back afterwards:
+LOAD_SETTINGS = {
+    # per-file commits must not each checkpoint a growing database file: the WAL size that
+    # triggers one (DuckDB's default is 16 MB; 1 GB cost about the same CPU on 2 M dossier
+    # rows and held ~600 MB more memory)
+    "checkpoint_threshold": "256MB",
+    # a CSV's rows are numbered by the order of their copy (tabular.CSV_ROWS): the copy must
+    # keep the file's order whatever the caller's connection says
+    "preserve_insertion_order": True,
+}
+
+
+@contextmanager
+def session_settings(
+    con: duckdb.DuckDBPyConnection, settings: dict[str, str | bool]
+) -> Iterator[None]:
+    """``settings`` on ``con`` for the block, each put back to what it was afterwards."""
+    before = {
+        name: con.execute("select current_setting(?)", [name]).fetchone()[0]  # type: ignore[index]
+        for name in settings
+    }
+    try:
+        for name, value in settings.items():
+            con.execute(f"set {name} = {_setting_sql(value)}")
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(f"set {name} = {_setting_sql(value)}")
+
+
+def _setting_sql(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else sql_text(str(value))
 
 
 class UnreadableFile(Exception):
@@ -251,18 +281,6 @@ class SourceLoad:
     def run(self, files: list[Path]) -> IngestSummary:
         con = self.con
         summary = IngestSummary(self.source)
-        # Per-file commits must not each checkpoint a growing database file: raise the WAL size
-        # that triggers one for the load, and put the setting back afterwards.
-        (threshold,) = con.execute(  # type: ignore[misc]
-            "select current_setting('checkpoint_threshold')"
-        ).fetchone()
-        con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
-        # A CSV's rows are numbered by the order of their copy (tabular.CSV_ROWS): the copy
-        # must keep the file's order whatever the caller's connection says.
-        (keeps_order,) = con.execute(  # type: ignore[misc]
-            "select current_setting('preserve_insertion_order')"
-        ).fetchone()
-        con.execute("set preserve_insertion_order = true")
         # Every quarantined (file, row, rule) of the run: the GX boundary compares its findings
         # with it (BoundaryValidator.flush reads the table by this name).
         con.execute(
@@ -274,13 +292,12 @@ class SourceLoad:
         if self.source in FILE_PARSERS:
             self.parses = ParsePool(self.source, [p for p in files if not self._known(p)])
         try:
-            self._files(files, summary, listener)
+            with session_settings(con, LOAD_SETTINGS):
+                self._files(files, summary, listener)
         finally:
             if self.parses is not None:
                 self.parses.close()
             listener.source_finished(self.source)
-            con.execute(f"set checkpoint_threshold = '{threshold}'")
-            con.execute(f"set preserve_insertion_order = {str(bool(keeps_order)).lower()}")
             if self.checker is not None:
                 self.checker.drop()
         self.boundary.flush(con)

@@ -474,20 +474,20 @@ class FileChecker:
                     || ' appears on rows ' || array_to_string(list_sort(rows), ', ')
                     || ' of this file (' || {sql_text(rule.description)} || ')',
                     to_json({{{values}}})
+                -- the repeated keys first (an aggregate; a window listing every key's rows
+                -- sorted all of them to keep the few that repeat), then their rows
                 from (
-                    select * from _staged
-                    where row_number not in (select row_number from _failures)
-                ) s
-                -- the repeated keys first (an aggregate): a window listing every key's rows
-                -- sorted all of them, to keep the few that repeat
-                join (
-                    select {keys}, list(row_number) as rows
-                    from _staged
-                    where {not_null}
-                        and row_number not in (select row_number from _failures)
-                    group by {keys}
-                    having count(*) > 1
-                ) repeated using ({keys})
+                    select unnest(rows) as row_number, rows
+                    from (
+                        select list(row_number) as rows
+                        from _staged
+                        where {not_null}
+                            and row_number not in (select row_number from _failures)
+                        group by {keys}
+                        having count(*) > 1
+                    )
+                ) repeated
+                join _staged using (row_number)
                 """
             )
 
