@@ -195,6 +195,50 @@ def test_the_same_file_twice_changes_nothing_and_a_copy_is_a_duplicate(tmp_path:
     assert _loads(con)[-1][:2] == ("p-copy.csv", "duplicate")
 
 
+def test_a_loaded_file_is_hashed_once_and_a_rewritten_one_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A landed file's hash is kept with its size and modification time: a run after it reads
+    no file whose size and time are unchanged; a re-export under the same name (a new time) is
+    read and loaded as a new version; without the kept hashes the run loads the same."""
+    from pipelines.lib import file_digests
+
+    hashed: list[str] = []
+    real_sha256 = file_digests.file_sha256
+    monkeypatch.setattr(
+        file_digests, "file_sha256", lambda path: hashed.append(path.name) or real_sha256(path)
+    )
+    landing = tmp_path / "landing" / "payments"
+    write_source_csv(landing / "p.csv", clean_rows("payments"))
+    write_source_csv(landing / "q.csv", clean_rows("payments")[:2])
+    con = _ingest(tmp_path, "payments")
+    assert sorted(hashed) == ["p.csv", "q.csv"]
+    assert con.execute(
+        "select file_name, file_bytes from landing.file_digests order by 1"
+    ).fetchall() == [(name, (landing / name).stat().st_size) for name in ("p.csv", "q.csv")]
+
+    hashed.clear()
+    ingest_source(con, "payments", landing, load_id="run-2")
+    assert hashed == []  # nothing read again
+    assert [row[:2] for row in _loads(con)] == [("p.csv", "loaded"), ("q.csv", "loaded")]
+
+    # A corrected re-export of p.csv: other bytes, written later.
+    corrected = clean_rows("payments")
+    corrected[0]["amount_vnd"] = "1"
+    write_source_csv(landing / "p.csv", corrected)
+    ingest_source(con, "payments", landing, load_id="run-3")
+    assert hashed == ["p.csv"]
+    assert [row[:2] for row in _loads(con)][-1] == ("p.csv", "loaded")
+    assert len(_loads(con)) == 3
+
+    # The kept hashes are a cache: without them every file is read, and nothing new is loaded.
+    con.execute("drop table landing.file_digests")
+    hashed.clear()
+    ingest_source(con, "payments", landing, load_id="run-4")
+    assert sorted(hashed) == ["p.csv", "q.csv"]
+    assert len(_loads(con)) == 3
+
+
 def test_keys_are_unique_across_batches_and_every_row_is_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

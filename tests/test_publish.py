@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -178,6 +179,42 @@ def test_an_unchanged_warehouse_is_recognised_before_dbt_runs(tmp_path: Path) ->
     assert unchanged_since_publish(warehouse, serving, manifest) is not None
     _warehouse(warehouse, 2)  # a new file load (another hash in audit.loads)
     assert unchanged_since_publish(warehouse, serving, manifest) is None
+
+
+def test_a_lake_part_written_outside_the_loader_means_a_build(tmp_path: Path) -> None:
+    """raw.<source> is a view over the lake's Parquet parts; the fingerprint lists the parts
+    (name, size, time) instead of counting their rows: a part written, replaced or removed by
+    anything but a file load (which audit.loads records) still means a build, and a data folder
+    copied with its files' times does not."""
+    lake = tmp_path / "lake" / "payments"
+    (lake / "data_month=2024-01").mkdir(parents=True)
+    write_part = "copy (select {n} as amount) to '{path}' (format parquet)"
+    warehouse, serving = _warehouse(tmp_path / "w.duckdb", 1), tmp_path / "serving.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(write_part.format(n=1, path=lake / "data_month=2024-01" / "part-a.parquet"))
+        con.execute(
+            f"create schema raw; create view raw.payments as select * from "
+            f"read_parquet('{lake}/*/*.parquet', hive_partitioning = true)"
+        )
+    assert publish(warehouse, serving).published
+    assert unchanged_since_publish(warehouse, serving, None) is not None
+
+    with duckdb.connect() as con:
+        con.execute(write_part.format(n=2, path=lake / "data_month=2024-01" / "part-b.parquet"))
+    assert unchanged_since_publish(warehouse, serving, None) is None
+    assert publish(warehouse, serving).published
+    (lake / "data_month=2024-01" / "part-b.parquet").unlink()
+    assert unchanged_since_publish(warehouse, serving, None) is None
+    assert publish(warehouse, serving).published
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tmp_path, copy, ignore=shutil.ignore_patterns("copy"))
+    with duckdb.connect(str(copy / "w.duckdb")) as con:  # the view as a load there makes it
+        con.execute(
+            f"create or replace view raw.payments as select * from "
+            f"read_parquet('{copy / 'lake' / 'payments'}/*/*.parquet', hive_partitioning = true)"
+        )
+    assert unchanged_since_publish(copy / "w.duckdb", copy / "serving.duckdb", None) is not None
 
 
 def test_a_new_serving_layout_republishes_an_unchanged_warehouse(

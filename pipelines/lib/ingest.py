@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
-from pipelines.lib.files import FileReadError, file_sha256
+from pipelines.lib.file_digests import FileDigests
+from pipelines.lib.files import FileReadError
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.lake import LakeTable, file_key, lake_dir_for_database, read_sql, sql_text
 from pipelines.lib.official_figures import parse_governance_indices, parse_published_index
@@ -272,7 +273,10 @@ class SourceLoad:
     checker: FileChecker | None = None
     # Report sources: the run's new files parsed in worker processes (parse_pool.py).
     parses: ParsePool | None = None
-    digests: dict[Path, str] = field(default_factory=dict)
+    # The files' hashes (read once per content) and the (name, hash) pairs loaded before under
+    # this contract version, both read at the start of the run.
+    digests: FileDigests | None = None
+    loaded_before: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def source(self) -> str:
@@ -289,12 +293,22 @@ class SourceLoad:
         )
         listener = load_listener()
         listener.source_started(self.source, len(files))
+        self.digests = FileDigests.load(con, self.source)
+        self.loaded_before = {
+            (name, digest)
+            for name, digest in con.execute(
+                "select file_name, file_hash from audit.loads where source = ? "
+                "and contract_version = ?",
+                [self.source, self.contract.version],
+            ).fetchall()
+        }
         if self.source in FILE_PARSERS:
             self.parses = ParsePool(self.source, [p for p in files if not self._known(p)])
         try:
             with session_settings(con, LOAD_SETTINGS):
                 self._files(files, summary, listener)
         finally:
+            self.digests.save(con)
             if self.parses is not None:
                 self.parses.close()
             listener.source_finished(self.source)
@@ -361,20 +375,12 @@ class SourceLoad:
         return outcome
 
     def _digest(self, path: Path) -> str:
-        if path not in self.digests:
-            self.digests[path] = file_sha256(path)
-        return self.digests[path]
+        assert self.digests is not None
+        return self.digests.digest(path)
 
     def _known(self, path: Path) -> bool:
         """Loaded before: the same name and content under this contract version."""
-        return (
-            self.con.execute(
-                "select 1 from audit.loads where source = ? and file_hash = ? "
-                "and contract_version = ? and file_name = ?",
-                [self.source, self._digest(path), self.contract.version, path.name],
-            ).fetchone()
-            is not None
-        )
+        return (path.name, self._digest(path)) in self.loaded_before
 
     def _skipped_by_period(self, period_start: object) -> bool:
         return self.period_filter is not None and not self.period_filter(period_start)  # type: ignore[arg-type]

@@ -105,11 +105,26 @@ class LakeTable:
         return f"coalesce(strftime(({expression}), '%Y-%m'), {sql_text(UNKNOWN_MONTH)})"
 
     def ensure(self, con: duckdb.DuckDBPyConnection) -> None:
-        """The folder and its contract part (rewritten: the contract may have changed)."""
+        """The folder and its contract part, rewritten when the contract's columns or types
+        changed. Left as it is otherwise: an unchanged lake keeps its files' times, which the
+        publish's fingerprint reads (publish.raw_state)."""
         columns = ", ".join(
             f"null::{kind} as {quote(name)}" for name, kind in lake_columns(self.contract).items()
         )
-        self._replace_with(con, f"select {columns} where false", CONTRACT_MONTH, CONTRACT_PART)
+        empty = f"select {columns} where false"
+        part = self.folder / f"{PARTITION_COLUMN}={CONTRACT_MONTH}" / CONTRACT_PART
+        if part.exists():
+            wanted = con.execute(f"describe {empty}").fetchall()
+            try:
+                present = con.execute(
+                    f"describe select * from read_parquet({sql_text(str(part))}, "
+                    "hive_partitioning = false)"
+                ).fetchall()
+            except duckdb.Error:  # unreadable: written again below
+                present = []
+            if [row[:2] for row in present] == [row[:2] for row in wanted]:
+                return
+        self._replace_with(con, empty, CONTRACT_MONTH, CONTRACT_PART)
 
     def parts_of(self, key: str) -> list[Path]:
         return sorted(self.folder.glob(f"{PARTITION_COLUMN}=*/part-{key}.parquet"))

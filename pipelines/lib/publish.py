@@ -12,9 +12,11 @@ province-month rewrites the few marts it changed, not all of them.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -60,32 +62,58 @@ def warehouse_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path | 
         "order by load_seq"
     ).fetchall():
         digest.update(json.dumps(row, default=str).encode())
-    digest.update(json.dumps(raw_row_counts(con)).encode())
+    digest.update(json.dumps(raw_state(con)).encode())
     if manifest_path and manifest_path.exists():
         # Macros too: a changed KPI definition (macros/kpi_definitions.sql) changes the marts.
         digest.update(project_digest(manifest_path).encode())
     return digest.hexdigest()
 
 
-def raw_row_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
-    """The row count of each source's raw relation: rows written there other than by a file load
-    (which audit.loads records) change the fingerprint too, so they are never taken for nothing
-    new. The ``<source>_current`` views are left out: they select from those same rows
-    (ingest.refresh_current_views), and counting them ran a window over every row, twice a run
-    (5.3 of the 6.6 s this took at 10 M dossier rows)."""
+def raw_state(con: duckdb.DuckDBPyConnection) -> list[tuple[str, object]]:
+    """What each source's raw relation holds, read without reading its rows: rows written there
+    other than by a file load (which audit.loads records) change the fingerprint too, so they
+    are never taken for nothing new.
+
+    A raw relation is a view over the source's folder of the lake (docs/ingestion.md): every
+    write there replaces a part file, so the names, sizes and modification times of the files
+    the view reads say whether it changed (counting its rows read the footers of every part,
+    ≈ 1,800 at reference scale, twice a run). A table (a warehouse from before the lake) or a
+    view over anything else is counted. The ``<source>_current`` views select from those same
+    rows and are left out."""
     source_tables = {load_contract(source).table.split(".")[-1] for source in SOURCES}
-    # The raw relations are views over the lake (docs/ingestion.md); tables of older warehouses.
-    tables = con.execute(
-        "select table_name from duckdb_tables() "
+    relations = con.execute(
+        "select table_name, null from duckdb_tables() "
         "where database_name = 'wh' and schema_name = 'raw' union "
-        "select view_name from duckdb_views() "
+        "select view_name, sql from duckdb_views() "
         "where database_name = 'wh' and schema_name = 'raw' order by 1"
     ).fetchall()
-    return [
-        (name, con.execute(f'select count(*) from wh.raw."{name}"').fetchone()[0])  # type: ignore[index]
-        for (name,) in tables
-        if name in source_tables
-    ]
+    state: list[tuple[str, object]] = []
+    for name, view_sql in relations:
+        if name not in source_tables:
+            continue
+        files = LAKE_GLOB.search(view_sql or "")
+        if files:
+            state.append((name, files_listing(files.group(1).replace("''", "'"))))
+        else:
+            (count,) = con.execute(f'select count(*) from wh.raw."{name}"').fetchone()  # type: ignore[misc]
+            state.append((name, count))
+    return state
+
+
+# The files a lake view reads: the glob of its read_parquet (lake.read_sql).
+LAKE_GLOB = re.compile(r"read_parquet\(\s*'((?:[^']|'')*)'")
+
+
+def files_listing(pattern: str) -> list[tuple[str, int, int]]:
+    """Every file a glob matches: (path under the glob's folder, bytes, modified ns), sorted.
+    Relative: a data folder copied or moved elsewhere with its files' times (``cp -a``) has the
+    same listing."""
+    base = os.path.dirname(pattern.split("*", 1)[0])
+    listing = []
+    for name in glob.glob(pattern):
+        stat = os.stat(name)
+        listing.append((os.path.relpath(name, base), stat.st_size, stat.st_mtime_ns))
+    return sorted(listing)
 
 
 def unchanged_since_publish(
