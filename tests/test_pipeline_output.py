@@ -171,3 +171,57 @@ def test_the_loader_reports_every_file_to_the_listener_and_skipped_ones_with_no_
         ("file", "payments", "b.csv", 0),
         ("finished", "payments"),
     ]
+
+
+def test_a_run_loads_only_the_sources_with_a_new_file(
+    cli_run: CliRun, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A copy of the folder first loads every source (its raw views read the other folder's
+    lake until a load points them here); then a new payments file: the next `make pipeline`
+    runs payments' load alone, with every source's freshness check, dbt and the publish."""
+    import shutil
+
+    import dagster as dg
+
+    from pipelines import cli
+    from pipelines.lib.ingest import sources_with_new_files
+
+    assert cli_run.exit_code == 0
+    root = tmp_path_factory.mktemp("cli-copy") / "data"
+    shutil.copytree(cli_run.paths.root, root, symlinks=True)
+    paths = DataPaths(root)
+    seed_data_folder(paths)
+    assert sources_with_new_files(paths) is None  # views read the first folder's lake
+
+    def run() -> tuple[int, set[str], dict[str, str]]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("CCHC_DATA_DIR", str(root))
+            patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+            patch.delenv("CCHC_WAREHOUSE_DB", raising=False)
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = cli.main(["pipeline"])
+            with dg.DagsterInstance.get() as instance:
+                (last,) = instance.get_runs(limit=1)
+                steps = {s.step_key for s in instance.get_run_step_stats(last.run_id)}
+        return code, steps, dict(last.tags)
+
+    code, steps, _ = run()
+    assert code == 0 and {f"raw__{s}" for s in CLEAN_FILE_NAMES} <= steps
+    assert sources_with_new_files(paths) == set()
+
+    write_source_csv(
+        paths.landing_for("payments") / "17_hoa_binh_2024-05.csv", clean_rows("payments")
+    )
+    assert sources_with_new_files(paths) == {"payments"}
+    code, steps, tags = run()
+    assert code == 0
+    loads = {s.removeprefix("raw__") for s in steps if s.startswith("raw__")}
+    assert "payments" in loads
+    assert {s for s in loads if not s.endswith("_freshness")} == {"payments"}
+    assert {f"{s}_freshness" for s in CLEAN_FILE_NAMES} <= loads
+    assert tags["cchc/sources"] == "payments"
+    assert {"cchc_dbt_assets", "serving__serving_db"} <= steps
+    with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
+        assert con.execute(
+            "select outcome from audit.loads where file_name = '17_hoa_binh_2024-05.csv'"
+        ).fetchall() == [("duplicate",)]

@@ -13,6 +13,8 @@ from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.lib.ingest import PARSERS, IngestSummary, ingest_source
 
 ROWS_SHOWN = 10  # row numbers listed per file and rule in the check metadata
+# The check each raw asset reports with its materialization: the run's files met the contract.
+CONTRACT_CHECK = "contract"
 
 
 def landing_key(source: str) -> dg.AssetKey:
@@ -98,7 +100,7 @@ def contract_check_result(
     if summary.boundary is not None and summary.boundary.note:
         metadata["gx_budget"] = dg.MetadataValue.text(summary.boundary.note)
     return dg.AssetCheckResult(
-        check_name="contract",
+        check_name=CONTRACT_CHECK,
         passed=not rejected and not quarantined,
         severity=dg.AssetCheckSeverity.WARN,
         metadata=metadata,
@@ -119,7 +121,7 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
         f"data_contracts/{source}.yaml; rejected files and quarantined rows go to audit.",
         check_specs=[
             dg.AssetCheckSpec(
-                "contract",
+                CONTRACT_CHECK,
                 asset=raw_key(source),
                 blocking=False,
                 description=f"Every file of the run met data_contracts/{source}.yaml: none "

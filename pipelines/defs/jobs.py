@@ -7,6 +7,8 @@ files of those months (see pipelines/defs/partitions.py). dbt and the publish al
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import dagster as dg
 
 from pipelines.defs.alerts import HOOKED_JOBS, notify_on_failure
@@ -24,3 +26,24 @@ pipeline_job = dg.define_asset_job(
     "blocking mart checks → serving.duckdb (atomic publish).",
 )
 HOOKED_JOBS.add(PIPELINE_JOB)
+
+
+def without_idle_sources(job: dg.JobDefinition, idle_sources: Iterable[str]) -> dg.JobDefinition:
+    """The job without the raw assets of sources that have no new file, nor the contract checks
+    their steps report; every other asset and check stays (dbt, the publish, the freshness of
+    every source). A source with nothing new would only record its months as materialized
+    again: 2 Dagster events per month and source, ≈ 10 ms each (benchmarks/RESULTS.md)."""
+    from pipelines.defs.ingestion import CONTRACT_CHECK, raw_key
+
+    idle = {raw_key(source) for source in idle_sources}
+    if not idle:
+        return job
+    graph = job.asset_layer.asset_graph
+    return job.get_subset(
+        asset_selection=set(graph.executable_asset_keys) - idle,
+        asset_check_selection={
+            key
+            for key in graph.asset_check_keys
+            if not (key.asset_key in idle and key.name == CONTRACT_CHECK)
+        },
+    )

@@ -76,6 +76,12 @@ class FileDigests:
         self.computed[path.name] = (stamp, digest)
         return digest
 
+    def kept(self, path: Path) -> str | None:
+        """The kept hash of a file whose size and time are unchanged; None without reading it
+        otherwise (a new or rewritten file)."""
+        entry = self.known.get(path.name)
+        return entry[1] if entry is not None and entry[0] == FileStamp.of(path) else None
+
     def save(self, con: duckdb.DuckDBPyConnection) -> None:
         """Write the hashes computed in this run (one statement)."""
         if not self.computed:
@@ -96,3 +102,37 @@ class FileDigests:
         )
         self.known.update(self.computed)
         self.computed.clear()
+
+
+def may_hold_new_content(
+    con: duckdb.DuckDBPyConnection, source: str, contract_version: str, files: list[Path]
+) -> bool:
+    """Whether a load of ``files`` could load anything, told without reading a file: True when
+    one of them has no kept hash for its size and time (new or rewritten: the load reads it),
+    or its kept hash was never loaded under this name and contract version."""
+    if not files:
+        return False
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'landing' and table_name = 'file_digests'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return True
+    rows = con.execute(
+        f"select file_name, file_bytes, modified_ns, file_hash from {DIGESTS_TABLE} "
+        "where source = ?",
+        [source],
+    ).fetchall()
+    digests = FileDigests(source, {name: (FileStamp(b, ns), h) for name, b, ns, h in rows})
+    loaded = set(
+        con.execute(
+            "select file_name, file_hash from audit.loads where source = ? "
+            "and contract_version = ?",
+            [source, contract_version],
+        ).fetchall()
+    )
+    for path in files:
+        digest = digests.kept(path)
+        if digest is None or (path.name, digest) not in loaded:
+            return True
+    return False

@@ -7,7 +7,7 @@ transaction: a crash leaves no half-loaded file behind. Nothing in the landing f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,10 +19,18 @@ import pyarrow as pa
 
 from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
-from pipelines.lib.file_digests import FileDigests
+from pipelines.lib.file_digests import FileDigests, may_hold_new_content
 from pipelines.lib.files import FileReadError
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
-from pipelines.lib.lake import LakeTable, file_key, lake_dir_for_database, read_sql, sql_text
+from pipelines.lib.lake import (
+    LakeTable,
+    file_key,
+    lake_dir_for_database,
+    lake_glob,
+    read_sql,
+    sql_text,
+    view_glob,
+)
 from pipelines.lib.official_figures import parse_governance_indices, parse_published_index
 from pipelines.lib.parse_pool import ParsePool
 from pipelines.lib.parsers.tabular import (
@@ -36,7 +44,7 @@ from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.progress import LoadListener, load_listener
 from pipelines.lib.validation.boundary import FAILURES_OF_RUN, BoundaryValidator
 from pipelines.lib.validation.rules import FileChecker, era_expression
-from pipelines.settings import SOURCES
+from pipelines.settings import SOURCES, DataPaths
 
 AUDIT_DDL = """
 create schema if not exists raw;
@@ -254,6 +262,45 @@ def ingest_source(
     summary = load.run(list(landed_files(landing_dir)))
     refresh_current_views(con, contract)
     return summary
+
+
+def sources_with_new_files(paths: DataPaths, sources: Iterable[str] = SOURCES) -> set[str] | None:
+    """The sources whose landing folder may hold a file not loaded yet, told from the files'
+    sizes and times and the warehouse's records, without reading a landed file (a run loads
+    only those). None when the warehouse cannot say: none yet, another run holds it, or its
+    raw views read another lake than this data folder's (a data folder copied or moved: a
+    load of every source points them here again)."""
+    if not paths.warehouse_db.exists():
+        return None
+    try:
+        con = duckdb.connect(str(paths.warehouse_db), read_only=True)
+    except duckdb.Error:  # locked by a run in another process
+        return None
+    try:
+        views = dict(
+            con.execute(
+                "select view_name, sql from duckdb_views() "
+                "where database_name = current_database() and schema_name = 'raw'"
+            ).fetchall()
+        )
+        for source in sources:
+            table = load_contract(source).table.split(".")[-1]
+            if view_glob(views.get(table)) != lake_glob(paths.lake, source):
+                return None
+        return {
+            source
+            for source in sources
+            if may_hold_new_content(
+                con,
+                source,
+                load_contract(source).version,
+                list(landed_files(paths.landing_for(source))),
+            )
+        }
+    except duckdb.CatalogException:  # no audit.loads yet
+        return None
+    finally:
+        con.close()
 
 
 @dataclass

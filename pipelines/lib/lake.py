@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +76,25 @@ def lake_columns(contract: Contract) -> dict[str, str]:
     return {c.name: c.physical_type for c in contract.columns} | LINEAGE_COLUMNS
 
 
+def lake_glob(lake_root: Path, source: str) -> str:
+    """The files of one source of the lake."""
+    return f"{lake_root / source}/*/*.parquet"
+
+
+# The glob of a view's read_parquet, as DuckDB stores the view's SQL.
+_VIEW_GLOB = re.compile(r"read_parquet\(\s*'((?:[^']|'')*)'")
+
+
+def view_glob(view_sql: str | None) -> str | None:
+    """The files a view over the lake reads (the glob of its read_parquet); None for another
+    kind of view."""
+    found = _VIEW_GLOB.search(view_sql or "")
+    return found.group(1).replace("''", "'") if found else None
+
+
 def read_sql(lake_root: Path, source: str) -> str:
     """How DuckDB reads one source of the lake (the dbt source reads it the same way)."""
-    glob = sql_text(f"{lake_root / source}/*/*.parquet")
+    glob = sql_text(lake_glob(lake_root, source))
     return (
         f"read_parquet({glob}, hive_partitioning = true, hive_types_autocast = false, "
         "union_by_name = true)"

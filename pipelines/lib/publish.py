@@ -16,7 +16,6 @@ import glob
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 import uuid
@@ -29,6 +28,7 @@ import duckdb
 from pipelines.lib import exports
 from pipelines.lib.contracts import load_contract
 from pipelines.lib.dbt_state import project_digest
+from pipelines.lib.lake import view_glob
 from pipelines.settings import SOURCES
 
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
@@ -91,17 +91,13 @@ def raw_state(con: duckdb.DuckDBPyConnection) -> list[tuple[str, object]]:
     for name, view_sql in relations:
         if name not in source_tables:
             continue
-        files = LAKE_GLOB.search(view_sql or "")
+        files = view_glob(view_sql)
         if files:
-            state.append((name, files_listing(files.group(1).replace("''", "'"))))
+            state.append((name, files_listing(files)))
         else:
             (count,) = con.execute(f'select count(*) from wh.raw."{name}"').fetchone()  # type: ignore[misc]
             state.append((name, count))
     return state
-
-
-# The files a lake view reads: the glob of its read_parquet (lake.read_sql).
-LAKE_GLOB = re.compile(r"read_parquet\(\s*'((?:[^']|'')*)'")
 
 
 def files_listing(pattern: str) -> list[tuple[str, int, int]]:
