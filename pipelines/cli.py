@@ -62,7 +62,6 @@ def run_pipeline(
         from pipelines.defs.jobs import PIPELINE_JOB, without_idle_sources
         from pipelines.defs.partitions import full_range_tags, range_tags
         from pipelines.lib.ingest import sources_with_new_files
-        from pipelines.settings import SOURCES
 
         tags = {**(range_tags(*months) if months else full_range_tags()), **process_tags()}
         job = defs.resolve_job_def(PIPELINE_JOB)
@@ -70,7 +69,7 @@ def run_pipeline(
         # the warehouse cannot say (none yet, another run holds it), every source is.
         to_load = sources_with_new_files(paths)
         if to_load is not None:
-            job = without_idle_sources(job, set(SOURCES) - to_load)
+            job = without_idle_sources(job, to_load)
             tags["cchc/sources"] = ",".join(sorted(to_load)) or "none"
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         log_file = paths.root / "logs" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}.log"

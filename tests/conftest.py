@@ -53,15 +53,24 @@ def run_pipeline_job(
     instance: dg.DagsterInstance | None = None,
     months: tuple[str, str] | None = None,
     tags: dict[str, str] | None = None,
+    request: dg.RunRequest | None = None,
 ) -> dg.ExecuteInProcessResult:
     """One real Dagster run of the pipeline job, as `make pipeline` does it: over every month,
-    or over ``months`` (first, last) as a backfill does."""
+    or over ``months`` (first, last) as a backfill does; with a sensor's ``request``, what the
+    daemon runs for it (its assets, checks and tags)."""
     from pipelines.definitions import defs
     from pipelines.defs.jobs import PIPELINE_JOB
     from pipelines.defs.partitions import full_range_tags, range_tags
 
     seed_data_folder(data_paths())  # the session's dbt parse, not one per data folder
     job = defs.resolve_job_def(PIPELINE_JOB)
+    if request is not None:
+        tags = {**request.tags, **(tags or {})}
+        if request.asset_selection is not None:
+            job = job.get_subset(
+                asset_selection=set(request.asset_selection),
+                asset_check_selection=set(request.asset_check_keys or ()),
+            )
     run_tags = {**(range_tags(*months) if months else full_range_tags()), **(tags or {})}
     with instance or dg.DagsterInstance.ephemeral() as active:
         return job.execute_in_process(instance=active, raise_on_error=False, tags=run_tags)

@@ -20,7 +20,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.settings import DataPaths
+from pipelines.settings import SOURCES, DataPaths
 from tests.conftest import BuiltFolder, copy_built_folder, query_serving, run_pipeline_job
 from tests.report_files import hoa_binh_q1_2023_rows, write_csv, write_xlsx
 
@@ -82,7 +82,7 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sequence]:
         seq.snapshots["after_backfill_again"] = (_loads(paths), paths.serving_db.read_bytes())
         # What the daemon does with the sensor's request: a run of its job with its tags.
         request = seq.sensor["requests"][0]
-        seq.results["sensor_run"] = run_pipeline_job(instance, tags=dict(request.tags))
+        seq.results["sensor_run"] = run_pipeline_job(instance, request=request)
         seq.snapshots["after_sensor_run"] = _loads(paths)
 
         write_csv(landing / "hb-2024-04.csv", monthly_report(4))
@@ -99,6 +99,12 @@ def test_a_new_file_triggers_the_sensor_once(landed: Sequence) -> None:
     assert request.tags["cchc/trigger"] == "landing_sensor"
     assert request.tags["cchc/changed_files"] == "4"
     assert request.tags["dagster/asset_partition_range_start"] == "2023-01"
+    # Only the source with changed files is loaded; every source's freshness is checked.
+    loaded = {key.path[1] for key in request.asset_selection or () if key.path[0] == "raw"}
+    assert loaded == {"portal_report"}
+    checks = {(key.asset_key.path[1], key.name) for key in request.asset_check_keys or ()}
+    assert ("portal_report", "contract") in checks and ("dossiers", "contract") not in checks
+    assert {source for source, name in checks if name == "freshness"} == set(SOURCES)
     again = landed.sensor["again"]
     assert not again.run_requests and again.skip_message.startswith("no new or changed files")
     (new_request,) = landed.sensor["after_new_file"].run_requests

@@ -28,22 +28,30 @@ pipeline_job = dg.define_asset_job(
 HOOKED_JOBS.add(PIPELINE_JOB)
 
 
-def without_idle_sources(job: dg.JobDefinition, idle_sources: Iterable[str]) -> dg.JobDefinition:
-    """The job without the raw assets of sources that have no new file, nor the contract checks
-    their steps report; every other asset and check stays (dbt, the publish, the freshness of
-    every source). A source with nothing new would only record its months as materialized
-    again: 2 Dagster events per month and source, ≈ 10 ms each (benchmarks/RESULTS.md)."""
+def loading_only(
+    job: dg.JobDefinition, sources: Iterable[str]
+) -> tuple[set[dg.AssetKey], set[dg.AssetCheckKey]]:
+    """The job's assets and checks for a run that loads ``sources`` only: without the raw
+    assets of the other sources, nor the contract checks their steps report; every other asset
+    and check stays (dbt, the publish, the freshness of every source). A source with nothing
+    new would only record its months as materialized again: 2 Dagster events per month and
+    source, ≈ 10 ms each (benchmarks/RESULTS.md)."""
     from pipelines.defs.ingestion import CONTRACT_CHECK, raw_key
+    from pipelines.settings import SOURCES
 
-    idle = {raw_key(source) for source in idle_sources}
-    if not idle:
-        return job
+    idle = {raw_key(source) for source in set(SOURCES) - set(sources)}
     graph = job.asset_layer.asset_graph
-    return job.get_subset(
-        asset_selection=set(graph.executable_asset_keys) - idle,
-        asset_check_selection={
-            key
-            for key in graph.asset_check_keys
-            if not (key.asset_key in idle and key.name == CONTRACT_CHECK)
-        },
-    )
+    checks = {
+        key
+        for key in graph.asset_check_keys
+        if not (key.asset_key in idle and key.name == CONTRACT_CHECK)
+    }
+    return set(graph.executable_asset_keys) - idle, checks
+
+
+def without_idle_sources(job: dg.JobDefinition, sources: Iterable[str]) -> dg.JobDefinition:
+    """The job as a run that loads ``sources`` only (``loading_only``)."""
+    assets, checks = loading_only(job, sources)
+    if assets == set(job.asset_layer.asset_graph.executable_asset_keys):
+        return job
+    return job.get_subset(asset_selection=assets, asset_check_selection=checks)

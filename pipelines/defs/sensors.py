@@ -2,10 +2,10 @@
 
 Its cursor is the last listing (file name → size, mtime per source; see
 pipelines/lib/landing_scan.py). One tick with changes asks for one run of the pipeline job over
-every month: the run loads exactly the new content (the ingestion skips files it has already
+every month that loads the sources with a changed file (the ingestion skips files it has already
 loaded by their hash), rebuilds dbt and publishes once, however many sources changed, since only
-one run at a time may write the warehouse. The run key is derived from the changes, so the same
-change never starts two runs.
+one run at a time may write the warehouse; every source's freshness is checked. The run key is
+derived from the changes, so the same change never starts two runs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 
 import dagster as dg
 
-from pipelines.defs.jobs import pipeline_job
+from pipelines.defs.jobs import PIPELINE_JOB, loading_only, pipeline_job
 from pipelines.defs.partitions import full_range_tags
 from pipelines.lib import landing_scan
 from pipelines.settings import SOURCES, data_paths
@@ -50,8 +50,12 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     names = [f"{source}/{name}" for source, files in changed.items() for name in files]
     context.log.info(f"{count} new or changed file(s): {', '.join(names[:20])}")
     context.update_cursor(next_cursor)
+    # The sources with a changed file are loaded; the others' loads would find nothing new.
+    assets, checks = loading_only(context.repository_def.get_job(PIPELINE_JOB), changed)
     return dg.RunRequest(
         run_key=f"landing-{landing_scan.change_key(changed)}",
+        asset_selection=sorted(assets, key=lambda key: key.to_user_string()),
+        asset_check_keys=sorted(checks, key=lambda key: key.to_user_string()),
         tags={
             **full_range_tags(),
             "cchc/trigger": "landing_sensor",
