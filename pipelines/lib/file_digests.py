@@ -56,7 +56,19 @@ class FileDigests:
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection, source: str) -> FileDigests:
+        """The kept hashes, the table made first if need be (a load writes to it)."""
         con.execute(DIGESTS_DDL)
+        return cls.read(con, source)
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, source: str) -> FileDigests:
+        """The kept hashes (none when the table does not exist); reads only."""
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'landing' and table_name = 'file_digests'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return cls(source, {})
         rows = con.execute(
             f"select file_name, file_bytes, modified_ns, file_hash from {DIGESTS_TABLE} "
             "where source = ?",
@@ -112,27 +124,24 @@ def may_hold_new_content(
     or its kept hash was never loaded under this name and contract version."""
     if not files:
         return False
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'landing' and table_name = 'file_digests'"
-    ).fetchone()
-    if not exists or not exists[0]:
-        return True
-    rows = con.execute(
-        f"select file_name, file_bytes, modified_ns, file_hash from {DIGESTS_TABLE} "
-        "where source = ?",
-        [source],
-    ).fetchall()
-    digests = FileDigests(source, {name: (FileStamp(b, ns), h) for name, b, ns, h in rows})
-    loaded = set(
+    digests = FileDigests.read(con, source)
+    loaded = loaded_files(con, source, contract_version)
+    for path in files:
+        digest = digests.kept(path)
+        if digest is None or (path.name, digest) not in loaded:
+            return True
+    return False
+
+
+def loaded_files(
+    con: duckdb.DuckDBPyConnection, source: str, contract_version: str
+) -> set[tuple[str, str]]:
+    """The (file name, hash) pairs of a source loaded under a contract version: a landed file
+    among them is known and skipped."""
+    return set(
         con.execute(
             "select file_name, file_hash from audit.loads where source = ? "
             "and contract_version = ?",
             [source, contract_version],
         ).fetchall()
     )
-    for path in files:
-        digest = digests.kept(path)
-        if digest is None or (path.name, digest) not in loaded:
-            return True
-    return False

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
-from pipelines.lib.file_digests import FileDigests, may_hold_new_content
+from pipelines.lib.file_digests import FileDigests, loaded_files, may_hold_new_content
 from pipelines.lib.files import FileReadError
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.lake import (
@@ -341,14 +341,7 @@ class SourceLoad:
         listener = load_listener()
         listener.source_started(self.source, len(files))
         self.digests = FileDigests.load(con, self.source)
-        self.loaded_before = {
-            (name, digest)
-            for name, digest in con.execute(
-                "select file_name, file_hash from audit.loads where source = ? "
-                "and contract_version = ?",
-                [self.source, self.contract.version],
-            ).fetchall()
-        }
+        self.loaded_before = loaded_files(con, self.source, self.contract.version)
         if self.source in FILE_PARSERS:
             self.parses = ParsePool(self.source, [p for p in files if not self._known(p)])
         try:
