@@ -78,21 +78,24 @@ class FileDigests:
 
     def digest(self, path: Path) -> str:
         stamp = FileStamp.of(path)
-        for entries in (self.computed, self.known):
-            entry = entries.get(path.name)
-            if entry is not None and entry[0] == stamp:
-                return entry[1]
+        kept = self.kept(path, stamp)
+        if kept is not None:
+            return kept
         digest = file_sha256(path)
         # The time read before the bytes: a file rewritten while it was read gets another time
         # and is read again next run, never kept with a hash of half its old content.
         self.computed[path.name] = (stamp, digest)
         return digest
 
-    def kept(self, path: Path) -> str | None:
-        """The kept hash of a file whose size and time are unchanged; None without reading it
-        otherwise (a new or rewritten file)."""
-        entry = self.known.get(path.name)
-        return entry[1] if entry is not None and entry[0] == FileStamp.of(path) else None
+    def kept(self, path: Path, stamp: FileStamp | None = None) -> str | None:
+        """The hash of a file whose size and time are those it was hashed with (in an earlier
+        run or this one); None without reading it otherwise (a new or rewritten file)."""
+        stamp = stamp or FileStamp.of(path)
+        for entries in (self.computed, self.known):
+            entry = entries.get(path.name)
+            if entry is not None and entry[0] == stamp:
+                return entry[1]
+        return None
 
     def save(self, con: duckdb.DuckDBPyConnection) -> None:
         """Write the hashes computed in this run (one statement)."""
@@ -114,34 +117,3 @@ class FileDigests:
         )
         self.known.update(self.computed)
         self.computed.clear()
-
-
-def may_hold_new_content(
-    con: duckdb.DuckDBPyConnection, source: str, contract_version: str, files: list[Path]
-) -> bool:
-    """Whether a load of ``files`` could load anything, told without reading a file: True when
-    one of them has no kept hash for its size and time (new or rewritten: the load reads it),
-    or its kept hash was never loaded under this name and contract version."""
-    if not files:
-        return False
-    digests = FileDigests.read(con, source)
-    loaded = loaded_files(con, source, contract_version)
-    for path in files:
-        digest = digests.kept(path)
-        if digest is None or (path.name, digest) not in loaded:
-            return True
-    return False
-
-
-def loaded_files(
-    con: duckdb.DuckDBPyConnection, source: str, contract_version: str
-) -> set[tuple[str, str]]:
-    """The (file name, hash) pairs of a source loaded under a contract version: a landed file
-    among them is known and skipped."""
-    return set(
-        con.execute(
-            "select file_name, file_hash from audit.loads where source = ? "
-            "and contract_version = ?",
-            [source, contract_version],
-        ).fetchall()
-    )

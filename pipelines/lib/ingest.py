@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
-from pipelines.lib.file_digests import FileDigests, loaded_files, may_hold_new_content
+from pipelines.lib.file_digests import FileDigests
 from pipelines.lib.files import FileReadError
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.lake import (
@@ -272,6 +272,7 @@ def sources_with_new_files(paths: DataPaths, sources: Iterable[str] = SOURCES) -
     load of every source points them here again)."""
     if not paths.warehouse_db.exists():
         return None
+    contracts = [load_contract(source) for source in sources]
     try:
         con = duckdb.connect(str(paths.warehouse_db), read_only=True)
     except duckdb.Error:  # locked by a run in another process
@@ -283,24 +284,49 @@ def sources_with_new_files(paths: DataPaths, sources: Iterable[str] = SOURCES) -
                 "where database_name = current_database() and schema_name = 'raw'"
             ).fetchall()
         )
-        for source in sources:
-            table = load_contract(source).table.split(".")[-1]
-            if view_glob(views.get(table)) != lake_glob(paths.lake, source):
-                return None
+        if any(
+            view_glob(views.get(c.table.split(".")[-1])) != lake_glob(paths.lake, c.source)
+            for c in contracts
+        ):
+            return None
         return {
-            source
-            for source in sources
-            if may_hold_new_content(
-                con,
-                source,
-                load_contract(source).version,
-                list(landed_files(paths.landing_for(source))),
-            )
+            c.source
+            for c in contracts
+            if may_hold_new_content(con, c, list(landed_files(paths.landing_for(c.source))))
         }
     except duckdb.CatalogException:  # no audit.loads yet
         return None
     finally:
         con.close()
+
+
+def may_hold_new_content(
+    con: duckdb.DuckDBPyConnection, contract: Contract, files: list[Path]
+) -> bool:
+    """Whether a load of ``files`` could load anything, told without reading a file: True when
+    one of them has no kept hash for its size and time (new or rewritten: the load reads it),
+    or its kept hash was never loaded under this name and contract version."""
+    if not files:
+        return False
+    digests = FileDigests.read(con, contract.source)
+    loaded = loaded_files(con, contract)
+    for path in files:
+        digest = digests.kept(path)
+        if digest is None or (path.name, digest) not in loaded:
+            return True
+    return False
+
+
+def loaded_files(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[tuple[str, str]]:
+    """The (file name, hash) pairs of a source loaded under its contract's version: a landed
+    file among them is known and skipped."""
+    return set(
+        con.execute(
+            "select file_name, file_hash from audit.loads where source = ? "
+            "and contract_version = ?",
+            [contract.source, contract.version],
+        ).fetchall()
+    )
 
 
 @dataclass
@@ -341,7 +367,7 @@ class SourceLoad:
         listener = load_listener()
         listener.source_started(self.source, len(files))
         self.digests = FileDigests.load(con, self.source)
-        self.loaded_before = loaded_files(con, self.source, self.contract.version)
+        self.loaded_before = loaded_files(con, self.contract)
         if self.source in FILE_PARSERS:
             self.parses = ParsePool(self.source, [p for p in files if not self._known(p)])
         try:
