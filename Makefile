@@ -11,8 +11,11 @@ export DAGSTER_DISABLE_TELEMETRY := true
 # The Spark engine (CCHC_ENGINE=spark) runs a local session: it binds to the loopback address.
 export SPARK_LOCAL_IP ?= 127.0.0.1
 
-# uv from PATH, else bootstrapped with pip and run as a module.
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# uv from PATH, else run as a module of python3: the one installed for python3, or else one that
+# pip installs into .tools/uv (`--target`: the system's packages untouched, which Debian's and
+# Ubuntu's externally managed Python allows, PEP 668, where a plain `pip install` is refused).
+UV_TOOLS := .tools/uv
+UV := $(shell command -v uv 2>/dev/null || echo "PYTHONPATH=$(UV_TOOLS) python3 -m uv")
 PY := .venv/bin/python
 VENV_STAMP := .venv/.synced
 MANIFEST := dbt_project/target/manifest.json
@@ -33,7 +36,8 @@ help: ## list the targets
 # --inexact: keep the Spark group's packages (pyspark, dbt-spark) when `make install-spark` added
 # them; a plain sync would uninstall them, and the next `make test-spark` reinstall them.
 $(VENV_STAMP): pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -c "import uv" 2>/dev/null || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || PYTHONPATH=$(UV_TOOLS) python3 -c "import uv" 2>/dev/null \
+		|| python3 -m pip install --quiet --target $(UV_TOOLS) uv
 	$(UV) sync --frozen --compile-bytecode --inexact
 	@touch $@
 
