@@ -1,11 +1,11 @@
 """Dagster's SQLite storage, with each database's engine kept for the life of the process.
 
 Dagster's stock SQLite storages create a SQLAlchemy engine, open a connection and compile every
-statement afresh for each write, then throw the engine away: about 10 ms per event, most of it
-in Python (engine set-up, statement compilation, the connection itself), not in SQLite. A
-province-month run writes about a thousand events (planned materializations of every selected
-asset and check, step events, the dbt tests' check results, the pool's slot claims), so that
-fixed cost alone was about ten seconds of a 75-second run (benchmarks/RESULTS.md).
+statement afresh for each write, then throw the engine away: 7–11 ms per event, measured, most
+of it in Python (engine set-up, statement compilation, the connection itself), not in SQLite. A
+province-month run writes about 1,400 events (planned and recorded materializations of every
+selected asset and month, planned and recorded check results, step outputs), so that fixed cost
+alone was about ten seconds of a 75-second run (benchmarks/RESULTS.md).
 
 Here each database file (the run index ``runs.db``, the event index, one file per run, the
 schedules) keeps one engine with a small connection pool, so statements are compiled once and
@@ -23,7 +23,6 @@ them.
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,6 @@ from typing import Any
 import sqlalchemy
 import yaml
 from dagster import DagsterInstance
-from dagster._config import StringSource
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
@@ -69,35 +67,36 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, sqlalchemy.Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data=inst_data)
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Any]:
+        # Dagster's own lock around each use of a shard: it guards the engines too
         with self._db_lock:
             engine = self._engine_for(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
 
     def _engine_for(self, shard: str) -> sqlalchemy.Engine:
-        with self._engines_lock:
-            engine = self._engines.get(shard)
-            if engine is not None:
-                self._engines.move_to_end(shard)
-                return engine
-            engine = _engine(self.conn_string_for_shard(shard))
-            if shard not in self._initialized_dbs:
-                self._initdb(engine)
-                self._initialized_dbs.add(shard)
-            self._engines[shard] = engine
-            # the index shard is used by every run: never pushed out
-            run_shards = [name for name in self._engines if name != INDEX_SHARD_NAME]
-            for name in run_shards[: max(0, len(run_shards) - KEPT_RUN_ENGINES)]:
-                self._engines.pop(name).dispose()
+        """The shard's kept engine (made, and the shard's tables with it, on first use); called
+        under ``_db_lock``."""
+        engine = self._engines.get(shard)
+        if engine is not None:
+            self._engines.move_to_end(shard)
             return engine
+        engine = _engine(self.conn_string_for_shard(shard))
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        self._engines[shard] = engine
+        # the index shard is used by every run: never pushed out
+        run_shards = [name for name in self._engines if name != INDEX_SHARD_NAME]
+        for name in run_shards[: max(0, len(run_shards) - KEPT_RUN_ENGINES)]:
+            self._engines.pop(name).dispose()
+        return engine
 
     def _dispose_engines(self) -> None:
-        with self._engines_lock:
+        with self._db_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
@@ -113,16 +112,12 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
 
 class _KeptEngine:
-    """One engine for a storage on a single SQLite file (runs, schedules), made on first use."""
+    """One engine for a storage on a single SQLite file (runs, schedules), made with the storage
+    (an engine opens no connection until one is asked for)."""
 
-    _conn_string: str
-
-    @property
-    def _kept_engine(self) -> sqlalchemy.Engine:
-        engine = self.__dict__.get("_pooled_engine")
-        if engine is None:
-            engine = self.__dict__["_pooled_engine"] = _engine(self._conn_string)
-        return engine
+    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
+        super().__init__(conn_string, inst_data)  # type: ignore[call-arg]
+        self._kept_engine = _engine(conn_string)
 
     @contextmanager
     def connect(self) -> Iterator[Any]:
@@ -131,9 +126,7 @@ class _KeptEngine:
 
     def dispose(self) -> None:
         super().dispose()  # type: ignore[misc]
-        engine = self.__dict__.pop("_pooled_engine", None)
-        if engine is not None:
-            engine.dispose()
+        self._kept_engine.dispose()
 
 
 class PooledSqliteRunStorage(_KeptEngine, SqliteRunStorage):
@@ -146,8 +139,8 @@ class PooledSqliteScheduleStorage(_KeptEngine, SqliteScheduleStorage):
 
 
 class PooledSqliteStorage(DagsterSqliteStorage):
-    """``storage: custom:`` in dagster.yaml: Dagster's SQLite storage under ``base_dir`` (the
-    folders and files of ``storage: sqlite:``), with its engines kept."""
+    """Dagster's SQLite storage under ``base_dir`` (the folders and files of its default), with
+    its engines kept; :class:`CchcInstance`'s default storage."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         # not DagsterSqliteStorage.__init__, which builds the stock storages
@@ -161,13 +154,10 @@ class PooledSqliteStorage(DagsterSqliteStorage):
         super(DagsterSqliteStorage, self).__init__()
 
     @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        return {"base_dir": StringSource}
-
-    @classmethod
     def from_config_value(  # type: ignore[override]
         cls, inst_data: ConfigurableClassData | None, config_value: dict[str, str]
     ) -> PooledSqliteStorage:
+        # the parent's builds a DagsterSqliteStorage whatever the class
         return cls.from_local(inst_data=inst_data, **config_value)
 
 
