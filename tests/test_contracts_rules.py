@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from pipelines.lib.contracts import load_contract
-from pipelines.lib.ingest import ingest_source
-from pipelines.lib.validation.rules import type_rule
+from pipelines.lib.ingest import ingest_source, parse_portal_report
+from pipelines.lib.validation.rules import FileChecker, type_rule
 from pipelines.settings import SOURCES
 from tests.report_files import hoa_binh_q1_2023_rows, vn_number, write_csv
 from tests.source_files import CLEAN_FILE_NAMES, clean_rows, write_source_csv
@@ -340,3 +341,46 @@ def test_every_contract_rule_has_a_test_above() -> None:
             rules -= PARSER_GUARANTEED | {"whole_number", "iso_date"}
         missing += [f"{source}:{rule}" for rule in sorted(rules) if (source, rule) not in covered]
     assert missing == []
+
+
+@pytest.mark.parametrize("helper_type", ["text", "integer"])
+def test_a_helper_column_rule_names_the_same_rows_whether_listed_in_the_pass_or_after(
+    tmp_path: Path, helper_type: str
+) -> None:
+    """A report's ``count_errors`` is read by a rule but not loaded: as text it is taken back
+    from a broken row's original values after the pass, of another type the pass lists the
+    rules; both give each broken row its rules and messages."""
+    grid = hoa_binh_q1_2023_rows()
+    landed = write_csv(tmp_path / "hb.csv", grid)
+    rows = parse_portal_report(landed).rows
+    errors = [None] * rows.height
+    errors[1] = "carried_over: '1.070,5'"
+    helper = (
+        pl.Series("count_errors", errors, dtype=pl.String)
+        if helper_type == "text"
+        else pl.Series("count_errors", [None if e is None else 1 for e in errors], pl.Int64)
+    )
+    rows = rows.with_columns(helper)
+    rows = rows.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(None)
+        .otherwise(pl.col("resolved_total"))
+        .alias("resolved_total")
+    )
+    con = duckdb.connect()
+    checker = FileChecker(con, load_contract("portal_report"))
+    checker.start_file()
+    checker.add_batch(rows.to_arrow())
+    checker.finish()
+
+    failures = con.execute(
+        "select row_number, rule, message, original_values->>'agency_name' from _failures "
+        "order by row_number, rule"
+    ).fetchall()
+    second = rows["row_number"][1]
+    agency = rows["agency_name"][1]
+    assert failures == [
+        (second, "counts_are_whole_numbers",
+         "Every count cell holds a whole number (Vietnamese 88.424 or plain 88424).", agency),
+        (second, "resolved_total_required", "resolved_total is empty", agency),
+    ]  # fmt: skip

@@ -271,6 +271,17 @@ def province_verdict(code: str | None, name: str | None, era: str) -> str | None
     return None
 
 
+def _helpers(contract: Contract, incoming: IncomingColumns) -> list[str]:
+    """Incoming columns that are not the contract's (rules may read them; none is loaded)."""
+    names = set(contract.column_names) | {"row_number"}
+    return [name for name in incoming.names if name not in names]
+
+
+def _typed_helpers(contract: Contract, incoming: IncomingColumns) -> list[str]:
+    """Helper columns whose values are not text: JSON would not give them back as they were."""
+    return [name for name in _helpers(contract, incoming) if not incoming.is_text(name)]
+
+
 def _listed_sql(checks: list[Check]) -> str:
     """SQL of the list of {rule, message} a row breaks (a message computed only when broken)."""
     listed = ", ".join(
@@ -326,6 +337,10 @@ class FileChecker:
         self._present: set[str] = set()
         # Some of the file's rows had their broken rules listed in the pass (``_pass_sql``).
         self._listed_in_pass = False
+        # Text helper columns the file brought (a report's ``count_errors``): rules read them,
+        # ``_staged`` does not keep them, ``_row_check_failures`` takes them back from a broken
+        # row's original values.
+        self._text_helpers: set[str] = set()
         con.execute(MACROS)
         columns = ", ".join(f"{quote(c.name)} {c.physical_type}" for c in contract.columns)
         # __broken: the row breaks a row check; __failed: the rules it breaks, when the pass
@@ -376,6 +391,7 @@ class FileChecker:
         self.rows_in = 0
         self._present = set()
         self._listed_in_pass = False
+        self._text_helpers = set()
         for table in ("_staged", "_failures", "_province_verdicts"):
             self.con.execute(f"delete from {table}")
 
@@ -384,15 +400,16 @@ class FileChecker:
         relation it reads: type every column, evaluate every row check (one OR of them), and
         keep the original values of a row that breaks one (the JSON is computed for such rows
         only). Which rules a row broke, and the messages, are worked out in ``finish`` for the
-        few broken rows (planning them here cost a third of the statement's planning per file),
-        unless the rows bring helper columns (a report's ``count_errors``) that rules read and
-        ``_staged`` does not keep: then the pass lists them."""
+        few broken rows: planning them here doubled the statement, and its planning is most of
+        a small file's cost (a report's pass: 19 ms a file listing them, measured). Helper
+        columns that rules read and ``_staged`` does not keep (a report's ``count_errors``) are
+        taken back from the broken row's original values when they are text; a helper of
+        another type (none so far) has the pass list the rules."""
         if incoming not in self._passes:
             checks = row_checks(self.contract, incoming)
             broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
-            helpers = set(incoming.names) - set(self.contract.column_names) - {"row_number"}
             failed = "null"
-            if helpers and checks:
+            if _typed_helpers(self.contract, incoming) and checks:
                 failed = "case when __broken then " + _listed_sql(checks) + " end"
             unjudged = (
                 " or ".join(
@@ -419,9 +436,9 @@ class FileChecker:
         before, after = self._pass_sql(incoming)
         (rows,) = self.con.execute(before + relation_sql + after).fetchone()  # type: ignore[misc]
         self._present |= set(incoming.names) & set(self.contract.column_names)
-        self._listed_in_pass |= bool(
-            set(incoming.names) - set(self.contract.column_names) - {"row_number"}
-        )
+        typed_helpers = _typed_helpers(self.contract, incoming)
+        self._listed_in_pass |= bool(typed_helpers)
+        self._text_helpers |= set(_helpers(self.contract, incoming)) - set(typed_helpers)
         self.rows_in += int(rows)
         return int(rows)
 
@@ -493,8 +510,8 @@ class FileChecker:
 
     def _row_check_failures(self) -> None:
         """Each rule a broken row breaks, with its message: the same checks as the pass, over
-        the typed row, with the text of a value that failed typing (``__raw_<column>``) taken
-        back from the row's original values."""
+        the typed row, with the text of a value that failed typing (``__raw_<column>``) and
+        the text helper columns taken back from the row's original values."""
         present = IncomingColumns.of((name, True) for name in sorted(self._present))
         checks = row_checks(self.contract, present)
         raw = ", ".join(
@@ -503,6 +520,11 @@ class FileChecker:
             for c in self.contract.columns
             if c.name in self._present and type_rule(c)
         )
+        helpers = ", ".join(
+            f"json_extract_string(__original, {sql_text('$.' + json.dumps(name))}) as {quote(name)}"
+            for name in sorted(self._text_helpers)
+        )
+        raw = ", ".join(part for part in (raw, helpers) if part)
         self.con.execute(
             "insert into _failures select row_number, broken.rule, broken.message, __original "
             f"from (select row_number, __original, unnest({_listed_sql(checks)}) as broken "
