@@ -94,6 +94,17 @@ def test_a_reload_replaces_exactly_its_own_parts(tmp_path: Path) -> None:
     assert rows == [("T1", 55000, "run-2")]
 
 
+def test_a_reload_with_no_valid_row_leaves_none_of_its_parts(tmp_path: Path) -> None:
+    (tmp_path / "warehouse").mkdir()
+    con, lake = load(tmp_path, TWO_MONTHS, "run-1")
+    table = LakeTable(lake, load_contract("payments"))
+    # The months written are the folders DuckDB's partitioned copy made: none for no rows.
+    no_rows = f"select * exclude (data_month) from {read_sql(lake, 'payments')} where false"
+    assert table.write_file(con, file_key("payments", "pay.csv"), no_rows) == []
+    assert parts(lake) == [f"payments/data_month={CONTRACT_MONTH}/part-contract.parquet"]
+    assert [p.name for p in (lake / "payments").iterdir() if p.name.startswith("_")] == []
+
+
 def test_a_failed_write_leaves_the_previous_parts_and_nothing_half_written(
     tmp_path: Path,
 ) -> None:

@@ -155,22 +155,25 @@ class LakeTable:
             for name, kind in lake_columns(self.contract).items()
         )
         month = self.month_sql()
-        months = [
-            m
-            for (m,) in con.execute(
-                f"select distinct {month} as m from ({rows_sql}) order by m"
-            ).fetchall()
-        ]
         staging = self.folder / f"_writing-{key}"
         shutil.rmtree(staging, ignore_errors=True)
         written: list[Path] = []
+        months: list[str] = []
         try:
-            if months:
-                # One pass: DuckDB partitions the rows; the month stays out of the files.
-                con.execute(
-                    f"copy (select {columns}, {month} as {PARTITION_COLUMN} from ({rows_sql})) "
-                    f"to {sql_text(str(staging))} "
-                    f"(format parquet, partition_by ({PARTITION_COLUMN}), overwrite_or_ignore)"
+            # One pass: DuckDB partitions the rows; the month stays out of the files. The
+            # months are the folders it wrote (no rows, no folder), not a query of their own
+            # (which cost a small file as much as half its write).
+            con.execute(
+                f"copy (select {columns}, {month} as {PARTITION_COLUMN} from ({rows_sql})) "
+                f"to {sql_text(str(staging))} "
+                f"(format parquet, partition_by ({PARTITION_COLUMN}), overwrite_or_ignore)"
+            )
+            prefix = f"{PARTITION_COLUMN}="
+            if staging.is_dir():
+                months = sorted(
+                    p.name.removeprefix(prefix)
+                    for p in staging.iterdir()
+                    if p.is_dir() and p.name.startswith(prefix)
                 )
             for value in months:
                 (produced,) = sorted((staging / f"{PARTITION_COLUMN}={value}").glob("*.parquet"))

@@ -594,9 +594,9 @@ class FileChecker:
         return found
 
     def counts(self) -> tuple[int, int, int]:
-        (loaded,) = self.con.execute("select count(*) from _staged").fetchone()  # type: ignore[misc]
-        (held,) = self.con.execute(  # type: ignore[misc]
-            "select count(distinct row_number) from _failures"
+        loaded, held = self.con.execute(  # type: ignore[misc]
+            "select (select count(*) from _staged), "
+            "(select count(distinct row_number) from _failures)"
         ).fetchone()
         if loaded + held != self.rows_in:
             raise AssertionError(
