@@ -379,3 +379,51 @@ def test_one_checker_serves_every_file_and_a_rolled_back_file_leaves_nothing_beh
     assert [row[0] for row in state(con)[1]] == ["a2.csv", "b.parquet", "c.jsonl"]
     ingest_source(con, "dossiers", staged / "landing" / "dossiers", load_id="run-2")
     assert state(con) == expected
+
+
+def test_a_file_after_one_skipped_for_its_months_sees_none_of_an_earlier_files_failures(
+    tmp_path: Path,
+) -> None:
+    """A skipped file's transaction is rolled back, which also puts back the earlier file's
+    failures its start emptied: the next file must not take them as its own (nor skip its key
+    check for their row numbers)."""
+    landing = tmp_path / "landing" / "payments"
+    landing.mkdir(parents=True)
+    header = "transaction_id,dossier_id,province_code,amount_vnd,channel,status,paid_at\n"
+    # Hand-written: p1 breaks a rule on its row 3, p2 is of another month (skipped by the
+    # run), p3 breaks one on its row 2 and repeats a transaction id on rows 3 and 4.
+    (landing / "p1.csv").write_text(
+        header
+        + "T1,D1,17,50000,online,success,2024-01-05 08:00:00\n"
+        + "T2,D2,17,-5,online,success,2024-01-06 08:00:00\n",
+        encoding="utf-8",
+    )
+    (landing / "p2.csv").write_text(
+        header + "T3,D3,17,10000,online,success,2024-03-01 09:30:00\n", encoding="utf-8"
+    )
+    (landing / "p3.csv").write_text(
+        header
+        + "T4,D4,17,-7,online,success,2024-01-07 08:00:00\n"
+        + "T5,D5,17,20000,offline,success,2024-01-08 08:00:00\n"
+        + "T5,D6,17,30000,offline,success,2024-01-09 08:00:00\n",
+        encoding="utf-8",
+    )
+
+    def january(start: object) -> bool:
+        return start is None or str(start) < "2024-02-01"
+
+    con = _ingest(tmp_path, "payments", gx_max_rows=0, period_filter=january)
+
+    assert [row[:5] for row in _loads(con)] == [
+        ("p1.csv", "loaded_with_quarantine", 2, 1, 1),
+        ("p3.csv", "loaded_with_quarantine", 3, 0, 3),
+    ]
+    assert con.execute(
+        "select file_name, row_number, rule from audit.quarantine order by all"
+    ).fetchall() == [
+        ("p1.csv", 3, "non_negative_amount"),
+        ("p3.csv", 2, "non_negative_amount"),
+        ("p3.csv", 3, "unique_transaction_id"),
+        ("p3.csv", 4, "unique_transaction_id"),
+    ]
+

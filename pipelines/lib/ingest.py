@@ -441,20 +441,25 @@ class SourceLoad:
                 except UnreadableFile as error:
                     # DuckDB's reader failed inside the pass, which aborts the transaction: the
                     # rejection is recorded in a new one.
-                    con.execute("rollback")
+                    self._rollback()
                     con.execute("begin transaction")
                     outcome = self._rejected(path, digest, str(error))
             if outcome is None:  # another partition's month
-                con.execute("rollback")
+                self._rollback()
                 return None
             con.execute("commit")
         except BaseException:
-            con.execute("rollback")
+            self._rollback()
             raise
         if self._recorded is not None and outcome.outcome != "duplicate":
             digest, name, period_start = self._recorded
             self.first_loads.setdefault(digest, []).append((name, period_start))
         return outcome
+
+    def _rollback(self) -> None:
+        self.con.execute("rollback")
+        if self.checker is not None:
+            self.checker.rolled_back()
 
     def _digest(self, path: Path) -> str:
         assert self.digests is not None

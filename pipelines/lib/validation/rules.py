@@ -27,6 +27,7 @@ from pipelines.lib.contracts import (
     Column,
     Contract,
     ProvinceEraRule,
+    RowRule,
 )
 
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "x", "có", "co", "đúng", "dung")
@@ -333,6 +334,11 @@ class FileChecker:
         # breaking two rules counts twice): none written, none to count.
         self.rows_held = 0
         self._failure_rows = 0
+        # Work tables besides ``_staged`` that may hold an earlier file's rows (the next
+        # ``start_file`` empties them), and the rows each warning rule flags among the staged
+        # rows (``finish``): a clean file needs no statement for either.
+        self._written: set[str] = set()
+        self._warned: list[int] = []
         # (rule, code, name, era) -> why it is not a province of that era, None when it is one.
         self._verdicts: dict[tuple[str, str | None, str | None, str], str | None] = {}
         # The one-pass statement for a shape of incoming columns, around its relation.
@@ -391,15 +397,23 @@ class FileChecker:
         return self._verdicts[key]
 
     def start_file(self) -> None:
-        """Empty the work tables for the next file (no DDL)."""
+        """Empty the work tables for the next file (no DDL; a table the last file wrote
+        nothing to is left alone)."""
+        for table in ["_staged", *sorted(self._written)]:
+            self.con.execute(f"delete from {table}")
+        self._written = set()
         self.rows_in = 0
         self.rows_held = 0
         self._failure_rows = 0
+        self._warned = []
         self._present = set()
         self._listed_in_pass = False
         self._text_helpers = set()
-        for table in ("_staged", "_failures", "_province_verdicts"):
-            self.con.execute(f"delete from {table}")
+
+    def rolled_back(self) -> None:
+        """The file's transaction was rolled back, which also puts back the earlier file's rows
+        its ``start_file`` deleted: the next ``start_file`` empties every work table."""
+        self._written = {"_failures", "_province_verdicts"}
 
     def _pass_sql(self, incoming: IncomingColumns) -> tuple[str, str]:
         """The one-pass statement for these incoming columns, as the text before and after the
@@ -469,9 +483,13 @@ class FileChecker:
         counted once, and the steps that only concern broken or unjudged rows are skipped when
         there are none (each statement is a fixed ≈ 1 ms, most of a small file's cost)."""
         con = self.con
-        staged, unlisted, kept_original = con.execute(  # type: ignore[misc]
+        warned = "".join(
+            f", count(*) filter (where not coalesce(({rule.predicate}), true))"
+            for rule in self._warning_rules()
+        )
+        staged, unlisted, kept_original, *self._warned = con.execute(  # type: ignore[misc]
             "select count(*), count(*) filter (where __broken and __failed is null), "
-            "count(__original) from _staged"
+            f"count(__original){warned} from _staged"
         ).fetchone()
         if staged != self.rows_in:
             raise AssertionError(
@@ -534,6 +552,8 @@ class FileChecker:
         """Run an insert into ``_failures``, counting the rows it wrote."""
         (written,) = self.con.execute(insert_sql).fetchone()  # type: ignore[misc]
         self._failure_rows += int(written)
+        if written:
+            self._written.add("_failures")
 
     def _row_check_failures(self) -> None:
         """Each rule a broken row breaks, with its message: the same checks as the pass, over
@@ -585,6 +605,7 @@ class FileChecker:
                 failing.append((rule.name, key, verdict))
         if failing:
             con.executemany("insert into _province_verdicts values (?, ?, ?)", failing)
+            self._written.add("_province_verdicts")
             self._fail(
                 "insert into _failures select s.row_number, v.rule, v.message, s.__original "
                 f"from (select row_number, __original, {province_key_sql(rule)} as __key "
@@ -605,8 +626,8 @@ class FileChecker:
         """The warning rules the loaded rows break: 'rule R warned on rows 2, 3 (why)'. The rows
         stay in _staged unchanged; this only reads them."""
         found = []
-        for rule in self.contract.row_rules:
-            if not rule.is_warning:
+        for rule, staged_warned in zip(self._warning_rules(), self._warned, strict=True):
+            if not staged_warned:  # none among the staged rows, so none among those loading
                 continue
             count, numbers = self.con.execute(
                 f"select count(*), list(row_number order by row_number)[1:{rows_shown}] "
@@ -620,6 +641,9 @@ class FileChecker:
                     f"({rule.description}; the rows were loaded unchanged)"
                 )
         return found
+
+    def _warning_rules(self) -> list[RowRule]:
+        return [rule for rule in self.contract.row_rules if rule.is_warning]
 
     def counts(self) -> tuple[int, int, int]:
         """Rows in, loaded and quarantined, as ``finish`` counted them (every row staged)."""
