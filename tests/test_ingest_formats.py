@@ -426,4 +426,3 @@ def test_a_file_after_one_skipped_for_its_months_sees_none_of_an_earlier_files_f
         ("p3.csv", 3, "unique_transaction_id"),
         ("p3.csv", 4, "unique_transaction_id"),
     ]
-
