@@ -353,8 +353,8 @@ class SourceLoad:
     # Each content's (hash) first loads, not as duplicates: (file name, period start) in load
     # order, read at the start of the run and kept up to date as its files commit (a query per
     # file cost ≈ 1.7 ms). ``_recorded``: the record of the file in its transaction.
-    first_loads: dict[str, list[tuple[str, date | None]]] = field(default_factory=dict)
-    _recorded: tuple[str, str, date | None] | None = None
+    first_loads: dict[str, list[tuple[str, object]]] = field(default_factory=dict)
+    _recorded: tuple[str, str, object] | None = None
 
     @property
     def source(self) -> str:
@@ -562,19 +562,18 @@ class SourceLoad:
             f"{sql_text(self.loaded_at.isoformat(sep=' '))}::timestamp as loaded_at "
             "from _staged",
         )
-        if not rows_quarantined:
-            return outcome
-        con.execute(
-            """
-            insert into audit.quarantine by name
-            select ? as load_id, ? as source, ? as file_name, ? as file_hash, row_number, rule,
-                ? || ' row ' || row_number || ': rule ' || rule || ' failed — ' || message
-                    as message,
-                original_values, ?::timestamp as loaded_at
-            from _failures order by row_number, rule
-            """,
-            [self.load_id, source, path.name, digest, path.name, self.loaded_at],
-        )
+        if rows_quarantined:
+            con.execute(
+                """
+                insert into audit.quarantine by name
+                select ? as load_id, ? as source, ? as file_name, ? as file_hash, row_number,
+                    rule, ? || ' row ' || row_number || ': rule ' || rule || ' failed — '
+                        || message as message,
+                    original_values, ?::timestamp as loaded_at
+                from _failures order by row_number, rule
+                """,
+                [self.load_id, source, path.name, digest, path.name, self.loaded_at],
+            )
         return outcome
 
     def _read_in_one_pass(self, path: Path, relation: FileRelation) -> None:
@@ -628,19 +627,8 @@ class SourceLoad:
             ],
         ).fetchone()
         assert row is not None
-        self._recorded = (digest, path.name, _as_day(parsed.period_start if parsed else None))
+        self._recorded = (digest, path.name, parsed.period_start if parsed else None)
         return int(row[0])
-
-
-def _as_day(value: object) -> date | None:
-    """A period start as audit.loads' date column keeps it."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def _quarantine_note(con: duckdb.DuckDBPyConnection, rows_shown: int = 5) -> str:

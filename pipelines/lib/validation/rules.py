@@ -330,13 +330,12 @@ class FileChecker:
         self.con = con
         self.contract = contract
         self.rows_in = 0
-        # The file's quarantined rows (``finish``) and the rows its failure inserts wrote (a row
-        # breaking two rules counts twice): none written, none to count.
+        # The file's quarantined rows (``finish``).
         self.rows_held = 0
-        self._failure_rows = 0
-        # Work tables besides ``_staged`` that may hold an earlier file's rows (the next
-        # ``start_file`` empties them), and the rows each warning rule flags among the staged
-        # rows (``finish``): a clean file needs no statement for either.
+        # Work tables besides ``_staged`` that may hold rows (the next ``start_file`` empties
+        # them; ``_failures`` in it: the file has failures to count), and the rows each warning
+        # rule flags among the staged rows (``finish``): a clean file needs no statement for
+        # either.
         self._written: set[str] = set()
         self._warned: list[int] = []
         # (rule, code, name, era) -> why it is not a province of that era, None when it is one.
@@ -404,7 +403,6 @@ class FileChecker:
         self._written = set()
         self.rows_in = 0
         self.rows_held = 0
-        self._failure_rows = 0
         self._warned = []
         self._present = set()
         self._listed_in_pass = False
@@ -543,15 +541,14 @@ class FileChecker:
                 join _staged using (row_number)
                 """
             )
-        if self._failure_rows:
+        if "_failures" in self._written:
             (self.rows_held,) = con.execute(  # type: ignore[misc]
                 "select count(distinct row_number) from _failures"
             ).fetchone()
 
     def _fail(self, insert_sql: str) -> None:
-        """Run an insert into ``_failures``, counting the rows it wrote."""
+        """Run an insert into ``_failures``, noting whether it wrote any row."""
         (written,) = self.con.execute(insert_sql).fetchone()  # type: ignore[misc]
-        self._failure_rows += int(written)
         if written:
             self._written.add("_failures")
 
