@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import ingest_source, parse_portal_report
-from pipelines.lib.validation.rules import FileChecker, type_rule
+from pipelines.lib.validation.rules import MACROS, FileChecker, type_rule
 from pipelines.settings import SOURCES
 from tests.report_files import hoa_binh_q1_2023_rows, vn_number, write_csv
 from tests.source_files import CLEAN_FILE_NAMES, clean_rows, write_source_csv
@@ -384,3 +384,23 @@ def test_a_helper_column_rule_names_the_same_rows_whether_listed_in_the_pass_or_
          "Every count cell holds a whole number (Vietnamese 88.424 or plain 88424).", agency),
         (second, "resolved_total_required", "resolved_total is empty", agency),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("có", True), ("Có", True), (" CÓ ", True), ("co", True), ("Đúng", True), ("dung", True),
+        ("x", True), ("X", True), ("1", True), ("yes", True), ("Y", True), ("TRUE", True),
+        ("t", True), ("không", False), ("KHÔNG", False), ("khong", False), ("Sai", False),
+        ("0", False), ("no", False), ("N", False), ("False", False), ("f", False),
+        ("\u00a0có\u00a0", True), ("", None), ("  ", None), (None, None), ("maybe", None),
+        ("2", None), ("có không", None), ("yes!", None),
+    ],
+)  # fmt: skip
+def test_a_boolean_cell_reads_as_the_word_it_is(cell: str | None, expected: bool | None) -> None:
+    """The words spreadsheets use for yes and no, in any case and padding; anything else is
+    unreadable (None), which the column's type rule then quarantines."""
+    con = duckdb.connect()
+    con.execute(MACROS)
+    (value,) = con.execute("select cchc_boolean(?::varchar)", [cell]).fetchone()  # type: ignore[misc]
+    assert value is expected
