@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime
@@ -12,6 +13,9 @@ _SPACES = re.compile(r"\s+")
 _PUNCTUATION = re.compile(r"[^\w\s/]+")
 
 
+# Cached: a report's cells repeat within and across files (agency names, field titles, zero
+# counts), and the parser folds every cell while it looks for the footer.
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Lower-case ASCII key of a Vietnamese string: no diacritics, đ→d, single spaces."""
     decomposed = unicodedata.normalize("NFD", str(text))
@@ -20,6 +24,7 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", stripped).strip().lower()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_words(text: str) -> str:
     """``fold`` with punctuation turned into spaces, for matching header cells and names."""
     return _SPACES.sub(" ", _PUNCTUATION.sub(" ", fold(text))).strip()
