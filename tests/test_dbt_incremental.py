@@ -42,6 +42,9 @@ STAGING_COLUMNS = {
 }
 # dbt models that rebuild only the provinces a run touched (macros/incremental_scope.sql)
 PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "int_kpi_counts")
+# ... and, with them, the nation's rows (a sum over every province: one more unit)
+NATION_INCREMENTAL_MODELS = {"fct_kpi": "marts"}
+NATION = ("VN", "all")
 # the corrected re-export of the fourth run: paid dossiers moved from one agency to another
 MOVED_DOSSIERS = 15
 CORRECTION_FILE = "80_tay_ninh_2025-07_fixed.parquet"
@@ -249,14 +252,14 @@ def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:
     return set(rows)
 
 
-def _emitted(paths: DataPaths, model: str) -> set[tuple[str, str]]:
+def _emitted(paths: DataPaths, model: str, folder: str = "intermediate") -> set[tuple[str, str]]:
     """The (province, era) of the rows the model's last build emitted: its compiled SQL (as dbt
     ran it, the touched provinces written in) run again over the warehouse. An incremental build
     must emit only the provinces it rebuilds: the rows it emits replace theirs, so emitting every
     province is correct but rebuilds everything (a filter that compared a column with itself
     once made every incremental run a full rebuild, unseen by the equality checks)."""
     latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
-    compiled = latest / "compiled" / "cchc" / "models" / "intermediate" / f"{model}.sql"
+    compiled = latest / "compiled" / "cchc" / "models" / folder / f"{model}.sql"
     with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
         con.execute(f"set file_search_path = '{paths.lake}'")  # staging views read the lake
         rows = con.execute(
@@ -284,11 +287,16 @@ def test_incremental_runs_equal_a_clean_load(
     runs = _late_dossiers_and_agency_correction(generated, _province_month_runs(generated))
     incremental = _incremental_data_folder(tmp_path, monkeypatch)
     rebuilt, emitted, unit_tests = [], [], []
+    nation_rebuilt, nation_emitted = [], []
     for files in runs:
         _land(incremental, files)
         assert run_pipeline_job().success
         rebuilt.append({m: _rebuilt(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
         emitted.append({m: _emitted(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
+        nation_rebuilt.append({m: _rebuilt(incremental, m) for m in NATION_INCREMENTAL_MODELS})
+        nation_emitted.append(
+            {m: _emitted(incremental, m, f) for m, f in NATION_INCREMENTAL_MODELS.items()}
+        )
         unit_tests.append(_unit_tests_run(incremental))
     # The first build starts from raw; the next ones read only what their run loaded.
     assert _builds(incremental) == [True, False, False, False]
@@ -304,6 +312,12 @@ def test_incremental_runs_equal_a_clean_load(
     # and each incremental build emitted the rows of those provinces, no others
     assert emitted[1:] == rebuilt[1:]
     assert len(emitted[0]["int_kpi_counts"]) > 6  # the first build: every province
+    # fct_kpi: the provinces int_kpi_counts rebuilt and the nation, and only their rows
+    for run in range(1, len(runs)):
+        for model in NATION_INCREMENTAL_MODELS:
+            assert nation_rebuilt[run][model] == rebuilt[run]["int_kpi_counts"] | {NATION}
+            assert nation_emitted[run][model] == nation_rebuilt[run][model]
+    assert nation_emitted[0]["fct_kpi"] == emitted[0]["int_kpi_counts"] | {NATION}
 
     _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
     moved = runs[-1][f"dossiers/{CORRECTION_FILE}"]

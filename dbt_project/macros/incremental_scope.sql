@@ -19,7 +19,9 @@
 
 {#-
     The config of a model rebuilt by province, with the staging models whose new rows touch a
-    province (also what its post-hook records the watermark of).
+    province (also what its post-hook records the watermark of). nation=true for a model that
+    also has the nation's rows (province_code 'VN', era 'all'), which every touched province
+    changes: they are one more unit, rebuilt whenever any province is.
 -#}
 {#-
     On Spark (plain Parquet: no delete, no merge) the same unit is a table partition: the table
@@ -27,21 +29,21 @@
     partitions its rows carry (insert_overwrite, dynamic partition overwrite): the same
     replacement as replace_provinces, since the model emits every row of each unit it touches.
 -#}
-{% macro incremental_by_province(inputs) -%}
+{% macro incremental_by_province(inputs, nation=false) -%}
     {%- if target.type == 'spark' %}
     {{ config(
         materialized='incremental',
         incremental_strategy='insert_overwrite',
         file_format='parquet',
         partition_by=['era', 'province_code'],
-        post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
+        post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ", " ~ (nation | tojson) ~ ") }}",
     ) }}
     {%- else %}
     {{ config(
         materialized='incremental',
         incremental_strategy='replace_provinces',
         unique_key=['province_code', 'era'],
-        post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ") }}",
+        post_hook="{{ record_watermark(" ~ (inputs | tojson) ~ ", " ~ (nation | tojson) ~ ") }}",
     ) }}
     {%- endif %}
 {%- endmacro %}
@@ -108,7 +110,7 @@
     The (province_code, era) an incremental run rebuilds, from the model's inputs (names of
     models with province_code, era, load_seq): a select statement.
 -#}
-{% macro touched_provinces_sql(relations, crosswalk) -%}
+{% macro touched_provinces_sql(relations, crosswalk, nation=false) -%}
     with touched_inputs as (
         {%- for input in relations %}
         select distinct
@@ -132,6 +134,14 @@
     inner join {{ crosswalk }} as crosswalk
         on touched_inputs.province_code = crosswalk.legacy_code
     where touched_inputs.era = 'legacy'
+    {%- if nation %}
+    union
+    -- one row when any province was touched, none otherwise
+    select distinct
+        'VN' as province_code,
+        'all' as era
+    from touched_inputs
+    {%- endif %}
 {%- endmacro %}
 
 {#-
@@ -220,7 +230,7 @@
     (A hook is rendered after the build, when the relation exists: the first build of a model
     is told apart by having no watermark yet.)
 -#}
-{% macro record_watermark(inputs) -%}
+{% macro record_watermark(inputs, nation=false) -%}
     {%- set relations = [] -%}
     {%- for name in inputs -%}{%- do relations.append(ref(name)) -%}{%- endfor -%}
     {%- set statements -%}
@@ -231,7 +241,7 @@
     select
         province_code,
         era
-    from ({{ touched_provinces_sql(relations, ref('ref_province_crosswalk')) }}) as touched;
+    from ({{ touched_provinces_sql(relations, ref('ref_province_crosswalk'), nation) }}) as touched;
     {%- endif %}
     {%- else %}
     delete from {{ rebuilt_table() }} where model_name = '{{ this.identifier }}';
@@ -241,7 +251,7 @@
         '{{ this.identifier }}',
         province_code,
         era
-    from ({{ touched_provinces_sql(relations, ref('ref_province_crosswalk')) }}) as touched;
+    from ({{ touched_provinces_sql(relations, ref('ref_province_crosswalk'), nation) }}) as touched;
     {%- endif %}
     {%- endif %}
     insert into {{ watermark_table() }} (model_name, load_seq, full_build, built_at)

@@ -7,13 +7,19 @@
 -- has one for the month, else from dossier records (count_source says which).
 -- Roll-ups say who reported (int_kpi_units): units_reporting of units_expected provinces, and
 -- is_complete only when all of them reported the KPI's source in every month of the period.
+-- Incremental by province (macros/incremental_scope.sql), like int_kpi_counts it reads: a run
+-- rebuilds the rows of the provinces int_kpi_counts rebuilt, and the nation's (a sum over every
+-- province), which any touched province changes.
 {%- set kpis = kpi_definitions() %}
 {%- set columns = all_count_columns() %}
 {%- set present_columns = kpis | map(attribute='present') | unique | list %}
+{%- set inputs = count_inputs() %}
+{{ incremental_by_province(inputs, nation=true) }}
+{%- set touched = touched_provinces(inputs) %}
 
 with
 
-counts as (
+all_counts as (
 
     select
         unit_basis,
@@ -29,6 +35,18 @@ counts as (
         is_complete,
         {{ columns | join(', ') }}
     from {{ ref('int_kpi_counts') }}
+    {%- if touched is not none and touched | length == 0 %}
+    where false  -- nothing touched since the last build: no province, and no nation either
+    {%- endif %}
+
+),
+
+counts as (
+
+    -- the provinces' own grains: the touched provinces (every province on a full build)
+    select *
+    from all_counts
+    where {{ in_touched_provinces(touched, 'province_code', 'era') }}
 
 ),
 
@@ -37,9 +55,9 @@ counts as (
     'level_grain': {'province': 'province_code', 'level': 'level', 'agency': 'null::string', 'field': 'null::string', 'where': 'level is not null'},
     'province_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::string', 'field': 'null::string', 'where': 'true'},
     'province_field_grain': {'province': 'province_code', 'level': "'all'", 'agency': 'null::string', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
-    'nation_level_grain': {'province': "'VN'", 'level': 'level', 'agency': 'null::string', 'field': 'null::string', 'where': 'level is not null'},
-    'nation_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'null::string', 'where': 'true'},
-    'nation_field_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'procedure_field', 'where': 'procedure_field is not null'},
+    'nation_level_grain': {'province': "'VN'", 'level': 'level', 'agency': 'null::string', 'field': 'null::string', 'where': 'level is not null', 'from': 'all_counts'},
+    'nation_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'null::string', 'where': 'true', 'from': 'all_counts'},
+    'nation_field_grain': {'province': "'VN'", 'level': "'all'", 'agency': 'null::string', 'field': 'procedure_field', 'where': 'procedure_field is not null', 'from': 'all_counts'},
 } %}
 
 {% for grain, spec in grains.items() %}
@@ -58,7 +76,7 @@ counts as (
             max(months_covered) as months_covered,
             bool_and(is_complete) as is_complete,
             {{ sum_counts(columns.keys() | list) }}
-        from counts
+        from {{ spec.get('from', 'counts') }}
         where {{ spec.where }}
         group by all
 
