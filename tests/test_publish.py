@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.lib import unit_copy
 from pipelines.lib.publish import publish, unchanged_since_publish
 
 
@@ -272,3 +273,136 @@ def test_a_publish_writes_only_the_tables_that_changed(tmp_path: Path) -> None:
         ]
         counted = con.execute("select table_name, row_count from meta.tables order by 1").fetchall()
         assert ("marts.dim_unit", 2) in counted and ("marts.fct_kpi", 1) in counted
+
+
+def _units_warehouse(path: Path, rows: list[tuple[str | None, str | None, int]]) -> Path:
+    """marts.fct_units: rows of (province_code, era, n), and an audit table."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists marts; create schema if not exists audit")
+        con.execute(
+            "create or replace table marts.fct_units (province_code varchar, era varchar, n int)"
+        )
+        con.executemany("insert into marts.fct_units values (?, ?, ?)", rows)
+        con.execute(
+            "create or replace table audit.loads as select 1 as load_seq, 'f' as source, "
+            "'f.csv' as file_name, ? as file_hash, 'loaded' as outcome, '1' as contract_version, "
+            "'L' as load_id, now()::timestamp as loaded_at, 1 as rows_loaded",
+            [str(len(rows)) + str(sum(n for *_, n in rows))],
+        )
+    return path
+
+
+def _published_rows(serving: Path) -> list[tuple]:
+    """(rowid, province_code, era, n) of the serving table, in storage order."""
+    with duckdb.connect(str(serving), read_only=True) as con:
+        return con.execute(
+            "select rowid, province_code, era, n from marts.fct_units order by rowid"
+        ).fetchall()
+
+
+def _unit_state(serving: Path) -> tuple[int, int]:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        (appended,) = con.execute(
+            "select rows_appended from meta.unit_copies where table_name = 'marts.fct_units'"
+        ).fetchone()  # type: ignore[misc]
+        (units,) = con.execute(
+            "select count(*) from meta.unit_digests where table_name = 'marts.fct_units'"
+        ).fetchone()  # type: ignore[misc]
+    return appended, units
+
+
+HISTORY = [
+    *[("01", "legacy", n) for n in range(10)],
+    *[("02", "current", n) for n in range(10, 20)],
+    *[("VN", "all", n) for n in range(20, 30)],
+    (None, None, 99),
+]
+
+
+def test_a_large_table_is_brought_up_to_date_province_by_province(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the (province_code, era) units whose rows changed are deleted and inserted again,
+    a unit gone from the warehouse is gone from serving, and the content is the warehouse's."""
+    monkeypatch.setattr(unit_copy, "MIN_ROWS", 10)
+    monkeypatch.setattr(unit_copy, "REWRITE_AFTER_APPENDED_SHARE", 0.5)
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    publish(_units_warehouse(warehouse, HISTORY), serving)
+    first = _published_rows(serving)
+    assert [row[0] for row in first] == list(range(31))  # written whole
+    assert _unit_state(serving) == (0, 4)
+
+    # 02 gets a corrected row, 01 is gone, 03 is new; the nation and the null unit are as they were
+    changed = [
+        *[("02", "current", n if n != 15 else 150) for n in range(10, 20)],
+        ("03", "current", 40),
+        *[("VN", "all", n) for n in range(20, 30)],
+        (None, None, 99),
+    ]
+    second = publish(_units_warehouse(warehouse, changed), serving)
+
+    assert "marts.fct_units" in second.tables_written
+    published = _published_rows(serving)
+    assert sorted((row[1:] for row in published), key=str) == sorted(changed, key=str)
+    # in storage order: the rows that stayed, as they were, then the replaced units' rows (a
+    # whole copy would have the warehouse's order: 02, 03, VN, null)
+    stayed = [row[1:] for row in first if row[1] in ("VN", None)]
+    assert [row[1:] for row in published][: len(stayed)] == stayed
+    assert {row[1] for row in published[len(stayed) :]} == {"02", "03"}
+    assert _unit_state(serving) == (11, 4)  # 02's ten rows and 03's one
+
+    # nothing changed since: the next publish keeps the table and its state
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table marts.dim_other as select 1 as x")
+    third = publish(warehouse, serving, force=True)
+    assert "marts.fct_units" not in third.tables_written
+    assert _published_rows(serving) == published and _unit_state(serving) == (11, 4)
+
+
+def test_a_table_changed_unit_by_unit_past_its_share_is_written_whole_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the share of rows inserted unit by unit, the table is written whole: its rows in
+    the serving order again, the count of inserted rows back to zero."""
+    monkeypatch.setattr(unit_copy, "MIN_ROWS", 10)
+    monkeypatch.setattr(unit_copy, "REWRITE_AFTER_APPENDED_SHARE", 0.4)
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    publish(_units_warehouse(warehouse, HISTORY), serving)
+    one_unit = [(p, e, n + 100 if p == "01" else n) for p, e, n in HISTORY]
+    publish(_units_warehouse(warehouse, one_unit), serving)
+    assert _unit_state(serving) == (10, 4)  # 10 of 31 rows: under the share
+
+    two_units = [(p, e, n + 100 if p == "02" else n) for p, e, n in one_unit]
+    publish(_units_warehouse(warehouse, two_units), serving)
+
+    assert _unit_state(serving) == (0, 4)  # 20 of 31 rows: written whole
+    published = _published_rows(serving)
+    assert [row[0] for row in published] == list(range(31))
+    assert sorted((row[1:] for row in published), key=str) == sorted(two_units, key=str)
+
+
+def test_a_table_whose_columns_changed_is_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unit_copy, "MIN_ROWS", 10)
+    warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving.duckdb"
+    publish(_units_warehouse(warehouse, HISTORY), serving)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table marts.fct_units add column note varchar default 'x'")
+        con.execute("update marts.fct_units set n = n + 1000 where province_code = '01'")
+
+    publish(warehouse, serving, force=True)  # the marts changed, no file arrived
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from duckdb_columns() where table_name = 'fct_units'"
+            ).fetchall()
+        ]
+        assert columns == ["province_code", "era", "n", "note"]
+        assert con.execute("select count(*), sum(n) from marts.fct_units").fetchone() == (
+            31,
+            sum(n for *_, n in HISTORY) + 10 * 1000,
+        )
+    assert _unit_state(serving) == (0, 4)

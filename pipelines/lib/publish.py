@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib import exports
+from pipelines.lib import exports, unit_copy
 from pipelines.lib.contracts import load_contract
 from pipelines.lib.dbt_state import project_digest
 from pipelines.lib.lake import view_glob
@@ -34,7 +34,7 @@ from pipelines.settings import SOURCES
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "audit")
 # The serving file's layout (table order, meta tables). Part of the fingerprint: a new layout
 # republishes on the next run even when no file arrived. Raise it when the copy step changes.
-SERVING_LAYOUT_VERSION = 3
+SERVING_LAYOUT_VERSION = 4
 # Per published table: a digest of its columns and rows, to copy only changed tables next time.
 TABLE_DIGESTS = "meta.table_digests"
 
@@ -303,20 +303,29 @@ def _start_from_serving(serving_db: Path, staging_file: Path) -> dict[str, str]:
     return digests
 
 
-def _table_digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    """The columns (names, types, order), the row count, an order-independent sum of the row
-    hashes and the serving order: equal digests mean the same table in the serving file."""
-    columns = con.execute(
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
         "select column_name, data_type from duckdb_columns() where database_name = 'wh' "
         "and schema_name = ? and table_name = ? order by column_index",
         [schema, table],
     ).fetchall()
+
+
+def _layout(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """The columns (names, types, order) and the serving order of a warehouse table."""
+    layout = [_columns(con, schema, table), _order_by(con, schema, table)]
+    return hashlib.sha256(json.dumps(layout, default=str).encode()).hexdigest()
+
+
+def _table_digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """The layout, the row count and an order-independent sum of the row hashes: equal digests
+    mean the same table in the serving file."""
     (count, rows_hash) = con.execute(  # type: ignore[misc]
         f"select count(*), coalesce(sum(hash(published_row)::hugeint), 0) "
         f'from wh.{schema}."{table}" as published_row'
     ).fetchone()
-    layout = [columns, count, str(rows_hash), _order_by(con, schema, table)]
-    return hashlib.sha256(json.dumps(layout, default=str).encode()).hexdigest()
+    content = [_layout(con, schema, table), count, str(rows_hash)]
+    return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
 
 
 def _copy_tables(
@@ -337,6 +346,7 @@ def _copy_tables(
             "where database_name = current_database()"
         ).fetchall()
     }
+    unit_states = unit_copy.previous_states(con) if previous else {}
     con.execute("drop schema if exists meta cascade")  # rewritten whole by _write_metadata
     for stale in held - {f"{schema}.{table}" for schema, table in tables}:
         if not stale.startswith("meta."):  # meta's tables went with their schema
@@ -344,22 +354,45 @@ def _copy_tables(
     rows: dict[str, int] = {}
     digests: dict[str, str] = {}
     written: list[str] = []
+    kept_states: dict[str, unit_copy.UnitState] = {}
     for schema, table in tables:
         name = f"{schema}.{table}"
         digests[name] = _table_digest(con, schema, table)
-        if name not in held or previous.get(name) != digests[name]:
+        if name in held and previous.get(name) == digests[name]:
+            if name in unit_states:  # the same rows: the same units
+                kept_states[name] = unit_states[name]
+        else:
             written.append(name)
-            con.execute(f"create schema if not exists {schema}")
-            con.execute(
-                f"create or replace table {name} as select * from wh.{name}"
-                f"{_order_by(con, schema, table)}"
+            state = _write_table(
+                con, schema, table, unit_states.get(name) if name in held else None
             )
+            if state is not None:
+                kept_states[name] = state
         (count,) = con.execute(f"select count(*) from {name}").fetchone()  # type: ignore[misc]
         rows[name] = count
     con.execute("create schema meta")
     con.execute(f"create table {TABLE_DIGESTS} (table_name varchar, digest varchar)")
     con.executemany(f"insert into {TABLE_DIGESTS} values (?, ?)", list(digests.items()))
+    unit_copy.write_states(con, kept_states)
     return rows, tuple(written)
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, units: unit_copy.UnitState | None
+) -> unit_copy.UnitState | None:
+    """Bring one changed table of the serving copy up to date: a large table with provinces
+    only in the units that changed (unit_copy.py, ``units`` its state in the copy), any other
+    written whole. Returns the table's unit state to record, if it keeps one."""
+    name, order = f"{schema}.{table}", _order_by(con, schema, table)
+    plan = unit_copy.UnitPlan(None)
+    if unit_copy.has_units({column for column, _ in _columns(con, schema, table)}):
+        plan = unit_copy.plan(con, f"wh.{name}", _layout(con, schema, table), units)
+    if plan.units is not None:
+        unit_copy.replace_units(con, name, f"wh.{name}", plan.units, order)
+    else:
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create or replace table {name} as select * from wh.{name}{order}")
+    return plan.state
 
 
 def _write_metadata(
@@ -398,6 +431,16 @@ def _write_metadata(
         f"insert into meta.tables select '{TABLE_DIGESTS}', count(*), 'A digest of each "
         "published table (columns, rows), so the next publish rewrites only changed tables "
         f"(written on publish)' from {TABLE_DIGESTS}"
+    )
+    con.execute(
+        f"insert into meta.tables select '{unit_copy.DIGESTS_TABLE}', count(*), 'A digest of "
+        "each (province_code, era) of the large tables, so the next publish rewrites only the "
+        f"provinces that changed (written on publish)' from {unit_copy.DIGESTS_TABLE}"
+    )
+    con.execute(
+        f"insert into meta.tables select '{unit_copy.STATE_TABLE}', count(*), 'Per large table: "
+        "its layout and the rows inserted province by province since it was last written "
+        f"whole (written on publish)' from {unit_copy.STATE_TABLE}"
     )
     con.execute(
         "create table meta.columns (table_name varchar, column_name varchar, description varchar)"
