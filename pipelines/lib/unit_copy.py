@@ -129,15 +129,25 @@ def write_states(con: duckdb.DuckDBPyConnection, states: dict[str, UnitState]) -
     )
     if not states:
         return
-    con.executemany(
-        f"insert into {STATE_TABLE} values (?, ?, ?)",
-        [[name, state.layout, state.rows_appended] for name, state in states.items()],
-    )
-    con.executemany(
-        f"insert into {DIGESTS_TABLE} values (?, ?, ?, ?, ?)",
+    # one statement each (executemany costs a statement per row: 0.3 s for a few hundred units)
+    con.execute(
+        f"insert into {STATE_TABLE} select unnest(?::varchar[]), unnest(?::varchar[]), "
+        "unnest(?::bigint[])",
         [
-            [name, province, era, rows, digest]
-            for name, state in states.items()
-            for (province, era), (rows, digest) in state.units.items()
+            list(states),
+            [s.layout for s in states.values()],
+            [s.rows_appended for s in states.values()],
         ],
+    )
+    units = [
+        (name, province, era, rows, digest)
+        for name, state in states.items()
+        for (province, era), (rows, digest) in state.units.items()
+    ]
+    if not units:
+        return
+    con.execute(
+        f"insert into {DIGESTS_TABLE} select unnest(?::varchar[]), unnest(?::varchar[]), "
+        "unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::varchar[])",
+        [list(column) for column in zip(*units, strict=True)],
     )
