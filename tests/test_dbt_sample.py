@@ -282,3 +282,63 @@ def test_a_province_incremental_models_tests_read_only_its_rebuilt_units_when_as
     with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from meta.dbt_rebuilt_provinces where province_code = ?", [province])
     assert not key_test_passes(limited=True, full_build=True)  # a full build tests every row
+
+
+def test_an_incremental_staging_models_tests_read_only_the_keys_its_build_wrote_when_asked(
+    sample_build, tmp_path: Path
+) -> None:
+    """A repeated key in stg_dossiers and in stg_payments fails their key test; with the
+    pipeline's limit on, the tests read only the keys the last build wrote (rows above what the
+    model held before it, meta.dbt_batch_marks), so the repeat fails them only when its key is
+    among those; a payment is among them also when its dossier has a newer version."""
+    database, *_ = sample_build
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(database, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        (dossier_seq,) = con.execute(
+            "insert into staging.stg_dossiers select * from staging.stg_dossiers "
+            "order by load_seq, dossier_id limit 1 returning load_seq"
+        ).fetchone()  # type: ignore[misc]
+        (transaction, era, province, payment_seq, paid_dossier_seq) = con.execute(
+            "select p.transaction_id, p.era, p.province_code, p.load_seq, d.load_seq "
+            "from staging.stg_payments p "
+            "join staging.stg_dossiers d using (era, province_code, dossier_id) "
+            "order by p.load_seq, p.transaction_id limit 1"
+        ).fetchone()  # type: ignore[misc]
+        con.execute(
+            "insert into staging.stg_payments select * from staging.stg_payments "
+            "where transaction_id = ? and era = ? and province_code = ?",
+            [transaction, era, province],
+        )
+        (top_seq,) = con.execute(
+            "select max(load_seq) from (select load_seq from staging.stg_dossiers "
+            "union all select load_seq from staging.stg_payments)"
+        ).fetchone()  # type: ignore[misc]
+
+    def key_test_passes(model: str, *, limited: bool, marks: dict[str, int]) -> bool:
+        with duckdb.connect(str(warehouse)) as con:
+            set_tests_scope(con, rebuilt_units_only=limited)
+            con.execute("delete from meta.dbt_batch_marks")
+            for column, mark in marks.items():
+                con.execute(
+                    "insert into meta.dbt_batch_marks values (?, ?, ?)", [model, column, mark]
+                )
+        success, failures, _ = dbt_build(
+            warehouse, tmp_path / "target", "--select", model, "--resource-type", "test"
+        )
+        assert all("unique_combination" in unique_id for unique_id, *_ in failures), failures
+        return success
+
+    held = {"load_seq": top_seq}  # as after a build that wrote nothing
+    assert not key_test_passes("stg_dossiers", limited=False, marks=held)
+    assert key_test_passes("stg_dossiers", limited=True, marks=held)  # tested when written
+    assert not key_test_passes("stg_dossiers", limited=True, marks={"load_seq": dossier_seq - 1})
+    assert not key_test_passes("stg_dossiers", limited=True, marks={"load_seq": 0})  # full build
+
+    held = {"load_seq": top_seq, "dossier_load_seq": top_seq}
+    assert not key_test_passes("stg_payments", limited=False, marks=held)
+    assert key_test_passes("stg_payments", limited=True, marks=held)
+    written = {"load_seq": payment_seq - 1, "dossier_load_seq": top_seq}
+    assert not key_test_passes("stg_payments", limited=True, marks=written)
+    restated = {"load_seq": top_seq, "dossier_load_seq": paid_dossier_seq - 1}
+    assert not key_test_passes("stg_payments", limited=True, marks=restated)

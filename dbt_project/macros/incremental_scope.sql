@@ -91,7 +91,13 @@
         era {{ dbt.type_string() }}
     );
     {#- macros/tests_scope.sql: written by the pipeline around its builds -#}
-    create table if not exists {{ tests_scope_table() }} (rebuilt_units_only boolean)
+    create table if not exists {{ tests_scope_table() }} (rebuilt_units_only boolean);
+    {#- macros/tests_scope.sql: what the incremental staging models held before a build -#}
+    create table if not exists {{ batch_marks_table() }} (
+        model_name varchar,
+        column_name varchar,
+        mark bigint
+    )
         {%- endif %}
     {%- endset -%}
     {{ run_statements(statements) }}

@@ -20,8 +20,10 @@
     {%- if where -%}{%- do conditions.append(where) -%}{%- endif -%}
     {%- set rebuilt = rebuilt_units_filter(relation) -%}
     {%- if rebuilt -%}{%- do conditions.append(rebuilt) -%}{%- endif -%}
+    {%- set batch = staging_batch_filter(relation) -%}
+    {%- if batch -%}{%- do conditions.append(batch) -%}{%- endif -%}
     {%- if conditions -%}
-        {%- do return("(select * from " ~ relation ~ " where " ~ conditions | join(" and ") ~ ") dbt_subquery") -%}
+        {%- do return("(select * from " ~ relation ~ " as tested where " ~ conditions | join(" and ") ~ ") dbt_subquery") -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
@@ -75,4 +77,94 @@
 
 {% macro tests_scope_table() -%}
     meta.dbt_tests_scope
+{%- endmacro %}
+
+{#-
+    The same for the incremental staging models (stg_dossiers, stg_payments: delete+insert on
+    their key). A build deletes the held versions of the keys it writes and inserts the new
+    ones; every other row is as the last build, which passed, left it. Every test of these
+    models checks one row, or the rows of one key (unique), so on a limited build they read the
+    rows whose key is among the keys this build wrote: its batch (staging_batch_rows), told by
+    what the model held before the build (record_batch_marks, a pre-hook). Keys compare with
+    `is not distinct from`, so a batch row with an empty key column is still tested.
+-#}
+{% macro staging_batch_filter(relation) -%}
+    {%- if target.type != 'duckdb' or not execute -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- set node = model_node_of(relation) -%}
+    {%- if node is none or node.config.get('incremental_strategy') != 'delete+insert' -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- set rows = staging_batch_rows(node.alias, relation) -%}
+    {%- if not rows -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- set filter -%}
+    (
+        not coalesce((select scope.rebuilt_units_only from {{ tests_scope_table() }} as scope), false)
+        or exists (
+            select 1
+            from {{ relation }} as batch
+            where
+                ({{ rows }})
+                {%- for key in node.config.get('unique_key') %}
+                and batch.{{ key }} is not distinct from tested.{{ key }}
+                {%- endfor %}
+        )
+    )
+    {%- endset -%}
+    {%- do return(filter) -%}
+{%- endmacro %}
+
+{#-
+    The rows a build of an incremental staging model wrote (a condition on `batch`), as the
+    model defines what it reads: stg_dossiers the raw rows loaded since its last build
+    (loaded_after_this); stg_payments those too, and the payments it restates, whose dossier has
+    a version newer than any it joined before (dossier_load_seq): a superset, every payment of
+    such a dossier id.
+-#}
+{% macro staging_batch_rows(model_name, relation) -%}
+    {%- if model_name == 'stg_dossiers' -%}
+        batch.load_seq > {{ batch_mark('stg_dossiers', 'load_seq') }}
+    {%- elif model_name == 'stg_payments' -%}
+        {%- set dossiers = relation.incorporate(path={'identifier': 'stg_dossiers'}) -%}
+        batch.load_seq > {{ batch_mark('stg_payments', 'load_seq') }}
+        or batch.dossier_id in (
+            select dossiers.dossier_id
+            from {{ dossiers }} as dossiers
+            where dossiers.load_seq > {{ batch_mark('stg_payments', 'dossier_load_seq') }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro batch_marks_table() -%}
+    meta.dbt_batch_marks
+{%- endmacro %}
+
+{#- what the model held before this build (0 before a full build: every row is its batch) -#}
+{% macro batch_mark(model_name, column) -%}
+    coalesce((
+        select marks.mark
+        from {{ batch_marks_table() }} as marks
+        where marks.model_name = '{{ model_name }}' and marks.column_name = '{{ column }}'
+    ), 0)
+{%- endmacro %}
+
+{#-
+    pre-hook of an incremental staging model, in its build's transaction: the highest value of
+    each column the model's batch is told by, before the build writes (0 on a full build).
+-#}
+{% macro record_batch_marks(columns) -%}
+    {%- if target.type == 'duckdb' -%}
+    delete from {{ batch_marks_table() }} where model_name = '{{ this.identifier }}';
+    {%- for column in columns %}
+    insert into {{ batch_marks_table() }} (model_name, column_name, mark)
+    {%- if is_incremental() %}
+    select '{{ this.identifier }}', '{{ column }}', coalesce(max({{ column }}), 0) from {{ this }};
+    {%- else %}
+    values ('{{ this.identifier }}', '{{ column }}', 0);
+    {%- endif %}
+    {%- endfor %}
+    {%- endif -%}
 {%- endmacro %}
