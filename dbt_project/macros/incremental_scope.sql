@@ -94,9 +94,9 @@
     create table if not exists {{ tests_scope_table() }} (rebuilt_units_only boolean);
     {#- macros/tests_scope.sql: what the incremental staging models held before a build -#}
     create table if not exists {{ batch_marks_table() }} (
-        model_name varchar,
-        column_name varchar,
-        mark bigint
+        model_name {{ dbt.type_string() }},
+        column_name {{ dbt.type_string() }},
+        mark {{ dbt.type_bigint() }}
     )
         {%- endif %}
     {%- endset -%}
