@@ -232,19 +232,10 @@ SERVING_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 
-def _order_by(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    terms = SERVING_ORDER.get(f"{schema}.{table}")
-    if not terms:
-        return ""
-    columns = {
-        row[0]
-        for row in con.execute(
-            "select column_name from duckdb_columns() where database_name = 'wh' "
-            "and schema_name = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    }
-    if any(term.split()[0] not in columns for term in terms):
+def _order_by(name: str, columns: set[str]) -> str:
+    """The serving order of table ``name`` (schema.table) with these columns ('' for none)."""
+    terms = SERVING_ORDER.get(name)
+    if not terms or any(term.split()[0] not in columns for term in terms):
         return ""
     return f" order by {', '.join(terms)}"
 
@@ -303,29 +294,38 @@ def _start_from_serving(serving_db: Path, staging_file: Path) -> dict[str, str]:
     return digests
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
-    return con.execute(
-        "select column_name, data_type from duckdb_columns() where database_name = 'wh' "
-        "and schema_name = ? and table_name = ? order by column_index",
-        [schema, table],
-    ).fetchall()
+@dataclass(frozen=True)
+class _WarehouseTable:
+    """A published table of the warehouse as the publish compares it, its columns read once:
+    its serving order, its layout (columns and order), its rows and a digest of them, and
+    whether it has (province_code, era) units (unit_copy.py)."""
 
+    name: str
+    order: str
+    layout: str
+    rows: int
+    digest: str
+    has_units: bool
 
-def _layout(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    """The columns (names, types, order) and the serving order of a warehouse table."""
-    layout = [_columns(con, schema, table), _order_by(con, schema, table)]
-    return hashlib.sha256(json.dumps(layout, default=str).encode()).hexdigest()
-
-
-def _table_digest(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    """The layout, the row count and an order-independent sum of the row hashes: equal digests
-    mean the same table in the serving file."""
-    (count, rows_hash) = con.execute(  # type: ignore[misc]
-        f"select count(*), coalesce(sum(hash(published_row)::hugeint), 0) "
-        f'from wh.{schema}."{table}" as published_row'
-    ).fetchone()
-    content = [_layout(con, schema, table), count, str(rows_hash)]
-    return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, schema: str, table: str) -> _WarehouseTable:
+        name = f"{schema}.{table}"
+        columns = con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = 'wh' "
+            "and schema_name = ? and table_name = ? order by column_index",
+            [schema, table],
+        ).fetchall()
+        names = {column for column, _ in columns}
+        order = _order_by(name, names)
+        layout = hashlib.sha256(json.dumps([columns, order], default=str).encode()).hexdigest()
+        (count, rows_hash) = con.execute(  # type: ignore[misc]
+            f"select count(*), coalesce(sum(hash(published_row)::hugeint), 0) "
+            f'from wh.{schema}."{table}" as published_row'
+        ).fetchone()
+        # equal digests mean the same table in the serving file
+        content = [layout, count, str(rows_hash)]
+        digest = hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
+        return cls(name, order, layout, count, digest, unit_copy.has_units(names))
 
 
 def _copy_tables(
@@ -356,20 +356,17 @@ def _copy_tables(
     written: list[str] = []
     kept_states: dict[str, unit_copy.UnitState] = {}
     for schema, table in tables:
-        name = f"{schema}.{table}"
-        digests[name] = _table_digest(con, schema, table)
-        if name in held and previous.get(name) == digests[name]:
+        source = _WarehouseTable.read(con, schema, table)
+        name = source.name
+        digests[name], rows[name] = source.digest, source.rows
+        if name in held and previous.get(name) == source.digest:
             if name in unit_states:  # the same rows: the same units
                 kept_states[name] = unit_states[name]
         else:
             written.append(name)
-            state = _write_table(
-                con, schema, table, unit_states.get(name) if name in held else None
-            )
+            state = _write_table(con, source, unit_states.get(name) if name in held else None)
             if state is not None:
                 kept_states[name] = state
-        (count,) = con.execute(f"select count(*) from {name}").fetchone()  # type: ignore[misc]
-        rows[name] = count
     con.execute("create schema meta")
     con.execute(f"create table {TABLE_DIGESTS} (table_name varchar, digest varchar)")
     con.executemany(f"insert into {TABLE_DIGESTS} values (?, ?)", list(digests.items()))
@@ -378,19 +375,19 @@ def _copy_tables(
 
 
 def _write_table(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, units: unit_copy.UnitState | None
+    con: duckdb.DuckDBPyConnection, source: _WarehouseTable, units: unit_copy.UnitState | None
 ) -> unit_copy.UnitState | None:
     """Bring one changed table of the serving copy up to date: a large table with provinces
     only in the units that changed (unit_copy.py, ``units`` its state in the copy), any other
     written whole. Returns the table's unit state to record, if it keeps one."""
-    name, order = f"{schema}.{table}", _order_by(con, schema, table)
+    name, order = source.name, source.order
     plan = unit_copy.UnitPlan(None)
-    if unit_copy.has_units({column for column, _ in _columns(con, schema, table)}):
-        plan = unit_copy.plan(con, f"wh.{name}", _layout(con, schema, table), units)
+    if source.has_units:  # a digest per unit only for a changed table (one more scan)
+        plan = unit_copy.plan(unit_copy.unit_digests(con, f"wh.{name}"), source.layout, units)
     if plan.units is not None:
         unit_copy.replace_units(con, name, f"wh.{name}", plan.units, order)
     else:
-        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create schema if not exists {name.split('.')[0]}")
         con.execute(f"create or replace table {name} as select * from wh.{name}{order}")
     return plan.state
 

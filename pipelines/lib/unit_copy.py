@@ -81,12 +81,9 @@ def unit_digests(con: duckdb.DuckDBPyConnection, source: str) -> dict[Unit, tupl
     }
 
 
-def plan(
-    con: duckdb.DuckDBPyConnection, source: str, layout: str, previous: UnitState | None
-) -> UnitPlan:
-    """Which units of ``source`` to replace in the serving copy whose state is ``previous``
-    (None when that copy has no such table or no state for it)."""
-    units = unit_digests(con, source)
+def plan(units: dict[Unit, tuple[int, str]], layout: str, previous: UnitState | None) -> UnitPlan:
+    """Which of a table's ``units`` (unit_digests) to replace in the serving copy whose state
+    is ``previous`` (None when that copy has no such table or no state for it)."""
     total = sum(rows for rows, _ in units.values())
     if total < MIN_ROWS:
         return UnitPlan(None)
