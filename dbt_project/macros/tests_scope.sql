@@ -40,16 +40,33 @@
 {%- endmacro %}
 
 {#-
+    The node behind a relation whose tests a build may limit: a model of this project built on
+    DuckDB with the given incremental strategy; else none (its tests read every row).
+-#}
+{% macro limited_model_node(relation, strategy) -%}
+    {%- if target.type != 'duckdb' or not execute -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set node = model_node_of(relation) -%}
+    {%- if node is none or node.config.get('incremental_strategy') != strategy -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- do return(node) -%}
+{%- endmacro %}
+
+{#- true when the pipeline did not ask this build to limit the tests -#}
+{% macro tests_not_limited() -%}
+    not coalesce((select scope.rebuilt_units_only from {{ tests_scope_table() }} as scope), false)
+{%- endmacro %}
+
+{#-
     '' (every row) unless the relation is a province-incremental model; then the rows of the
     (province, era) units its last build rebuilt, or every row after its full build or when the
     pipeline did not ask for the limit.
 -#}
 {% macro rebuilt_units_filter(relation) -%}
-    {%- if target.type != 'duckdb' or not execute -%}
-        {%- do return('') -%}
-    {%- endif -%}
-    {%- set node = model_node_of(relation) -%}
-    {%- if node is none or node.config.get('incremental_strategy') != 'replace_provinces' -%}
+    {%- set node = limited_model_node(relation, 'replace_provinces') -%}
+    {%- if node is none -%}
         {%- do return('') -%}
     {%- endif -%}
     {%- set filter -%}
@@ -69,7 +86,7 @@
             order by watermark.built_at desc, watermark.load_seq desc
             limit 1
         ), true)
-        or not coalesce((select scope.rebuilt_units_only from {{ tests_scope_table() }} as scope), false)
+        or {{ tests_not_limited() }}
     )
     {%- endset -%}
     {%- do return(filter) -%}
@@ -89,11 +106,8 @@
     `is not distinct from`, so a batch row with an empty key column is still tested.
 -#}
 {% macro staging_batch_filter(relation) -%}
-    {%- if target.type != 'duckdb' or not execute -%}
-        {%- do return('') -%}
-    {%- endif -%}
-    {%- set node = model_node_of(relation) -%}
-    {%- if node is none or node.config.get('incremental_strategy') != 'delete+insert' -%}
+    {%- set node = limited_model_node(relation, 'delete+insert') -%}
+    {%- if node is none -%}
         {%- do return('') -%}
     {%- endif -%}
     {%- set rows = staging_batch_rows(node.alias, relation) -%}
@@ -102,7 +116,7 @@
     {%- endif -%}
     {%- set filter -%}
     (
-        not coalesce((select scope.rebuilt_units_only from {{ tests_scope_table() }} as scope), false)
+        {{ tests_not_limited() }}
         or exists (
             select 1
             from {{ relation }} as batch
