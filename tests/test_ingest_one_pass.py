@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import ingest_source
 from pipelines.lib.parsers import tabular
 from pipelines.lib.validation import boundary
@@ -241,6 +242,66 @@ def test_gx_pools_a_file_in_bounded_chunks_after_its_failures_are_known(
             "rows": [2],
         }
     ]
+
+
+def test_the_gx_budget_is_spread_over_every_file_of_the_run(tmp_path: Path) -> None:
+    """Under a budget smaller than the run, each file gives GX an even share of what is left,
+    as rows spread through it (line numbers that are multiples of a step), rather than the
+    first files whole: three files of eight rows (lines 2-9) and a budget of 9 rows give three
+    rows each, lines 2 (8 // 3 = 2: every second line), 4 and 6. A bad status on line 4 of the
+    last file is in its sample (GX finds it, and agrees with the SQL); one on line 3 of the
+    first file is not (the SQL alone quarantines it)."""
+    folder = tmp_path / "landing" / "dossiers"
+    folder.mkdir(parents=True)
+    template = clean_rows("dossiers")[0]
+    for name, bad_line in (("a.csv", 3), ("b.csv", None), ("c.csv", 4)):
+        rows = [dict(template, dossier_id=f"{name}-{line}") for line in range(2, 10)]
+        if bad_line is not None:
+            rows[bad_line - 2]["status"] = "done"
+        (folder / name).write_bytes(csv_bytes(rows))
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    summary = ingest_source(con, "dossiers", folder, load_id="run", gx_max_rows=9)
+
+    gx = summary.boundary
+    assert gx is not None
+    assert (gx.rows_seen, gx.rows_validated, gx.runs) == (24, 9, 1)
+    assert gx.files_validated == {"a.csv", "b.csv", "c.csv"}
+    assert gx.note is not None and "9 of 24 rows, from 3 of 3 files" in gx.note
+    assert [f.boundary_results for f in summary.files] == [
+        [],
+        [],
+        [
+            {
+                "rule": "status_allowed_values",
+                "expectation": "expect_column_values_to_be_in_set",
+                "column": "status",
+                "unexpected": 1,
+                "rows": [4],
+            }
+        ],
+    ]
+    assert con.execute(
+        "select file_name, row_number, rule from audit.quarantine order by 1"
+    ).fetchall() == [("a.csv", 3, "status_allowed_values"), ("c.csv", 4, "status_allowed_values")]
+
+
+def test_a_files_share_of_the_gx_budget() -> None:
+    """An even share (rounded up) of what is left among the files to come, never more than
+    the file has; without a budget, every row."""
+    contract = load_contract("dossiers")
+    budgeted = boundary.BoundaryValidator.for_contract(contract, 250_000)
+    budgeted.expect_files(260)
+    assert budgeted.file_share(40_000) == 962  # ⌈250,000 / 260⌉
+    budgeted.expect_files(10)
+    assert budgeted.file_share(40_000) == 25_000
+    assert budgeted.file_share(700) == 700
+    budgeted.rows_validated = 249_995
+    assert budgeted.file_share(40_000) == 1  # ⌈5 / 10⌉
+    budgeted.rows_validated = 250_000
+    assert budgeted.file_share(40_000) == 0
+    unlimited = boundary.BoundaryValidator.for_contract(contract, "all")
+    assert unlimited.file_share(40_000) == 40_000
 
 
 def test_a_large_csv_read_on_every_thread_keeps_each_rows_line_number(tmp_path: Path) -> None:

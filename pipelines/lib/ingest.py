@@ -379,8 +379,10 @@ class SourceLoad:
             [self.source, self.contract.version],
         ).fetchall():
             self.first_loads.setdefault(digest, []).append((name, period_start))
+        new_files = [p for p in files if not self._known(p)]
+        self.boundary.expect_files(len(new_files))
         if self.source in FILE_PARSERS:
-            self.parses = ParsePool(self.source, [p for p in files if not self._known(p)])
+            self.parses = ParsePool(self.source, new_files)
         try:
             with session_settings(con, LOAD_SETTINGS):
                 self._files(files, summary, listener)
