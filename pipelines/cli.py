@@ -189,41 +189,65 @@ def next_steps(
 
 
 def step_name(step_key: str) -> str:
-    """Steps as a person reads them: a load per source; checks summed by kind."""
+    """Steps as a person reads them: the loads; checks summed by kind."""
     if step_key == "cchc_dbt_assets":
         return "dbt build"
     if step_key == "serving__serving_db":
         return "publish"
+    if step_key == "raw_sources":
+        return LOAD_STEP
     if step_key.startswith("raw__") and step_key.endswith("_freshness"):
         return "freshness checks"
-    if step_key.startswith("raw__"):
-        return f"load {step_key.removeprefix('raw__')}"
     return "mart checks" if step_key.startswith("marts__") else step_key
 
 
+# The step that loads every selected source, two at a time; each source's own seconds follow it.
+LOAD_STEP = "load (sources at once)"
+
+
 def step_seconds(instance, run_id: str) -> list[tuple[str, float]]:
-    """Wall seconds per step (checks summed by kind), in the order the steps started."""
+    """Wall seconds per step (checks summed by kind), in the order the steps started; after
+    the load step, each source's load as its materialization recorded it."""
+    from pipelines.defs.ingestion import LOAD_SECONDS
+
     stats = [s for s in instance.get_run_step_stats(run_id) if s.start_time and s.end_time]
     totals: dict[str, float] = {}
     for stat in sorted(stats, key=lambda s: s.start_time):
         name = step_name(stat.step_key)
         totals[name] = totals.get(name, 0.0) + stat.end_time - stat.start_time
-    return list(totals.items())
+    rows: list[tuple[str, float]] = []
+    for name, seconds in totals.items():
+        rows.append((name, seconds))
+        if name == LOAD_STEP:
+            rows += [
+                (f"load {path[-1]}", float(metadata[LOAD_SECONDS]))
+                for path, metadata in run_materializations(instance, run_id).items()
+                if path[0] == "raw" and LOAD_SECONDS in metadata
+            ]
+    return rows
 
 
-def publish_metadata(instance, run_id: str) -> dict[str, object] | None:
-    """The serving asset's materialization metadata of the run (None when it did not run)."""
+def run_materializations(instance, run_id: str) -> dict[tuple[str, ...], dict[str, object]]:
+    """Each asset materialized by the run (its key's path) with its metadata's values."""
     import dagster as dg
 
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
     ).records
+    found: dict[tuple[str, ...], dict[str, object]] = {}
     for record in records:
         event = record.event_log_entry.dagster_event
         materialization = event.step_materialization_data.materialization if event else None
-        if materialization and materialization.asset_key.path == ["serving", "serving_db"]:
-            return {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
-    return None
+        if materialization:
+            found[tuple(materialization.asset_key.path)] = {
+                k: getattr(v, "value", v) for k, v in materialization.metadata.items()
+            }
+    return found
+
+
+def publish_metadata(instance, run_id: str) -> dict[str, object] | None:
+    """The serving asset's materialization metadata of the run (None when it did not run)."""
+    return run_materializations(instance, run_id).get(("serving", "serving_db"))
 
 
 def load_rows(paths: DataPaths, run_id: str) -> list[tuple]:

@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.defs.ingestion import landing_specs, raw_assets
+from pipelines.defs.ingestion import landing_specs, raw_key, raw_sources
 from pipelines.defs.resources import WarehouseResource
 from pipelines.lib.ingest import ingest_source
 from pipelines.settings import SOURCES
@@ -119,10 +119,10 @@ def test_the_dagster_contract_checks_name_rule_file_and_rows(dirty_landing, tmp_
         for path in (landing / source).iterdir():
             if "2023-12" in path.name:  # the dirty month only, to keep the run small
                 (data / "landing" / source / path.name).write_bytes(path.read_bytes())
-    selected = [a for a in raw_assets if a.key.path[1] in {"portal_report", "dossiers"}]
-
     result = dg.materialize(
-        [*landing_specs, *selected], resources={"warehouse": WarehouseResource(data_dir=str(data))}
+        [*landing_specs, raw_sources],
+        selection=[raw_key("portal_report"), raw_key("dossiers")],
+        resources={"warehouse": WarehouseResource(data_dir=str(data))},
     )
 
     assert result.success

@@ -1,5 +1,9 @@
 """Landing folders → the raw lake (Parquet), one asset per source, validated by its data contract.
 
+One multi-asset step loads the sources a run selects, two at a time (a source's files load one
+after the other, each mostly on one core); each source stays its own asset, with its own
+materialization, metadata and check.
+
 Each raw asset carries an asset check named ``contract`` (non-blocking, WARN): it fails when a
 file of the run was rejected or had rows quarantined, and its metadata names each failing rule
 with its file and row numbers (or the header), as audit.quarantine and audit.loads hold them.
@@ -10,11 +14,14 @@ import duckdb
 
 from pipelines.defs.partitions import monthly_partitions, period_filter, run_window
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from pipelines.lib.ingest import PARSERS, IngestSummary, ingest_source
+from pipelines.lib.ingest import PARSERS, IngestSummary, ingest_sources
 
 ROWS_SHOWN = 10  # row numbers listed per file and rule in the check metadata
 # The check each raw asset reports with its materialization: the run's files met the contract.
 CONTRACT_CHECK = "contract"
+# A raw asset's materialization metadata: the seconds its source's load took (sources load at
+# once, so the step's time is not one source's).
+LOAD_SECONDS = "load_seconds"
 
 
 def landing_key(source: str) -> dg.AssetKey:
@@ -100,6 +107,7 @@ def contract_check_result(
     if summary.boundary is not None and summary.boundary.note:
         metadata["gx_budget"] = dg.MetadataValue.text(summary.boundary.note)
     return dg.AssetCheckResult(
+        asset_key=raw_key(summary.source),
         check_name=CONTRACT_CHECK,
         passed=not rejected and not quarantined,
         severity=dg.AssetCheckSeverity.WARN,
@@ -107,42 +115,65 @@ def contract_check_result(
     )
 
 
-def build_raw_asset(source: str) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=raw_key(source),
+class SourceLoadFailed(RuntimeError):
+    """A source's load stopped with an error (the other sources of the run still loaded)."""
+
+
+def raw_spec(source: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        raw_key(source),
         deps=[landing_key(source)],
         group_name="raw",
         kinds={"parquet", "python"},
-        pool=WAREHOUSE_POOL,
         # By the month a file's period starts in; a range of months loads in one run.
         partitions_def=monthly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         description=f"Files landed in landing/{source}/, parsed and checked against "
         f"data_contracts/{source}.yaml; rejected files and quarantined rows go to audit.",
-        check_specs=[
-            dg.AssetCheckSpec(
-                CONTRACT_CHECK,
-                asset=raw_key(source),
-                blocking=False,
-                description=f"Every file of the run met data_contracts/{source}.yaml: none "
-                "rejected, no row quarantined (WARN: good rows still load).",
-            )
-        ],
     )
-    def _raw_asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        landing = warehouse.paths.landing_for(source)
-        window = run_window(context)
-        with warehouse.connect() as con:
-            summary = ingest_source(
-                con,
-                source,
-                landing,
-                load_id=context.run_id,
-                period_filter=period_filter(window),
-                lake_dir=warehouse.paths.lake,
-            )
+
+
+def contract_check_spec(source: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        CONTRACT_CHECK,
+        asset=raw_key(source),
+        blocking=False,
+        description=f"Every file of the run met data_contracts/{source}.yaml: none "
+        "rejected, no row quarantined (WARN: good rows still load).",
+    )
+
+
+@dg.multi_asset(
+    name="raw_sources",
+    specs=[raw_spec(source) for source in PARSERS],
+    check_specs=[contract_check_spec(source) for source in PARSERS],
+    # a run loads the sources it selects (the sensor and `make pipeline`: those with new files)
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Every selected source's landing folder into the raw lake, two sources at a "
+    "time (pipelines.lib.ingest.ingest_sources); one asset and one contract check per source.",
+)
+def raw_sources(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    sources = [source for source in PARSERS if raw_key(source) in context.selected_asset_keys]
+    window = run_window(context)
+    with warehouse.connect() as con:
+        loads = ingest_sources(
+            con,
+            {source: warehouse.paths.landing_for(source) for source in sources},
+            load_id=context.run_id,
+            period_filter=period_filter(window),
+            lake_dir=warehouse.paths.lake,
+        )
+        outcomes = []
+        for source in sources:
+            summary = loads.summaries.get(source)
+            if summary is None:
+                continue
             (total_rows,) = con.execute(f"select count(*) from raw.{source}").fetchone()  # type: ignore[misc]
-            quarantined = quarantine_by_rule(con, source, context.run_id)
+            outcomes.append((summary, total_rows, quarantine_by_rule(con, source, context.run_id)))
+    for summary, total_rows, quarantined in outcomes:
+        source = summary.source
         for outcome in summary.files:
             if outcome.outcome == "rejected":
                 context.log.warning(f"rejected {source}/{outcome.file_name}: {outcome.message}")
@@ -157,12 +188,23 @@ def build_raw_asset(source: str) -> dg.AssetsDefinition:
             **summary_metadata(summary),
             "months": window.describe() if window else "every month",
             "dagster/row_count": total_rows,
+            LOAD_SECONDS: dg.MetadataValue.float(round(loads.seconds[source], 1)),
         }
-        return dg.MaterializeResult(
-            metadata=metadata, check_results=[contract_check_result(summary, quarantined)]
+        check = contract_check_result(summary, quarantined)
+        selected = dg.AssetCheckKey(raw_key(source), CONTRACT_CHECK)
+        yield dg.MaterializeResult(
+            asset_key=raw_key(source),
+            metadata=metadata,
+            check_results=[check] if selected in context.selected_asset_check_keys else [],
         )
-
-    return _raw_asset
+    for source, error in loads.failures.items():
+        context.log.error(f"load {source} failed: {error!r}")
+    if loads.failures:
+        source, error = next(iter(loads.failures.items()))
+        raise SourceLoadFailed(
+            f"load of {', '.join(loads.failures)} failed (the other sources loaded): "
+            f"{source}: {error}"
+        ) from error
 
 
 landing_specs = [
@@ -174,4 +216,4 @@ landing_specs = [
     )
     for source in PARSERS
 ]
-raw_assets = [build_raw_asset(source) for source in PARSERS]
+raw_assets = [raw_sources]

@@ -7,9 +7,11 @@ transaction: a crash leaves no half-loaded file behind. Nothing in the landing f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import pyarrow as pa
 
 from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
-from pipelines.lib.file_digests import FileDigests
+from pipelines.lib.file_digests import DIGESTS_DDL, FileDigests
 from pipelines.lib.files import FileReadError
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.lake import (
@@ -249,8 +251,33 @@ def ingest_source(
     the run whose months hold it. A row-level file's period starts at its earliest row date.
     ``lake_dir``: the raw lake (default: ``default_lake_dir``).
     """
+    load = _source_load(
+        con,
+        source,
+        load_id=load_id,
+        now=now,
+        gx_max_rows=gx_max_rows,
+        period_filter=period_filter,
+        lake_dir=lake_dir,
+    )
+    summary = load.run(list(landed_files(landing_dir)))
+    refresh_current_views(con, load.contract)
+    return summary
+
+
+def _source_load(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    *,
+    load_id: str,
+    now: datetime | None = None,
+    gx_max_rows: int | str | None = "env",
+    period_filter: Callable[[date | None], bool] | None = None,
+    lake_dir: Path | None = None,
+) -> SourceLoad:
+    """A source's load, its schema, lake folder and raw view made first."""
     contract = load_contract(source)
-    load = SourceLoad(
+    return SourceLoad(
         con=con,
         contract=contract,
         lake=ensure_schema(con, contract, lake_dir),
@@ -259,9 +286,82 @@ def ingest_source(
         boundary=BoundaryValidator.for_contract(contract, gx_max_rows),
         period_filter=period_filter,
     )
-    summary = load.run(list(landed_files(landing_dir)))
-    refresh_current_views(con, contract)
-    return summary
+
+
+# Sources loaded at once (``ingest_sources``). A source's files load one after the other, each
+# mostly on one core (a file smaller than one of DuckDB's row groups, 122,880 rows, is read on
+# one thread), so two sources at once use both cores of the reference machine.
+LOAD_LANES = 2
+
+
+@dataclass
+class SourcesLoad:
+    """What ``ingest_sources`` did: each source's summary, or the error that stopped it, and
+    the seconds each took."""
+
+    summaries: dict[str, IngestSummary] = field(default_factory=dict)
+    failures: dict[str, Exception] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def ingest_sources(
+    con: duckdb.DuckDBPyConnection,
+    landings: dict[str, Path],
+    *,
+    load_id: str,
+    period_filter: Callable[[date | None], bool] | None = None,
+    lake_dir: Path | None = None,
+    lanes: int = LOAD_LANES,
+) -> SourcesLoad:
+    """Load each source of ``landings`` (source → its landing folder) as ``ingest_source``
+    does, ``lanes`` sources at a time, each on its own cursor of ``con``'s database: its work
+    tables and macros are the cursor's own, and the sources share only appends to the audit
+    tables. Every catalog change (schemas, tables, the raw views) is made here, before and
+    after the lanes, never by two cursors at once (DuckDB refuses two transactions creating
+    the same table). The largest landing folders start first. A source that fails does not
+    stop the others: its error is in ``failures``. Each source's files still load in name
+    order, one transaction each, as ``ingest_source`` loads them."""
+    result = SourcesLoad()
+    con.execute(DIGESTS_DDL)
+    loads = {
+        source: _source_load(
+            con, source, load_id=load_id, period_filter=period_filter, lake_dir=lake_dir
+        )
+        for source in landings
+    }
+    files: dict[str, list[Path]] = {}
+    sizes: dict[str, int] = {}
+    for source, folder in landings.items():
+        try:
+            files[source] = list(landed_files(folder))
+            sizes[source] = sum(path.stat().st_size for path in files[source])
+        except OSError as error:  # the folder cannot be listed: the source's load fails
+            result.failures[source] = error
+    ordered = sorted(sizes, key=lambda source: -sizes[source])
+
+    def load(source: str) -> None:
+        began = time.perf_counter()
+        cursor = con.cursor()
+        try:
+            result.summaries[source] = replace(loads[source], con=cursor).run(files[source])
+        except Exception as error:  # reported with the source; the other sources go on
+            result.failures[source] = error
+        finally:
+            cursor.close()
+            result.seconds[source] = time.perf_counter() - began
+
+    # The load settings are the database's, not a cursor's: set once around every lane (each
+    # source's own session_settings then finds them set and leaves them so).
+    with session_settings(con, LOAD_SETTINGS):
+        if lanes <= 1 or len(ordered) <= 1:
+            for source in ordered:
+                load(source)
+        else:
+            with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="load") as pool:
+                list(pool.map(load, ordered))
+    for source in result.summaries:
+        refresh_current_views(con, loads[source].contract)
+    return result
 
 
 def sources_with_new_files(paths: DataPaths, sources: Iterable[str] = SOURCES) -> set[str] | None:

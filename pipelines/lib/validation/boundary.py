@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,9 @@ def generate_suite(contract: Contract) -> list[GeneratedExpectation]:
 
 
 _GX_STATE: dict[str, Any] = {}
+# Sources load on several threads (ingest.ingest_sources): the one GX context is built, and
+# suites run, one thread at a time (GX makes no promise of thread safety).
+_GX_LOCK = threading.Lock()
 
 
 def _validation_definition(contract: Contract) -> Any:
@@ -262,15 +266,16 @@ class BoundaryValidator:
 
         began = time.perf_counter()
         frame = con.execute("select * from _gx_pool").df()
-        definition = _validation_definition(self.contract)
-        result = definition.run(
-            batch_parameters={"dataframe": frame},
-            result_format={
-                "result_format": "SUMMARY",
-                "unexpected_index_column_names": ["__file", "row_number"],
-                "partial_unexpected_count": 1_000,
-            },
-        )
+        with _GX_LOCK:
+            definition = _validation_definition(self.contract)
+            result = definition.run(
+                batch_parameters={"dataframe": frame},
+                result_format={
+                    "result_format": "SUMMARY",
+                    "unexpected_index_column_names": ["__file", "row_number"],
+                    "partial_unexpected_count": 1_000,
+                },
+            )
         self.seconds += time.perf_counter() - began
         self.runs += 1
         self.rows_validated += len(frame)
