@@ -154,14 +154,15 @@ def run_summary(
     summary.dbt = run_summary_module.dbt_counts(
         run_summary_module.run_results_of(paths.root / "dbt_target", run_id)
     )
-    published = publish_metadata(instance, run_id)
+    materialized = run_materializations(instance, run_id)
+    published = materialized.get(PUBLISHED_ASSET)
     if published is not None:
         reason = published.get("reason")
         summary.publish = "published" if reason is None else str(reason)
         table_rows = {k: v for k, v in published.items() if k.startswith("rows ")}
         summary.tables_published = len(table_rows)
         summary.rows_published = sum(int(v) for v in table_rows.values())
-    summary.step_seconds = step_seconds(instance, run_id)
+    summary.step_seconds = step_seconds(instance, run_id, materialized)
     summary.next_steps = next_steps(paths, summary, log_file)
     return summary
 
@@ -203,11 +204,16 @@ def step_name(step_key: str) -> str:
 
 # The step that loads every selected source, two at a time; each source's own seconds follow it.
 LOAD_STEP = "load (sources at once)"
+# The publish's asset, whose materialization metadata the summary reads.
+PUBLISHED_ASSET = ("serving", "serving_db")
 
 
-def step_seconds(instance, run_id: str) -> list[tuple[str, float]]:
+def step_seconds(
+    instance, run_id: str, materialized: dict[tuple[str, ...], dict[str, object]]
+) -> list[tuple[str, float]]:
     """Wall seconds per step (checks summed by kind), in the order the steps started; after
-    the load step, each source's load as its materialization recorded it."""
+    the load step, each source's load as its materialization (``run_materializations``)
+    recorded it."""
     from pipelines.defs.ingestion import LOAD_SECONDS
 
     stats = [s for s in instance.get_run_step_stats(run_id) if s.start_time and s.end_time]
@@ -221,7 +227,7 @@ def step_seconds(instance, run_id: str) -> list[tuple[str, float]]:
         if name == LOAD_STEP:
             rows += [
                 (f"load {path[-1]}", float(metadata[LOAD_SECONDS]))
-                for path, metadata in run_materializations(instance, run_id).items()
+                for path, metadata in materialized.items()
                 if path[0] == "raw" and LOAD_SECONDS in metadata
             ]
     return rows
@@ -243,11 +249,6 @@ def run_materializations(instance, run_id: str) -> dict[tuple[str, ...], dict[st
                 k: getattr(v, "value", v) for k, v in materialization.metadata.items()
             }
     return found
-
-
-def publish_metadata(instance, run_id: str) -> dict[str, object] | None:
-    """The serving asset's materialization metadata of the run (None when it did not run)."""
-    return run_materializations(instance, run_id).get(("serving", "serving_db"))
 
 
 def load_rows(paths: DataPaths, run_id: str) -> list[tuple]:

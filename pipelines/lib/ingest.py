@@ -352,13 +352,12 @@ def ingest_sources(
 
     # The load settings are the database's, not a cursor's: set once around every lane (each
     # source's own session_settings then finds them set and leaves them so).
-    with session_settings(con, LOAD_SETTINGS):
-        if lanes <= 1 or len(ordered) <= 1:
-            for source in ordered:
-                load(source)
-        else:
-            with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="load") as pool:
-                list(pool.map(load, ordered))
+    workers = max(1, min(lanes, len(ordered)))
+    with (
+        session_settings(con, LOAD_SETTINGS),
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool,
+    ):
+        list(pool.map(load, ordered))
     for source in result.summaries:
         refresh_current_views(con, loads[source].contract)
     return result
