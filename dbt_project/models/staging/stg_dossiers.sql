@@ -117,6 +117,11 @@ identified as {{ whole_history }} (
 
 ),
 
+{{ latest_version(
+    'latest_identified', 'identified', ['receipt_era', 'province_code', 'dossier_id'],
+    'load_seq desc, source_row_number desc'
+) }},
+
 latest as {{ whole_history }} (
 
     select
@@ -147,11 +152,7 @@ latest as {{ whole_history }} (
         load_seq,
         source_file,
         receipt_era as era
-    from identified
-    qualify row_number() over (
-        partition by receipt_era, province_code, dossier_id
-        order by load_seq desc, source_row_number desc
-    ) = 1
+    from latest_identified
 
 ),
 

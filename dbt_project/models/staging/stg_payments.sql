@@ -12,6 +12,20 @@
     'transaction_id', 'dossier_id', 'province_code', 'amount_vnd', 'channel', 'status', 'paid_at',
     'load_seq',
 ] %}
+{#- what a payment takes of its dossier (two CTEs below join them: one per kind of payment) -#}
+{%- set match_columns -%}
+    payment.{{ payment_columns | join(', payment.') }},
+    payment.era,
+    dossiers.dossier_id as matched_dossier_id,
+    case
+        when dossiers.era = payment.era then dossiers.agency_code
+        else dossiers.successor_agency_code
+    end as agency_code,
+    dossiers.level,
+    dossiers.procedure_field,
+    dossiers.load_seq as dossier_load_seq
+{%- endset %}
+{%- set whole_history = '' if is_incremental() else inlined() %}
 
 with
 
@@ -24,17 +38,28 @@ source_rows as (
 
 ),
 
-new_versions as (
+usable as {{ whole_history }} (
 
     select
         {{ payment_columns | join(', ') }},
+        source_row_number,
         {{ era_of('paid_at') }} as era
     from source_rows
     where transaction_id is not null and paid_at is not null
-    qualify row_number() over (
-        partition by {{ era_of('paid_at') }}, province_code, transaction_id
-        order by load_seq desc, source_row_number desc
-    ) = 1
+
+),
+
+{{ latest_version(
+    'usable_latest', 'usable', ['era', 'province_code', 'transaction_id'],
+    'load_seq desc, source_row_number desc'
+) }},
+
+new_versions as {{ whole_history }} (
+
+    select
+        {{ payment_columns | join(', ') }},
+        era
+    from usable_latest
 
 ),
 
@@ -69,7 +94,7 @@ new_versions as (
     ),
 {% endif %}
 
-latest as (
+latest as {{ whole_history }} (
 
     select
         {{ payment_columns | join(', ') }},
@@ -85,27 +110,95 @@ latest as (
 
 ),
 
-matched as (
+dossiers as {{ inlined() }} (
+
+    -- read by four readers: a projection of a table, not worth holding
+    select
+        dossier_id,
+        province_code,
+        successor_code,
+        era,
+        agency_code,
+        successor_agency_code,
+        level,
+        procedure_field,
+        received_at,
+        load_seq
+    from {{ ref('stg_dossiers') }}
+
+),
+
+shared_holdings as (
+
+    -- (payment era, exporting province, dossier id) that more than one dossier answers to: a
+    -- code reused across eras, or predecessors merged into one successor with a dossier id in
+    -- common. Only these payments rank their matches; every other one has at most one.
+    select
+        'legacy' as era,
+        province_code as holder_code,
+        dossier_id
+    from dossiers
+    group by province_code, dossier_id
+    having count(*) > 1
+    union all
+    select
+        'current' as era,
+        successor_code as holder_code,
+        dossier_id
+    from dossiers
+    group by successor_code, dossier_id
+    having count(*) > 1
+
+),
+
+payments_to_match as {{ whole_history }} (
 
     select
         latest.*,
-        dossiers.dossier_id as matched_dossier_id,
-        case
-            when dossiers.era = latest.era then dossiers.agency_code
-            else dossiers.successor_agency_code
-        end as agency_code,
-        dossiers.level,
-        dossiers.procedure_field,
-        dossiers.load_seq as dossier_load_seq
+        exists(
+            select 1
+            from shared_holdings
+            where
+                shared_holdings.era = latest.era
+                and shared_holdings.holder_code = latest.province_code
+                and shared_holdings.dossier_id = latest.dossier_id
+        ) as held_by_several
     from latest
-    left join {{ ref('stg_dossiers') }} as dossiers
-        on {{ held_by_exporter('latest', 'dossiers', 'latest.paid_at') }}
+
+),
+
+single_matches as (
+
+    select {{ match_columns }}
+    from payments_to_match as payment
+    left join dossiers
+        on {{ held_by_exporter('payment', 'dossiers', 'payment.paid_at') }}
+    where not payment.held_by_several
+
+),
+
+shared_matches as (
+
+    -- the few payments several dossiers answer to: the one received last before the payment
+    select {{ match_columns }}
+    from payments_to_match as payment
+    left join dossiers
+        on {{ held_by_exporter('payment', 'dossiers', 'payment.paid_at') }}
+    where payment.held_by_several
     qualify row_number() over (
-        partition by latest.era, latest.province_code, latest.transaction_id
+        partition by payment.era, payment.province_code, payment.transaction_id
         order by
-            dossiers.received_at <= latest.paid_at desc nulls last,
+            dossiers.received_at <= payment.paid_at desc nulls last,
             dossiers.received_at desc nulls last
     ) = 1
+
+),
+
+matched as (
+
+    select * from single_matches
+    union all
+    select * from shared_matches
 
 )
 
