@@ -362,8 +362,9 @@ def test_a_build_that_tests_every_row_compiles_its_tests_without_the_batch_filte
             warehouse, target, "--select", "stg_payments int_kpi_counts", "--resource-type", "test"
         )
         assert success, failures
-        compiled = sorted((target / "run").rglob("accepted_values_stg_payments_status_*.sql"))
-        compiled += sorted((target / "run").rglob("accepted_values_int_kpi_counts_unit_basis_*.sql"))
+        run = target / "run"
+        compiled = sorted(run.rglob("accepted_values_stg_payments_status_*.sql"))
+        compiled += sorted(run.rglob("accepted_values_int_kpi_counts_unit_basis_*.sql"))
         assert len(compiled) == 2, compiled
         return "\n".join(path.read_text() for path in compiled)
 
@@ -371,3 +372,42 @@ def test_a_build_that_tests_every_row_compiles_its_tests_without_the_batch_filte
     assert "dbt_batch_marks" not in everything and "dbt_rebuilt_provinces" not in everything
     limited = compiled_test_sql(limited=True)
     assert "dbt_batch_marks" in limited and "dbt_rebuilt_provinces" in limited
+
+
+def test_a_row_test_of_an_incremental_staging_model_reads_the_rows_its_build_wrote(
+    sample_build, tmp_path: Path
+) -> None:
+    """A test of one row at a time (accepted_values) reads, on a limited build, the rows above
+    what the model held before it: a bad value on a row the build did not write is not seen,
+    on a row it wrote it is, and a build that tests every row sees it wherever it is."""
+    database, *_ = sample_build
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(database, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        (row_seq,) = con.execute(
+            "update staging.stg_dossiers set channel = 'fax' where (dossier_id, era, province_code)"
+            " = (select (dossier_id, era, province_code) from staging.stg_dossiers"
+            "    order by load_seq desc, dossier_id limit 1) returning load_seq"
+        ).fetchone()  # type: ignore[misc]
+
+    def channel_test_passes(*, limited: bool, mark: int) -> bool:
+        with duckdb.connect(str(warehouse)) as con:
+            set_tests_scope(con, rebuilt_units_only=limited)
+            con.execute("delete from meta.dbt_batch_marks")
+            con.execute(
+                "insert into meta.dbt_batch_marks values ('stg_dossiers', 'load_seq', ?)", [mark]
+            )
+        success, failures, _ = dbt_build(
+            warehouse,
+            tmp_path / "target",
+            "--select",
+            "stg_dossiers,test_name:accepted_values",
+            "--resource-type",
+            "test",
+        )
+        assert all("channel" in unique_id for unique_id, *_ in failures), failures
+        return success
+
+    assert channel_test_passes(limited=True, mark=row_seq)  # written before: tested then
+    assert not channel_test_passes(limited=True, mark=row_seq - 1)
+    assert not channel_test_passes(limited=False, mark=row_seq)

@@ -119,19 +119,27 @@
     The same for the incremental staging models (stg_dossiers, stg_payments: delete+insert on
     their key). A build deletes the held versions of the keys it writes and inserts the new
     ones; every other row is as the last build, which passed, left it. Every test of these
-    models checks one row, or the rows of one key (unique), so on a limited build they read the
-    rows whose key is among the keys this build wrote: its batch (staging_batch_rows), told by
-    what the model held before the build (record_batch_marks, a pre-hook). Keys compare with
-    `is not distinct from`, so a batch row with an empty key column is still tested.
+    models checks one row, or the rows of one key (unique), so on a limited build a key test
+    reads the rows whose key is among the keys this build wrote: its batch (staging_batch_rows),
+    told by what the model held before the build (record_batch_marks, a pre-hook). Keys compare
+    with `is not distinct from`, so a batch row with an empty key column is still tested. A test
+    of one row at a time reads the batch rows themselves, a filter on the row's own columns
+    (DuckDB skips the row groups below the mark) rather than a join of the whole model with the
+    batch by key (≈ 0.3–0.7 s a test at 10 M rows).
 -#}
 {% macro staging_batch_filter(relation) -%}
     {%- set node = limited_model_node(relation, 'delete+insert') -%}
     {%- if node is none or not tests_limited() -%}
         {%- do return('') -%}
     {%- endif -%}
-    {%- set rows = staging_batch_rows(node.alias, relation) -%}
+    {%- set rows = staging_batch_rows(node.alias, relation, 'batch') -%}
     {%- if not rows -%}
         {%- do return('') -%}
+    {%- endif -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
+    {%- if test_name not in ['unique', 'unique_combination_of_columns'] -%}
+        {#- a test of one row at a time: the rows the build wrote, told by their own columns -#}
+        {%- do return('(' ~ staging_batch_rows(node.alias, relation, 'tested') ~ ')') -%}
     {%- endif -%}
     {%- set filter -%}
     exists (
@@ -154,13 +162,13 @@
     a version newer than any it joined before (dossier_load_seq): a superset, every payment of
     such a dossier id.
 -#}
-{% macro staging_batch_rows(model_name, relation) -%}
+{% macro staging_batch_rows(model_name, relation, alias) -%}
     {%- if model_name == 'stg_dossiers' -%}
-        batch.load_seq > {{ batch_mark('stg_dossiers', 'load_seq') }}
+        {{ alias }}.load_seq > {{ batch_mark('stg_dossiers', 'load_seq') }}
     {%- elif model_name == 'stg_payments' -%}
         {%- set dossiers = relation.incorporate(path={'identifier': 'stg_dossiers'}) -%}
-        batch.load_seq > {{ batch_mark('stg_payments', 'load_seq') }}
-        or batch.dossier_id in (
+        {{ alias }}.load_seq > {{ batch_mark('stg_payments', 'load_seq') }}
+        or {{ alias }}.dossier_id in (
             select dossiers.dossier_id
             from {{ dossiers }} as dossiers
             where dossiers.load_seq > {{ batch_mark('stg_payments', 'dossier_load_seq') }}

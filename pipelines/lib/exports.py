@@ -20,6 +20,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,12 +146,45 @@ def write_exports(
     previous: PreviousExports | None = None,
 ) -> ExportResult:
     """Write the marts of the database ``con`` is on (the new serving file) into ``folder``;
-    the files of tables ``previous`` holds unchanged are taken from it."""
+    the files of tables ``previous`` holds unchanged are taken from it.
+
+    The workbook is written on a thread of its own while the Parquet files are: xlsxwriter is
+    Python (it holds the interpreter), DuckDB's COPY runs in C++ without it, so the two overlap.
+    """
     tables = _tables(con)
-    kept = previous.unchanged if previous else frozenset()
-    parquet_rows: dict[str, int] = {}
     reused: list[str] = []
     (folder / "marts").mkdir()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
+        workbook = pool.submit(
+            _write_workbook_export, con.cursor(), folder, fingerprint, tables, previous
+        )
+        parquet_rows = _write_parquet_exports(con, folder, tables, previous, reused)
+        workbook_rows, workbook_reused = workbook.result()
+    if workbook_reused:
+        reused.append(WORKBOOK_NAME)
+    manifest = {
+        "fingerprint": fingerprint,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parquet": {name: rows for name, rows in parquet_rows.items()},
+        "workbook": {WORKBOOK_NAME: workbook_rows} if workbook_rows else {},
+        # taken unchanged from the version before (hard links): not exported again
+        "reused": reused,
+    }
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return ExportResult(folder, parquet_rows, workbook_rows)
+
+
+def _write_parquet_exports(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    tables: set[str],
+    previous: PreviousExports | None,
+    reused: list[str],
+) -> dict[str, int]:
+    """One Parquet file per marts table (hard-linked from ``previous`` when unchanged there);
+    the rows of each; the files taken from ``previous`` are appended to ``reused``."""
+    kept = previous.unchanged if previous else frozenset()
+    parquet_rows: dict[str, int] = {}
     for name in sorted(t for t in tables if t.startswith("marts.")):
         relative = f"marts/{name.removeprefix('marts.')}.parquet"
         earlier = previous.file_of(relative) if previous and name in kept else None
@@ -164,33 +198,40 @@ def write_exports(
             )
         (count,) = con.execute(f"select count(*) from {name}").fetchone()  # type: ignore[misc]
         parquet_rows[name] = count
-    wanted = {name: needs for name, (needs, _) in WORKBOOK_SHEETS.items() if needs <= tables}
-    earlier_workbook = previous.file_of(WORKBOOK_NAME) if previous else None
-    workbook_rows: dict[str, int] = {}
-    if wanted and earlier_workbook and all(needs <= kept for needs in wanted.values()):
-        # every sheet's tables as the previous version had them; its README names the publish
-        # that wrote it
-        _link_or_copy(earlier_workbook, folder / WORKBOOK_NAME)
-        reused.append(WORKBOOK_NAME)
-        workbook_rows = dict(previous.manifest.get("workbook", {}).get(WORKBOOK_NAME, {}))
-    elif wanted:
-        sheets = {name: Sheet(*_query_rows(con, WORKBOOK_SHEETS[name][1])) for name in wanted}
+    return parquet_rows
+
+
+def _write_workbook_export(
+    cursor: duckdb.DuckDBPyConnection,
+    folder: Path,
+    fingerprint: str,
+    tables: set[str],
+    previous: PreviousExports | None,
+) -> tuple[dict[str, int], bool]:
+    """The workbook (on its own cursor: it runs on another thread than the Parquet files);
+    the data rows per sheet, and whether it was taken unchanged from ``previous``."""
+    kept = previous.unchanged if previous else frozenset()
+    try:
+        wanted = {name: needs for name, (needs, _) in WORKBOOK_SHEETS.items() if needs <= tables}
+        earlier_workbook = previous.file_of(WORKBOOK_NAME) if previous else None
+        if wanted and earlier_workbook and all(needs <= kept for needs in wanted.values()):
+            # every sheet's tables as the previous version had them; its README names the
+            # publish that wrote it
+            assert previous is not None
+            _link_or_copy(earlier_workbook, folder / WORKBOOK_NAME)
+            return dict(previous.manifest.get("workbook", {}).get(WORKBOOK_NAME, {})), True
+        if not wanted:
+            return {}, False
+        sheets = {name: Sheet(*_query_rows(cursor, WORKBOOK_SHEETS[name][1])) for name in wanted}
         readme = Sheet(
             ["sheet", "nội dung", "content"],
             [*[row for row in README_ROWS if row[0] in sheets], ("fingerprint", fingerprint, "")],
         )
         workbook_rows = write_workbook(folder / WORKBOOK_NAME, {"README": readme, **sheets})
         workbook_rows.pop("README")
-    manifest = {
-        "fingerprint": fingerprint,
-        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "parquet": {name: rows for name, rows in parquet_rows.items()},
-        "workbook": {WORKBOOK_NAME: workbook_rows} if workbook_rows else {},
-        # taken unchanged from the version before (hard links): not exported again
-        "reused": reused,
-    }
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return ExportResult(folder, parquet_rows, workbook_rows)
+        return workbook_rows, False
+    finally:
+        cursor.close()
 
 
 def activate(serving_db: Path, staged: Path) -> Path:
