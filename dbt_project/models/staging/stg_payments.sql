@@ -26,6 +26,7 @@
     dossiers.load_seq as dossier_load_seq
 {%- endset %}
 {%- set whole_history = '' if is_incremental() else inlined() %}
+{%- set candidate_dossiers = 'answering_dossiers' if is_incremental() else 'dossiers' %}
 
 with
 
@@ -128,6 +129,18 @@ dossiers as {{ inlined() }} (
 
 ),
 
+{% if is_incremental() %}
+    answering_dossiers as (
+
+        -- the dossiers this build's few payments may belong to: held once, not read whole
+        -- for each reader (an incremental build's payments are a few thousand)
+        select *
+        from dossiers
+        where dossier_id in (select latest.dossier_id from latest)
+
+    ),
+{% endif %}
+
 shared_holdings as (
 
     -- (payment era, exporting province, dossier id) that more than one dossier answers to: a
@@ -137,7 +150,7 @@ shared_holdings as (
         'legacy' as era,
         province_code as holder_code,
         dossier_id
-    from dossiers
+    from {{ candidate_dossiers }}
     group by province_code, dossier_id
     having count(*) > 1
     union all
@@ -145,7 +158,7 @@ shared_holdings as (
         'current' as era,
         successor_code as holder_code,
         dossier_id
-    from dossiers
+    from {{ candidate_dossiers }}
     group by successor_code, dossier_id
     having count(*) > 1
 
@@ -171,7 +184,7 @@ single_matches as (
 
     select {{ match_columns }}
     from payments_to_match as payment
-    left join dossiers
+    left join {{ candidate_dossiers }} as dossiers
         on {{ held_by_exporter('payment', 'dossiers', 'payment.paid_at') }}
     where not payment.held_by_several
 
@@ -182,7 +195,7 @@ shared_matches as (
     -- the few payments several dossiers answer to: the one received last before the payment
     select {{ match_columns }}
     from payments_to_match as payment
-    left join dossiers
+    left join {{ candidate_dossiers }} as dossiers
         on {{ held_by_exporter('payment', 'dossiers', 'payment.paid_at') }}
     where payment.held_by_several
     qualify row_number() over (
