@@ -39,14 +39,20 @@ def test_exponent_is_the_slope_of_log_time_on_log_rows() -> None:
 
 
 def test_a_size_that_would_overrun_the_budget_or_the_disk_is_skipped(tmp_path: Path) -> None:
-    measured = [Point(rows=1_000_000, seconds=60.0, landing_gb=0.2, warehouse_gb=0.1)]
+    # Sized from this machine's free disk, so the budget case never meets the disk first (a
+    # fixed 0.3 GiB per million rows needed 39 GiB for 100 M rows: this test failed on a
+    # machine with 23 GiB free).
+    free_gb = shutil.disk_usage(tmp_path).free / 2**30
+    tiny = free_gb / 1e4  # GiB per million rows: 100 M rows take a hundredth of the free disk
+    measured = [Point(rows=1_000_000, seconds=60.0, landing_gb=tiny / 2, warehouse_gb=tiny / 2)]
     # one point: projected linearly, 100 M rows -> 6,000 s
     assert projected_seconds(measured, 100_000_000) == pytest.approx(6000.0)
     assert skip_reason(measured, 10_000_000, tmp_path, budget_seconds=3600) is None
     reason = skip_reason(measured, 100_000_000, tmp_path, budget_seconds=3600)
     assert reason is not None and "budget" in reason
-    # 0.3 GiB per million rows: a billion rows would need ~390 GiB with the margin
-    reason = skip_reason(measured, 1_000_000_000, tmp_path, budget_seconds=10**9)
+    # a size that needs twice the free disk, however long the budget
+    rows = int(1_000_000 * 2 * free_gb / tiny)
+    reason = skip_reason(measured, rows, tmp_path, budget_seconds=10**12)
     assert reason is not None and "disk" in reason
 
 
