@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -226,6 +227,43 @@ def test_binh_dinh_papi_2024_rank_target_is_judged_from_the_bundled_table(sample
     ]
 
 
+def sample_copy(sample_build, tmp_path: Path) -> Path:
+    """A copy of the session's sample warehouse a test may change."""
+    database, *_ = sample_build
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(database, warehouse)
+    return warehouse
+
+
+@dataclass(frozen=True)
+class BatchScope:
+    """What a limited build of an incremental staging model is told: whether tests are limited,
+    and what the model held before the build (meta.dbt_batch_marks, column -> mark)."""
+
+    model: str
+    limited: bool
+    marks: dict[str, int]
+
+
+def staging_tests_pass(
+    warehouse: Path, target: Path, selection: str, scope: BatchScope, failing: str
+) -> bool:
+    """Run the selected tests under ``scope``; whether they pass (any failure must be one whose
+    id contains ``failing``)."""
+    with duckdb.connect(str(warehouse)) as con:
+        set_tests_scope(con, rebuilt_units_only=scope.limited)
+        con.execute("delete from meta.dbt_batch_marks")
+        for column, mark in scope.marks.items():
+            con.execute(
+                "insert into meta.dbt_batch_marks values (?, ?, ?)", [scope.model, column, mark]
+            )
+    success, failures, _ = dbt_build(
+        warehouse, target, "--select", selection, "--resource-type", "test"
+    )
+    assert all(failing in unique_id for unique_id, *_ in failures), failures
+    return success
+
+
 # --- Tests limited to the rebuilt provinces (issue 13; macros/tests_scope.sql) ---------------
 
 
@@ -235,9 +273,7 @@ def test_a_province_incremental_models_tests_read_only_its_rebuilt_units_when_as
     """A row that breaks int_kpi_counts' key fails its test; with the pipeline's limit on
     (meta.dbt_tests_scope) the test reads only the units the last build rebuilt, so the row
     fails it only when its unit is one of them, or after a full build."""
-    database, *_ = sample_build
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(database, warehouse)
+    warehouse = sample_copy(sample_build, tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         province, era = con.execute(
             "select province_code, era from intermediate.int_kpi_counts order by all limit 1"
@@ -291,9 +327,7 @@ def test_an_incremental_staging_models_tests_read_only_the_keys_its_build_wrote_
     pipeline's limit on, the tests read only the keys the last build wrote (rows above what the
     model held before it, meta.dbt_batch_marks), so the repeat fails them only when its key is
     among those; a payment is among them also when its dossier has a newer version."""
-    database, *_ = sample_build
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(database, warehouse)
+    warehouse = sample_copy(sample_build, tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         (dossier_seq,) = con.execute(
             "insert into staging.stg_dossiers select * from staging.stg_dossiers "
@@ -316,18 +350,10 @@ def test_an_incremental_staging_models_tests_read_only_the_keys_its_build_wrote_
         ).fetchone()  # type: ignore[misc]
 
     def key_test_passes(model: str, *, limited: bool, marks: dict[str, int]) -> bool:
-        with duckdb.connect(str(warehouse)) as con:
-            set_tests_scope(con, rebuilt_units_only=limited)
-            con.execute("delete from meta.dbt_batch_marks")
-            for column, mark in marks.items():
-                con.execute(
-                    "insert into meta.dbt_batch_marks values (?, ?, ?)", [model, column, mark]
-                )
-        success, failures, _ = dbt_build(
-            warehouse, tmp_path / "target", "--select", model, "--resource-type", "test"
+        scope = BatchScope(model, limited, marks)
+        return staging_tests_pass(
+            warehouse, tmp_path / "target", model, scope, "unique_combination"
         )
-        assert all("unique_combination" in unique_id for unique_id, *_ in failures), failures
-        return success
 
     held = {"load_seq": top_seq}  # as after a build that wrote nothing
     assert not key_test_passes("stg_dossiers", limited=False, marks=held)
@@ -350,9 +376,7 @@ def test_a_build_that_tests_every_row_compiles_its_tests_without_the_batch_filte
     """The limit is read when a test compiles, not when it runs: written into the SQL as
     `not limited or exists (...)`, DuckDB computed the `exists` over every row whatever the
     flag (4.4 s instead of 0.01 s for one accepted_values test of stg_payments at 10 M rows)."""
-    database, *_ = sample_build
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(database, warehouse)
+    warehouse = sample_copy(sample_build, tmp_path)
 
     def compiled_test_sql(*, limited: bool) -> str:
         with duckdb.connect(str(warehouse)) as con:
@@ -380,9 +404,7 @@ def test_a_row_test_of_an_incremental_staging_model_reads_the_rows_its_build_wro
     """A test of one row at a time (accepted_values) reads, on a limited build, the rows above
     what the model held before it: a bad value on a row the build did not write is not seen,
     on a row it wrote it is, and a build that tests every row sees it wherever it is."""
-    database, *_ = sample_build
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(database, warehouse)
+    warehouse = sample_copy(sample_build, tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         (row_seq,) = con.execute(
             "update staging.stg_dossiers set channel = 'fax' where (dossier_id, era, province_code)"
@@ -391,22 +413,9 @@ def test_a_row_test_of_an_incremental_staging_model_reads_the_rows_its_build_wro
         ).fetchone()  # type: ignore[misc]
 
     def channel_test_passes(*, limited: bool, mark: int) -> bool:
-        with duckdb.connect(str(warehouse)) as con:
-            set_tests_scope(con, rebuilt_units_only=limited)
-            con.execute("delete from meta.dbt_batch_marks")
-            con.execute(
-                "insert into meta.dbt_batch_marks values ('stg_dossiers', 'load_seq', ?)", [mark]
-            )
-        success, failures, _ = dbt_build(
-            warehouse,
-            tmp_path / "target",
-            "--select",
-            "stg_dossiers,test_name:accepted_values",
-            "--resource-type",
-            "test",
-        )
-        assert all("channel" in unique_id for unique_id, *_ in failures), failures
-        return success
+        scope = BatchScope("stg_dossiers", limited, {"load_seq": mark})
+        selection = "stg_dossiers,test_name:accepted_values"
+        return staging_tests_pass(warehouse, tmp_path / "target", selection, scope, "channel")
 
     assert channel_test_passes(limited=True, mark=row_seq)  # written before: tested then
     assert not channel_test_passes(limited=True, mark=row_seq - 1)

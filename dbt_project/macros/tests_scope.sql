@@ -132,14 +132,15 @@
     {%- if node is none or not tests_limited() -%}
         {%- do return('') -%}
     {%- endif -%}
-    {%- set rows = staging_batch_rows(node.alias, relation, 'batch') -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
+    {%- set key_test = test_name in ['unique', 'unique_combination_of_columns'] -%}
+    {#- a test of one row at a time: the rows the build wrote, told by their own columns -#}
+    {%- set rows = staging_batch_rows(node.alias, relation, 'batch' if key_test else 'tested') -%}
     {%- if not rows -%}
         {%- do return('') -%}
     {%- endif -%}
-    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
-    {%- if test_name not in ['unique', 'unique_combination_of_columns'] -%}
-        {#- a test of one row at a time: the rows the build wrote, told by their own columns -#}
-        {%- do return('(' ~ staging_batch_rows(node.alias, relation, 'tested') ~ ')') -%}
+    {%- if not key_test -%}
+        {%- do return('(' ~ rows ~ ')') -%}
     {%- endif -%}
     {%- set filter -%}
     exists (

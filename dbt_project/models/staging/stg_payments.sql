@@ -51,18 +51,9 @@ usable as {{ whole_history }} (
 ),
 
 {{ latest_version(
-    'usable_latest', 'usable', ['era', 'province_code', 'transaction_id'],
+    'new_versions', 'usable', ['era', 'province_code', 'transaction_id'],
     'load_seq desc, source_row_number desc'
 ) }},
-
-new_versions as {{ whole_history }} (
-
-    select
-        {{ payment_columns | join(', ') }},
-        era
-    from usable_latest
-
-),
 
 {% if is_incremental() %}
     dossiers_seen as (
@@ -113,7 +104,7 @@ latest as {{ whole_history }} (
 
 dossiers as {{ inlined() }} (
 
-    -- read by four readers: a projection of a table, not worth holding
+    -- read by several readers: a projection of a table, not worth holding
     select
         dossier_id,
         province_code,
