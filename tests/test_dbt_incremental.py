@@ -207,8 +207,9 @@ def _late_dossiers_and_agency_correction(
 ) -> list[dict[str, pl.DataFrame | Path]]:
     """``runs`` and a fourth run, in the hard orders: current Cao Bằng's August dossiers, held
     back from the history whose payments file already brought their payments (payments before
-    their dossiers); and a corrected re-export of current Tây Ninh's July: paid dossiers moved
-    to another agency, their payments' amounts fixed."""
+    their dossiers); a corrected re-export of current Tây Ninh's July: paid dossiers moved
+    to another agency, their payments' amounts fixed; and a corrected re-export of Cao Bằng's
+    August report, which replaces every row of the report it corrects."""
     cao_bang = generated / "dossiers" / "04_cao_bang_2025-07_2025-08.parquet"
     cao_bang_dossiers = pl.read_parquet(cao_bang)
     in_august = pl.col("received_at").dt.month() == 8
@@ -239,8 +240,32 @@ def _late_dossiers_and_agency_correction(
             "dossiers/04_cao_bang_2025-08_2025-08.parquet": cao_bang_dossiers.filter(in_august),
             f"dossiers/{CORRECTION_FILE}": moved,
             "payments/80_tay_ninh_2025-07_fixed.csv": fixed_payments,
+            # its last month: a correction of an earlier one, loaded after the report of a
+            # later month, is a late report (fct_anomalies) where a clean load has none
+            "portal_report/04_cao_bang_2025-08_fixed.csv": _corrected_report(
+                generated / "portal_report" / "04_cao_bang_2025-08.csv"
+            ),
         },
     ]
+
+
+def _corrected_report(report: Path) -> Path:
+    """The report re-exported with one dossier of its first agency resolved early rather than
+    on time: the agency's row, the level's subtotal and the total each change by one."""
+    lines = report.read_bytes().decode("utf-8-sig").split("\r\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("1,"))
+    subtotal = next(i for i in range(first, len(lines)) if lines[i].startswith(",Cộng"))
+    total = next(i for i, line in enumerate(lines) if line.startswith(",Tổng cộng"))
+    for index in (first, subtotal, total):
+        cells = lines[index].split(",")
+        # the agency's name holds no comma in the rows corrected: early and on time are the
+        # 8th and 9th cells (STT, unit, received ×4, resolved total, early, on time, ...)
+        assert len(cells) == 14 and int(cells[8]) > 0, f"the sample changed: {lines[index]}"
+        cells[7], cells[8] = str(int(cells[7]) + 1), str(int(cells[8]) - 1)
+        lines[index] = ",".join(cells)
+    corrected = report.with_name(report.stem + "_fixed.csv")
+    corrected.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8"))
+    return corrected
 
 
 def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:

@@ -304,11 +304,18 @@ def test_a_files_share_of_the_gx_budget() -> None:
     assert unlimited.file_share(40_000) == 40_000
 
 
-def test_a_large_csv_read_on_every_thread_keeps_each_rows_line_number(tmp_path: Path) -> None:
-    """A CSV of 300,000 rows (≈ 60 MB, many of DuckDB's read buffers, read on every thread):
-    each row keeps the number of its line, in the lake and in quarantine. The rows are copied
-    as read into a work table and numbered by its rowid (the pass itself then runs on every
-    thread); a copy that lost the file's order would move rows between numbers."""
+@pytest.mark.parametrize(
+    "copy_from_bytes", [0, 1 << 40], ids=["copied-then-numbered-by-rowid", "numbered-in-the-pass"]
+)
+def test_a_large_csv_keeps_each_rows_line_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy_from_bytes: int
+) -> None:
+    """A CSV of 300,000 rows (≈ 60 MB, many of DuckDB's read buffers): each row keeps the
+    number of its line, in the lake and in quarantine, whichever way it is numbered: copied as
+    read into a work table and numbered by its rowid (the pass then runs on every thread), or
+    by a streaming ``row_number()`` in the pass. A copy or a window that lost the file's order
+    would move rows between numbers."""
+    monkeypatch.setattr(tabular, "COPY_CSV_FROM_BYTES", copy_from_bytes)
     template = clean_rows("dossiers")[0]
     total = 300_000
     # line n holds dossier 'L<n>'; lines 2 and 299,001 repeat one id (both fail the key rule),

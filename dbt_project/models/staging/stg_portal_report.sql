@@ -1,10 +1,16 @@
 -- The report rows in force: for each province and period, only the most recently loaded file
 -- counts, so a corrected re-export replaces the earlier one (which stays in raw for history).
+-- Incremental (dbt_project.yml): a build reads only the report rows loaded since the last one
+-- and replaces, for each province and period they carry, every row held before: a later load
+-- (a higher load_seq) is the one in force, and every column depends on the row's own file.
 with
 
 reports as (
 
     select * from {{ source('raw', 'portal_report') }}
+    {%- if is_incremental() %}
+        where {{ loaded_after_this() }}
+    {%- endif %}
 
 ),
 

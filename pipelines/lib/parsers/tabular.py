@@ -8,9 +8,11 @@ from 1 (XLSX: the sheet row, header = 1).
 CSV and Parquet are read by DuckDB itself (``TabularFile.relation``: ``read_csv`` with every
 column as text, columns picked by their position in the header; ``read_parquet`` with its
 ``file_row_number``), so a file is parsed once, inside the checker's one pass. A CSV's rows are
-first copied as read into a work table (``CSV_ROWS``), numbered by their ``rowid``: numbering them
-in the pass with ``row_number() over ()`` made DuckDB run the whole pass (typing and every rule)
-on one thread, as a streaming window keeps the rows' order; the copy keeps it on every thread.
+numbered in the pass by ``row_number() over ()``, a streaming window that keeps the file's order
+and runs the pass on one thread. A CSV of ``COPY_CSV_FROM_BYTES`` or more is first copied as read
+into a work table (``CSV_ROWS``) and numbered by the copy's ``rowid``, which keeps the pass on
+every thread: the copy costs CPU (≈ 40 % more for the file), which pays only for a file large
+enough to keep both cores busy on its own.
 JSON Lines, XLSX, a CSV with blank lines (DuckDB skips them, which would shift the line numbers)
 and a Windows-1258 CSV (transcoded first) are handed out as Arrow batches of at most
 ``batch_rows`` rows instead.
@@ -43,6 +45,12 @@ DEFAULT_BATCH_ROWS = 100_000
 # A CSV's rows as read, in file order (a parallel insert keeps its source's order while the
 # connection's preserve_insertion_order is on, DuckDB's default): their rowids number them.
 CSV_ROWS = "_csv_rows"
+# A CSV this large is copied before its pass (CSV_ROWS), smaller ones are read in it. Measured on
+# the reference dossiers (benchmarks/RESULTS.md): 54 k rows (13 MB) copy + pass 0.45 s wall /
+# 0.49 s CPU, in the pass 0.35 / 0.35 s; 177 k rows (41 MB) 1.02 / 1.54 s against 1.01 / 1.02 s;
+# 846 k rows (196 MB) 3.0 / 5.5 s against 3.9 / 3.9 s. Sources load two at a time, so CPU is
+# what a file costs the run until it is the last one loading.
+COPY_CSV_FROM_BYTES = 64 * 1024 * 1024
 FORMAT_BY_SUFFIX = {
     ".csv": "csv",
     ".txt": "csv",
@@ -99,6 +107,8 @@ class TabularFile:
         writes them, plus the constants), and which of them are text; None when the file is
         read in ``batches`` (JSON Lines, XLSX, a CSV with blank lines)."""
         constants = [(_sql_constant(value), column) for column, value in self.constants.items()]
+        prepare: tuple[str, ...] = ()
+        cleanup: tuple[str, ...] = ()
         if self.file_format == "csv" and not self._blank_lines:
             positions = {text: i for i, text in enumerate(self._header, start=1)}
             picked = [(f"c{positions[h]}", c) for c, h in self.columns.items()]
@@ -111,20 +121,20 @@ class TabularFile:
                 f"delim = {sql_text(self._delimiter)}, quote = '\"', escape = '\"', "
                 f"auto_detect = false, null_padding = true, columns = {{{types}}})"
             )
-            prepare: tuple[str, ...] = (
-                f"create or replace temp table {CSV_ROWS} as select * from {reader}",
-            )
-            cleanup: tuple[str, ...] = (f"drop table if exists {CSV_ROWS}",)
-            # Rows a transaction added have rowids from a large base until it commits (2^55
-            # in DuckDB 2.0), consecutive in the copy's order: counted from the first one.
-            # The header is line 1.
-            number = f"rowid - (select min(rowid) from {CSV_ROWS}) + 2"
-            reader = CSV_ROWS
+            if source.stat().st_size < COPY_CSV_FROM_BYTES:
+                number = "row_number() over () + 1"  # the header is line 1
+            else:
+                prepare = (f"create or replace temp table {CSV_ROWS} as select * from {reader}",)
+                cleanup = (f"drop table if exists {CSV_ROWS}",)
+                # Rows a transaction added have rowids from a large base until it commits
+                # (2^55 in DuckDB 2.0), consecutive in the copy's order: counted from the
+                # first one. The header is line 1.
+                number = f"rowid - (select min(rowid) from {CSV_ROWS}) + 2"
+                reader = CSV_ROWS
         elif self.file_format == "parquet" and self._parquet_schema is not None:
             picked = [(quote(h), c) for c, h in self.columns.items()]
             reader = f"read_parquet({sql_text(str(self.path))}, file_row_number = true)"
             number = "file_row_number + 1"
-            prepare = cleanup = ()
         else:
             return None
         items = [f"{number} as row_number"]
