@@ -23,6 +23,7 @@ from pipelines.lib.admin_units import UnknownProvinceError, resolve_province
 from pipelines.lib.contracts import Contract, load_contract
 from pipelines.lib.file_digests import DIGESTS_DDL, FileDigests
 from pipelines.lib.files import FileReadError
+from pipelines.lib.files_ahead import FilesAhead
 from pipelines.lib.ingest_types import ParsedFile, RejectedFile
 from pipelines.lib.lake import (
     LakeTable,
@@ -443,8 +444,9 @@ class SourceLoad:
     period_filter: Callable[[date | None], bool] | None = None
     # Made on the first new file (outside the files' transactions), none when nothing is new.
     checker: FileChecker | None = None
-    # Report sources: the run's new files parsed in worker processes (parse_pool.py).
-    parses: ParsePool | None = None
+    # Report sources: the run's new files parsed in worker processes (parse_pool.py) and
+    # passed through the checker several at once (files_ahead.py).
+    ahead: FilesAhead | None = None
     # The files' hashes (read once per content) and the (name, hash) pairs loaded before under
     # this contract version, both read at the start of the run.
     digests: FileDigests | None = None
@@ -481,14 +483,16 @@ class SourceLoad:
         new_files = [p for p in files if not self._known(p)]
         self.boundary.expect_files(len(new_files))
         if self.source in FILE_PARSERS:
-            self.parses = ParsePool(self.source, new_files)
+            self.ahead = FilesAhead(
+                new_files, FILE_PARSERS[self.source], ParsePool(self.source, new_files)
+            )
         try:
             with session_settings(con, LOAD_SETTINGS):
                 self._files(files, summary, listener)
         finally:
             self.digests.save(con)
-            if self.parses is not None:
-                self.parses.close()
+            if self.ahead is not None:
+                self.ahead.close()
             listener.source_finished(self.source)
             if self.checker is not None:
                 self.checker.drop()
@@ -530,6 +534,9 @@ class SourceLoad:
             return None
         if not seen and self.checker is None:
             self.checker = FileChecker(con, contract)
+        if not seen and self.ahead is not None:
+            assert self.checker is not None
+            self.ahead.prepare(path, self.checker)  # outside the file's transaction
         self._recorded = None
         con.execute("begin transaction")
         try:
@@ -594,12 +601,11 @@ class SourceLoad:
         checker.start_file()
         tabular: TabularFile | None = None
         try:
-            if source in FILE_PARSERS:
-                parse = FILE_PARSERS[source]
-                parsed = self.parses.take(path, parse) if self.parses else parse(path)
+            if self.ahead is not None:
+                parsed = self.ahead.file(path)
                 if self._skipped_by_period(parsed.period_start):
                     return None
-                checker.add_batch(parsed.rows.to_arrow())
+                self.ahead.stage(path, parsed, checker)
             else:
                 tabular = open_tabular(path, contract)
                 parsed = ParsedFile(rows=pl.DataFrame(), warnings=list(tabular.warnings))

@@ -73,6 +73,10 @@ create or replace temp macro cchc_boolean(x) as (
 """
 
 
+# Typed and checked rows of files passed ahead of their turn (FileChecker.check_ahead).
+STAGED_AHEAD = "_staged_ahead"
+
+
 def sql_text(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
@@ -326,6 +330,12 @@ class FileChecker:
     every row and evaluates every row rule in one statement; ``finish`` resolves the provinces
     and the key rules and fills ``_failures``; ``keep_passing`` then leaves only the rows that
     load in ``_staged`` (in between, the GX boundary may read every typed row).
+
+    Small files (reports: a few dozen rows each) can be passed several at once, ahead of their
+    turn: ``check_ahead`` types and checks their rows in one statement into ``STAGED_AHEAD``,
+    each row marked with its file's position, and ``take_ahead`` then hands one file's rows to
+    ``_staged`` as ``add_batch`` would have. The pass of a report costs ≈ 9 ms, most of it
+    binding and optimizing the statement, whatever its ≈ 30 rows.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, contract: Contract):
@@ -342,8 +352,9 @@ class FileChecker:
         self._warned: list[int] = []
         # (rule, code, name, era) -> why it is not a province of that era, None when it is one.
         self._verdicts: dict[tuple[str, str | None, str | None, str], str | None] = {}
-        # The one-pass statement for a shape of incoming columns, around its relation.
-        self._passes: dict[IncomingColumns, tuple[str, str]] = {}
+        # The one-pass statement for a shape of incoming columns (and whether it passes files
+        # ahead), around its relation.
+        self._passes: dict[tuple[IncomingColumns, bool], tuple[str, str]] = {}
         # The contract's columns the file brought (its type rules apply to them).
         self._present: set[str] = set()
         # Some of the file's rows had their broken rules listed in the pass (``_pass_sql``).
@@ -360,6 +371,10 @@ class FileChecker:
         con.execute(
             f"create or replace temp table _staged (row_number bigint, {columns}, "
             "__broken boolean, __failed struct(rule varchar, message varchar)[], __original json)"
+        )
+        con.execute(
+            f"create or replace temp table {STAGED_AHEAD} as "
+            "select *, 0::integer as __part from _staged limit 0"
         )
         con.execute(
             "create or replace temp table _failures "
@@ -425,7 +440,13 @@ class FileChecker:
         columns that rules read and ``_staged`` does not keep (a report's ``count_errors``) are
         taken back from the broken row's original values when they are text; a helper of
         another type (none so far) has the pass list the rules."""
-        if incoming not in self._passes:
+        return self._pass_sql_into(incoming, ahead=False)
+
+    def _pass_sql_into(self, incoming: IncomingColumns, ahead: bool) -> tuple[str, str]:
+        """``_pass_sql``, or (``ahead``) the same pass into ``STAGED_AHEAD``: each row carries
+        its file's ``__part``, and its original values name the file's own columns (the row
+        struct would hold ``__part`` too)."""
+        if (incoming, ahead) not in self._passes:
             checks = row_checks(self.contract, incoming)
             broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
             failed = "null"
@@ -440,27 +461,65 @@ class FileChecker:
                 or "false"
             )
             columns = ", ".join(["row_number", *map(quote, self.contract.column_names)])
+            original, part, target = "to_json(__source)", "", "_staged"
+            if ahead:
+                fields = ", ".join(f"{sql_text(n)}: __source.{quote(n)}" for n in incoming.names)
+                original, part, target = f"to_json({{{fields}}})", ", __part", STAGED_AHEAD
             before = (
-                f"insert into _staged select {columns}, __broken, {failed}, "
-                "case when __broken or __unjudged then to_json(__source) end "
+                f"insert into {target} select {columns}, __broken, {failed}, "
+                f"case when __broken or __unjudged then {original} end{part} "
                 f"from (select *, {broken} as __broken, {unjudged} as __unjudged from ("
-                f"select {typed_select(self.contract, incoming)}, __source from ("
+                f"select {typed_select(self.contract, incoming)}, __source{part} from ("
                 "select *, __source from ("
             )
-            self._passes[incoming] = (before, ") __source)))")
-        return self._passes[incoming]
+            self._passes[(incoming, ahead)] = (before, ") __source)))")
+        return self._passes[(incoming, ahead)]
 
     def check(self, relation_sql: str, incoming: IncomingColumns) -> int:
         """Type and check every row of ``relation_sql`` (a SELECT giving ``row_number`` and the
         file's columns named by the contract) in one pass into ``_staged``; the rows it read."""
         before, after = self._pass_sql(incoming)
         (rows,) = self.con.execute(before + relation_sql + after).fetchone()  # type: ignore[misc]
+        return self._checked(incoming, int(rows))
+
+    def _checked(self, incoming: IncomingColumns, rows: int) -> int:
+        """What a pass of ``rows`` rows of these columns tells ``finish``."""
         self._present |= set(incoming.names) & set(self.contract.column_names)
         typed_helpers = _typed_helpers(self.contract, incoming)
         self._listed_in_pass |= bool(typed_helpers)
         self._text_helpers |= set(_helpers(self.contract, incoming)) - set(typed_helpers)
-        self.rows_in += int(rows)
-        return int(rows)
+        self.rows_in += rows
+        return rows
+
+    def check_ahead(self, tables: list[pa.Table]) -> IncomingColumns:
+        """Type and check the rows of several files at once (Arrow tables of one shape, each
+        row_number + contract-named columns) into ``STAGED_AHEAD``, replacing what it held; a
+        file's rows are marked with its position in ``tables``. Call it outside any file's
+        transaction; ``take_ahead`` then stages each file in its turn."""
+        con = self.con
+        incoming = IncomingColumns.of_arrow(tables[0].schema)
+        parts = [
+            table.append_column("__part", pa.array([i] * table.num_rows, pa.int32()))
+            for i, table in enumerate(tables)
+        ]
+        con.execute(f"delete from {STAGED_AHEAD}")
+        con.execute("select 1").fetchall()  # see add_batch
+        con.register("_batch", pa.concat_tables(parts))
+        try:
+            before, after = self._pass_sql_into(incoming, ahead=True)
+            con.execute(before + "select * from _batch" + after)
+        finally:
+            con.unregister("_batch")
+        return incoming
+
+    def take_ahead(self, part: int, incoming: IncomingColumns) -> None:
+        """The rows ``check_ahead`` passed for the file at ``part``, staged as ``add_batch``
+        of the file's table would have staged them."""
+        (rows,) = self.con.execute(  # type: ignore[misc]
+            f"insert into _staged select * exclude (__part) from {STAGED_AHEAD} where __part = ?",
+            [part],
+        ).fetchone()
+        self._checked(incoming, int(rows))
 
     def add_batch(self, batch: pa.Table) -> None:
         """One Arrow batch (row_number + contract-named columns) through ``check``."""
@@ -649,5 +708,11 @@ class FileChecker:
         return self.rows_in, self.rows_in - self.rows_held, self.rows_held
 
     def drop(self) -> None:
-        for table in ("_staged", "_failures", "_province_verdicts", "_provinces_valid"):
+        for table in (
+            "_staged",
+            STAGED_AHEAD,
+            "_failures",
+            "_province_verdicts",
+            "_provinces_valid",
+        ):
             self.con.execute(f"drop table if exists {table}")
