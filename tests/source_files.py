@@ -6,6 +6,8 @@ import csv
 import io
 from pathlib import Path
 
+import duckdb
+
 DOSSIER_HEADER = [
     "dossier_id", "province_code", "province_name", "agency_code", "agency_name", "agency_level",
     "commune_code", "procedure_code", "procedure_field", "channel", "online_level",
@@ -186,3 +188,21 @@ def write_source_csv(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(csv_bytes(rows, header, **options))
     return path
+
+
+def loaded_state(con: duckdb.DuckDBPyConnection, source: str) -> tuple[list[tuple], ...]:
+    """What a load of ``source`` left, to compare two ways of loading the same files: its lake
+    rows (without the load's id and time), its audit rows and its quarantine, each sorted."""
+    lake = con.execute(
+        f"select * exclude (load_id, loaded_at) from raw.{source} "
+        "order by source_file, source_row_number"
+    ).fetchall()
+    loads = con.execute(
+        "select file_name, outcome, rows_in, rows_loaded, rows_quarantined, period_start, message "
+        "from audit.loads order by load_seq"
+    ).fetchall()
+    quarantine = con.execute(
+        "select file_name, row_number, rule, message, original_values::varchar "
+        "from audit.quarantine order by all"
+    ).fetchall()
+    return lake, loads, quarantine

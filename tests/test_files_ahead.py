@@ -20,6 +20,7 @@ from pipelines.lib import files_ahead
 from pipelines.lib.ingest import ingest_source
 from pipelines.lib.validation.rules import FileChecker
 from tests.report_files import hoa_binh_q1_2023_rows, write_csv, write_xlsx
+from tests.source_files import loaded_state
 
 
 def _with_cell(rows: list[list[str]], agency: str, column: int, value: str) -> list[list[str]]:
@@ -50,19 +51,7 @@ def _load(root: Path, landed: Path) -> tuple[list[tuple], ...]:
     shutil.copytree(landed, folder)  # the same bytes each time (an XLSX records when written)
     con = duckdb.connect(str(root / "warehouse.duckdb"))
     ingest_source(con, "portal_report", folder, load_id="run", gx_max_rows="all")
-    lake = con.execute(
-        "select * exclude (load_id, loaded_at) from raw.portal_report "
-        "order by source_file, source_row_number"
-    ).fetchall()
-    loads = con.execute(
-        "select file_name, outcome, rows_in, rows_loaded, rows_quarantined, period_start, message "
-        "from audit.loads order by load_seq"
-    ).fetchall()
-    quarantine = con.execute(
-        "select file_name, row_number, rule, message, original_values::varchar "
-        "from audit.quarantine order by all"
-    ).fetchall()
-    return lake, loads, quarantine
+    return loaded_state(con, "portal_report")
 
 
 def test_reports_passed_ahead_load_as_one_at_a_time(

@@ -18,7 +18,7 @@ from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import ingest_source
 from pipelines.lib.parsers import tabular
 from pipelines.lib.validation import boundary
-from tests.source_files import DOSSIER_HEADER, clean_rows, csv_bytes
+from tests.source_files import DOSSIER_HEADER, clean_rows, csv_bytes, loaded_state
 
 # Hòa Bình (legacy 17), March 2024, as a provincial system exports it: BOM, ';' separator, CRLF,
 # Vietnamese headers in capitals, Vietnamese thousands ('50.000'), 'có'/'không' booleans.
@@ -87,22 +87,6 @@ def _land(landing: Path) -> None:
     frame.write_parquet(folder / "d_typed.parquet")
 
 
-def _state(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], ...]:
-    lake = con.execute(
-        "select * exclude (load_id, loaded_at) from raw.dossiers order by source_file, "
-        "source_row_number"
-    ).fetchall()
-    loads = con.execute(
-        "select file_name, outcome, rows_in, rows_loaded, rows_quarantined, message "
-        "from audit.loads order by load_seq"
-    ).fetchall()
-    quarantine = con.execute(
-        "select file_name, row_number, rule, message, original_values::varchar "
-        "from audit.quarantine order by all"
-    ).fetchall()
-    return lake, loads, quarantine
-
-
 def _load(root: Path) -> duckdb.DuckDBPyConnection:
     _land(root / "landing")
     con = duckdb.connect(str(root / "warehouse.duckdb"))
@@ -123,13 +107,13 @@ def test_duckdb_readers_load_what_the_batch_reader_loaded(
         return relation
 
     monkeypatch.setattr(tabular.TabularFile, "relation", spied)
-    one_pass = _state(_load(tmp_path / "one_pass"))
+    one_pass = loaded_state(_load(tmp_path / "one_pass"), "dossiers")
     assert read_by_duckdb == [
         "a_export.csv", "b_header_only.csv", "c_clean.csv", "d_typed.parquet",
     ]  # fmt: skip
 
     monkeypatch.setattr(tabular.TabularFile, "relation", lambda self: None)
-    batches = _state(_load(tmp_path / "batches"))
+    batches = loaded_state(_load(tmp_path / "batches"), "dossiers")
 
     assert one_pass == batches
     lake, loads, quarantine = one_pass
