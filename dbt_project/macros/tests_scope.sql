@@ -117,8 +117,8 @@
 
 {#-
     The same for the incremental staging models (stg_dossiers, stg_payments, stg_portal_report:
-    delete+insert on their key). A build deletes the held versions of the keys it writes and inserts the new
-    ones; every other row is as the last build, which passed, left it. Every test of these
+    delete+insert on their key). A build deletes the held versions of the keys it writes and
+    inserts the new ones; every other row is as the last build, which passed, left it. Every test of these
     models checks one row, or the rows of one key (unique), so on a limited build a key test
     reads the rows whose key is among the keys this build wrote: its batch (staging_batch_rows),
     told by what the model held before the build (record_batch_marks, a pre-hook). Keys compare
@@ -159,9 +159,9 @@
 {#-
     The rows a build of an incremental staging model wrote (a condition on `batch`), as the
     model defines what it reads: stg_dossiers and stg_portal_report the raw rows loaded since
-    their last build (loaded_after_this); stg_payments those too, and the payments it restates, whose dossier has
-    a version newer than any it joined before (dossier_load_seq): a superset, every payment of
-    such a dossier id.
+    their last build (loaded_after_this); stg_payments those too, and the payments it restates,
+    whose dossier has a version newer than any it joined before (dossier_load_seq): a superset,
+    every payment of such a dossier id.
 -#}
 {% macro staging_batch_rows(model_name, relation, alias) -%}
     {%- if model_name in ['stg_dossiers', 'stg_portal_report'] -%}

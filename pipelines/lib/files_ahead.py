@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from pipelines.lib.ingest_types import ParsedFile
 from pipelines.lib.parse_pool import ParsePool
-from pipelines.lib.validation.rules import FileChecker, IncomingColumns
+from pipelines.lib.validation.rules import FileChecker
 
 # Files passed at once: 64 reports are ≈ 2,000 rows, one statement of ≈ 60 ms.
 AHEAD_FILES = 64
@@ -44,7 +44,6 @@ class FilesAhead:
     # ahead, its position in the checker's table of rows passed ahead.
     _parsed: dict[Path, ParsedFile | Exception] = field(default_factory=dict)
     _parts: dict[Path, int] = field(default_factory=dict)
-    _incoming: IncomingColumns | None = None
     _position: dict[Path, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -55,7 +54,7 @@ class FilesAhead:
         files after it, and pass those with its columns at once."""
         if path in self._parsed:
             return
-        self._parsed, self._parts, self._incoming = {}, {}, None
+        self._parsed, self._parts = {}, {}
         start = self._position.get(path)
         batch = [path] if start is None else self.files[start : start + AHEAD_FILES]
         tables: list[pa.Table] = []
@@ -74,7 +73,7 @@ class FilesAhead:
         if not tables:
             return
         try:
-            self._incoming = checker.check_ahead(tables)
+            checker.check_ahead(tables)
         except duckdb.Error:  # each file is passed in its turn, and fails there if it must
             self._parts = {}
 
@@ -89,10 +88,10 @@ class FilesAhead:
         """The file's typed and checked rows into the checker's ``_staged``: those passed
         ahead, else a pass of its own."""
         part = self._parts.pop(path, None)
-        if part is None or self._incoming is None:
+        if part is None:
             checker.add_batch(parsed.rows.to_arrow())
         else:
-            checker.take_ahead(part, self._incoming)
+            checker.take_ahead(part)
 
     def close(self) -> None:
         if self.parses is not None:

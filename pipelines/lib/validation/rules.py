@@ -14,7 +14,8 @@ rows then leave ``_staged`` for ``_failures``. Nothing here holds a file in Pyth
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -355,6 +356,8 @@ class FileChecker:
         # The one-pass statement for a shape of incoming columns (and whether it passes files
         # ahead), around its relation.
         self._passes: dict[tuple[IncomingColumns, bool], tuple[str, str]] = {}
+        # The columns of the files ``check_ahead`` last passed, None until one passed.
+        self._ahead_incoming: IncomingColumns | None = None
         # The contract's columns the file brought (its type rules apply to them).
         self._present: set[str] = set()
         # Some of the file's rows had their broken rules listed in the pass (``_pass_sql``).
@@ -430,7 +433,7 @@ class FileChecker:
         its ``start_file`` deleted: the next ``start_file`` empties every work table."""
         self._written = {"_failures", "_province_verdicts"}
 
-    def _pass_sql(self, incoming: IncomingColumns) -> tuple[str, str]:
+    def _pass_sql(self, incoming: IncomingColumns, ahead: bool = False) -> tuple[str, str]:
         """The one-pass statement for these incoming columns, as the text before and after the
         relation it reads: type every column, evaluate every row check (one OR of them), and
         keep the original values of a row that breaks one (the JSON is computed for such rows
@@ -439,13 +442,11 @@ class FileChecker:
         a small file's cost (a report's pass: 19 ms a file listing them, measured). Helper
         columns that rules read and ``_staged`` does not keep (a report's ``count_errors``) are
         taken back from the broken row's original values when they are text; a helper of
-        another type (none so far) has the pass list the rules."""
-        return self._pass_sql_into(incoming, ahead=False)
+        another type (none so far) has the pass list the rules.
 
-    def _pass_sql_into(self, incoming: IncomingColumns, ahead: bool) -> tuple[str, str]:
-        """``_pass_sql``, or (``ahead``) the same pass into ``STAGED_AHEAD``: each row carries
-        its file's ``__part``, and its original values name the file's own columns (the row
-        struct would hold ``__part`` too)."""
+        ``ahead``: the same pass into ``STAGED_AHEAD``; each row carries its file's ``__part``,
+        and its original values name the file's own columns (the row struct would hold
+        ``__part`` too)."""
         if (incoming, ahead) not in self._passes:
             checks = row_checks(self.contract, incoming)
             broken = " or ".join(f"coalesce({c.condition}, false)" for c in checks) or "false"
@@ -491,45 +492,48 @@ class FileChecker:
         self.rows_in += rows
         return rows
 
-    def check_ahead(self, tables: list[pa.Table]) -> IncomingColumns:
+    def check_ahead(self, tables: list[pa.Table]) -> None:
         """Type and check the rows of several files at once (Arrow tables of one shape, each
         row_number + contract-named columns) into ``STAGED_AHEAD``, replacing what it held; a
         file's rows are marked with its position in ``tables``. Call it outside any file's
         transaction; ``take_ahead`` then stages each file in its turn."""
-        con = self.con
         incoming = IncomingColumns.of_arrow(tables[0].schema)
         parts = [
             table.append_column("__part", pa.array([i] * table.num_rows, pa.int32()))
             for i, table in enumerate(tables)
         ]
-        con.execute(f"delete from {STAGED_AHEAD}")
-        con.execute("select 1").fetchall()  # see add_batch
-        con.register("_batch", pa.concat_tables(parts))
-        try:
-            before, after = self._pass_sql_into(incoming, ahead=True)
-            con.execute(before + "select * from _batch" + after)
-        finally:
-            con.unregister("_batch")
-        return incoming
+        self.con.execute(f"delete from {STAGED_AHEAD}")
+        self._ahead_incoming = None
+        with self._registered(pa.concat_tables(parts)):
+            before, after = self._pass_sql(incoming, ahead=True)
+            self.con.execute(before + "select * from _batch" + after)
+        self._ahead_incoming = incoming
 
-    def take_ahead(self, part: int, incoming: IncomingColumns) -> None:
+    def take_ahead(self, part: int) -> None:
         """The rows ``check_ahead`` passed for the file at ``part``, staged as ``add_batch``
         of the file's table would have staged them."""
+        assert self._ahead_incoming is not None, "take_ahead before a check_ahead that passed"
         (rows,) = self.con.execute(  # type: ignore[misc]
             f"insert into _staged select * exclude (__part) from {STAGED_AHEAD} where __part = ?",
             [part],
         ).fetchone()
-        self._checked(incoming, int(rows))
+        self._checked(self._ahead_incoming, int(rows))
 
     def add_batch(self, batch: pa.Table) -> None:
         """One Arrow batch (row_number + contract-named columns) through ``check``."""
+        with self._registered(batch):
+            self.check("select * from _batch", IncomingColumns.of_arrow(batch.schema))
+
+    @contextmanager
+    def _registered(self, batch: pa.Table) -> Iterator[None]:
+        """``batch`` readable as ``_batch`` on the checker's connection."""
         con = self.con
         # duckdb 2.0 refuses register() while the last execute()'s result (an insert's row
         # count) is unread; a fetched no-op statement completes it.
         con.execute("select 1").fetchall()
         con.register("_batch", batch)
         try:
-            self.check("select * from _batch", IncomingColumns.of_arrow(batch.schema))
+            yield
         finally:
             con.unregister("_batch")
 
