@@ -102,12 +102,17 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 def xlsx_cells(path: Path) -> dict[str, tuple[str | None, str | None, bool]]:
     """Every cell of the first sheet read from the workbook's XML (openpyxl is not a dependency):
-    {ref: (type attribute, text, has a formula)}; shared strings resolved to their text."""
+    {ref: (type attribute, text, has a formula)}; shared strings resolved to their text, and an
+    inline string's text read from the cell (a writer in constant memory writes those)."""
     with zipfile.ZipFile(path) as book:
-        shared = [
-            "".join(t.text or "" for t in item.iter(f"{MAIN}t"))
-            for item in ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
-        ]
+        shared = (
+            [
+                "".join(t.text or "" for t in item.iter(f"{MAIN}t"))
+                for item in ElementTree.fromstring(book.read("xl/sharedStrings.xml"))
+            ]
+            if "xl/sharedStrings.xml" in book.namelist()
+            else []
+        )
         sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
     cells = {}
     for cell in sheet.iter(f"{MAIN}c"):
@@ -116,6 +121,8 @@ def xlsx_cells(path: Path) -> dict[str, tuple[str | None, str | None, bool]]:
         text = value.text if value is not None else None
         if kind == "s" and text is not None:
             text = shared[int(text)]
+        elif kind == "inlineStr":
+            text = "".join(t.text or "" for t in cell.iter(f"{MAIN}t"))
         cells[cell.get("r")] = (kind, text, cell.find(f"{MAIN}f") is not None)
     return cells
 
@@ -131,9 +138,9 @@ def test_xlsx_download_writes_formula_like_names_as_strings(
               re.fullmatch(r"[A-Z]+1", ref)}  # fmt: skip
     letter = next(ref[:-1] for ref, text in header.items() if text == "agency_name")
     names = [v for ref, v in cells.items() if re.fullmatch(rf"{letter}([2-9]|\d\d+)", ref)]
-    # a string cell ("s": shared string) holding the name exactly; no cell is a formula
+    # a string cell (a shared or an inline string) holding the name exactly; no cell is a formula
     assert {text for _, text, _ in names} == set(FORMULA_NAMES.values())
-    assert {kind for kind, _, _ in names} == {"s"}
+    assert {kind for kind, _, _ in names} <= {"s", "inlineStr"}
     assert not any(formula for _, _, formula in cells.values())
 
 

@@ -2,7 +2,7 @@
 
 An agency name such as `=HYPERLINK("http://…")&"Sở Tư pháp"` passes the data contract (it is a
 valid name to the contract, which only warns) and would run in Excel when it opens a download.
-- XLSX: xlsxwriter turns a string starting with `=` into a formula unless told not to; the
+- XLSX: a writer may turn a string starting with `=` into a formula (xlsxwriter's default); the
   project's one XLSX writer (pipelines/lib/xlsx.py, also the publish's exports) writes every
   string as a string cell holding exactly the value.
 - CSV: a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`,

@@ -148,8 +148,8 @@ def write_exports(
     """Write the marts of the database ``con`` is on (the new serving file) into ``folder``;
     the files of tables ``previous`` holds unchanged are taken from it.
 
-    The workbook is written on a thread of its own while the Parquet files are: xlsxwriter is
-    Python (it holds the interpreter), DuckDB's COPY runs in C++ without it, so the two overlap.
+    The workbook is written on a thread of its own while the Parquet files are: both run mostly
+    outside the interpreter (the workbook's cells in Rust, DuckDB's COPY in C++), so they overlap.
     """
     tables = _tables(con)
     reused: list[str] = []
@@ -222,7 +222,7 @@ def _write_workbook_export(
             return dict(previous.manifest.get("workbook", {}).get(WORKBOOK_NAME, {})), True
         if not wanted:
             return {}, False
-        sheets = {name: Sheet(*_query_rows(cursor, WORKBOOK_SHEETS[name][1])) for name in wanted}
+        sheets = {name: _query_sheet(cursor, WORKBOOK_SHEETS[name][1]) for name in wanted}
         readme = Sheet(
             ["sheet", "nội dung", "content"],
             [*[row for row in README_ROWS if row[0] in sheets], ("fingerprint", fingerprint, "")],
@@ -299,9 +299,11 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
-def _query_rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], Iterator[tuple]]:
-    """The query's columns now, its rows in batches once the workbook reaches its sheet."""
+def _query_sheet(con: duckdb.DuckDBPyConnection, sql: str) -> Sheet:
+    """The query's columns and row count now, its rows in batches once the workbook reaches
+    its sheet."""
     described = con.execute(f"select * from ({sql}) limit 0").description or []
+    (count,) = con.execute(f"select count(*) from ({sql})").fetchone()  # type: ignore[misc]
 
     def rows() -> Iterator[tuple]:
         cursor = con.cursor()
@@ -312,4 +314,4 @@ def _query_rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], It
         finally:
             cursor.close()
 
-    return [d[0] for d in described], rows()
+    return Sheet([d[0] for d in described], rows(), int(count))
