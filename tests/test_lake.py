@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.lib import dbt_sources
 from pipelines.lib.contracts import Column, load_contract
-from pipelines.lib.ingest import ingest_source
+from pipelines.lib.ingest import define_view, ingest_source
 from pipelines.lib.lake import (
     CONTRACT_MONTH,
     LINEAGE_COLUMNS,
@@ -176,3 +176,21 @@ def test_a_lake_part_that_breaks_the_contract_fails_the_dbt_build(tmp_path: Path
         warehouse / "warehouse.duckdb", tmp_path / "target", "--select", "source:raw.payments"
     )
     assert ok, failed
+
+
+def test_a_raw_view_is_defined_again_only_when_its_query_changes(tmp_path: Path) -> None:
+    """Each load ensures raw.<source> and raw.<source>_current; a view that already selects
+    the same query is left as it is (binding a view over the lake reads every part's footer)."""
+    (tmp_path / "warehouse").mkdir()
+    con, lake = load(tmp_path, TWO_MONTHS, "run-1")
+    (digest,) = con.execute(
+        "select comment from duckdb_views() where view_name = 'payments'"
+    ).fetchone()  # type: ignore[misc]
+    # A stand-in under the same digest: a second load must not replace it...
+    con.execute("create or replace view raw.payments as select 1 as stand_in")
+    con.execute(f"comment on view raw.payments is '{digest}'")
+    define_view(con, "raw.payments", f"select * from {read_sql(lake, 'payments')}")
+    assert con.execute("select * from raw.payments").fetchall() == [(1,)]
+    # ...while another query replaces it.
+    define_view(con, "raw.payments", f"select * from {read_sql(lake, 'payments')} where true")
+    assert con.execute("select count(*) from raw.payments").fetchone() == (3,)

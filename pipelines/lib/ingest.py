@@ -7,6 +7,7 @@ transaction: a crash leaves no half-loaded file behind. Nothing in the landing f
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +46,12 @@ from pipelines.lib.parsers.tabular import (
 )
 from pipelines.lib.portal_report import ReportFormatError, parse_report
 from pipelines.lib.progress import LoadListener, load_listener
-from pipelines.lib.validation.boundary import FAILURES_OF_RUN, BoundaryValidator
+from pipelines.lib.validation.boundary import (
+    FAILURES_OF_RUN,
+    BoundaryValidator,
+    gx_row_budget,
+    prepare_in_background,
+)
 from pipelines.lib.validation.rules import FileChecker, era_expression
 from pipelines.settings import SOURCES, DataPaths
 
@@ -208,11 +214,26 @@ def ensure_schema(
     ).fetchone()
     if kind and kind[0] == "BASE TABLE":
         con.execute(f"drop table {contract.table}")
-    con.execute(
-        f"create or replace view {contract.table} as select * from "
-        f"{read_sql(lake.root, contract.source)}"
-    )
+    define_view(con, contract.table, f"select * from {read_sql(lake.root, contract.source)}")
     return lake
+
+
+def define_view(con: duckdb.DuckDBPyConnection, view: str, select_sql: str) -> None:
+    """``create or replace view`` unless the view already selects exactly this: each view
+    carries a digest of its query as its comment. Creating a view over the lake binds it,
+    which reads the footer of every part (union_by_name): ≈ 0.5 s a source at reference
+    scale, at every run, for a view that was already this one."""
+    digest = "cchc:" + hashlib.sha256(select_sql.encode()).hexdigest()[:16]
+    schema, name = view.split(".")
+    held = con.execute(
+        "select comment from duckdb_views() where database_name = current_database() "
+        "and schema_name = ? and view_name = ?",
+        [schema, name],
+    ).fetchone()
+    if held and held[0] == digest:
+        return
+    con.execute(f"create or replace view {view} as {select_sql}")
+    con.execute(f"comment on view {view} is '{digest}'")
 
 
 def default_lake_dir(con: duckdb.DuckDBPyConnection) -> Path:
@@ -323,6 +344,8 @@ def ingest_sources(
     stop the others: its error is in ``failures``. Each source's files still load in name
     order, one transaction each, as ``ingest_source`` loads them."""
     result = SourcesLoad()
+    if landings and gx_row_budget() != 0:  # the boundary check will run: GX is needed
+        prepare_in_background()
     con.execute(DIGESTS_DDL)
     loads = {
         source: _source_load(
@@ -786,8 +809,9 @@ def refresh_current_views(con: duckdb.DuckDBPyConnection, contract: Contract) ->
     if not contract.replace_key:
         return
     keys = ", ".join(f'"{c}"' for c in contract.replace_key)
-    con.execute(
-        f"create or replace view {contract.table}_current as select * from {contract.table} "
-        f"qualify row_number() over (partition by {keys} "
-        "order by load_seq desc, source_row_number desc) = 1"
+    define_view(
+        con,
+        f"{contract.table}_current",
+        f"select * from {contract.table} qualify row_number() over (partition by {keys} "
+        "order by load_seq desc, source_row_number desc) = 1",
     )
