@@ -406,8 +406,16 @@ class FileChecker:
                             continue
                         if self._verdict(rule.name, code, name, unit.era) is None:
                             seeds.append((rule.name, province_key_of(code, name, unit.era)))
-        if seeds:
-            self.con.executemany("insert into _provinces_valid values (?, ?)", seeds)
+        self._insert_text_rows("_provinces_valid", seeds)
+
+    def _insert_text_rows(self, table: str, rows: list[tuple[str, ...]]) -> None:
+        """Rows of text into a work table in one statement: ``executemany`` runs a statement a
+        row (the ≈ 500 province keys a source's checker starts with took 0.6 s)."""
+        if not rows:
+            return
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        unnested = ", ".join("unnest(?::varchar[])" for _ in columns)
+        self.con.execute(f"insert into {table} select {unnested}", columns)
 
     def _verdict(self, rule: str, code: str | None, name: str | None, era: str) -> str | None:
         key = (rule, code, name, era)
@@ -666,7 +674,7 @@ class FileChecker:
             else:
                 failing.append((rule.name, key, verdict))
         if failing:
-            con.executemany("insert into _province_verdicts values (?, ?, ?)", failing)
+            self._insert_text_rows("_province_verdicts", failing)
             self._written.add("_province_verdicts")
             self._fail(
                 "insert into _failures select s.row_number, v.rule, v.message, s.__original "
@@ -674,8 +682,7 @@ class FileChecker:
                 f"{unjudged}) s join _province_verdicts v "
                 f"on v.rule = {sql_text(rule.name)} and v.key = s.__key"
             )
-        if valid:
-            con.executemany("insert into _provinces_valid values (?, ?)", valid)
+        self._insert_text_rows("_provinces_valid", valid)
 
     def keep_passing(self) -> None:
         """Only the rows that load stay in ``_staged``."""
