@@ -75,6 +75,8 @@ def test_a_file_is_written_once_per_month_typed_by_the_contract(tmp_path: Path) 
     (quarantined,) = con.execute("select count(*) from audit.quarantine").fetchone()  # type: ignore[misc]
     assert quarantined == 1  # T4: never in the lake
     check_schema(con, lake, contract)
+    # counted from the parts' footers (the raw asset's row count): the same 3 rows
+    assert LakeTable(lake, contract).row_count(con) == 3
 
 
 def test_a_reload_replaces_exactly_its_own_parts(tmp_path: Path) -> None:
@@ -92,6 +94,7 @@ def test_a_reload_replaces_exactly_its_own_parts(tmp_path: Path) -> None:
         f"select transaction_id, amount_vnd, load_id from {read_sql(lake, 'payments')}"
     ).fetchall()
     assert rows == [("T1", 55000, "run-2")]
+    assert LakeTable(lake, load_contract("payments")).row_count(con) == 1
 
 
 def test_a_reload_with_no_valid_row_leaves_none_of_its_parts(tmp_path: Path) -> None:

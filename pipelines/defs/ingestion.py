@@ -14,7 +14,9 @@ import duckdb
 
 from pipelines.defs.partitions import monthly_partitions, period_filter, run_window
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from pipelines.lib.contracts import load_contract
 from pipelines.lib.ingest import PARSERS, IngestSummary, ingest_sources
+from pipelines.lib.lake import LakeTable
 
 ROWS_SHOWN = 10  # row numbers listed per file and rule in the check metadata
 # The check each raw asset reports with its materialization: the run's files met the contract.
@@ -170,7 +172,7 @@ def raw_sources(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             summary = loads.summaries.get(source)
             if summary is None:
                 continue
-            (total_rows,) = con.execute(f"select count(*) from raw.{source}").fetchone()  # type: ignore[misc]
+            total_rows = LakeTable(warehouse.paths.lake, load_contract(source)).row_count(con)
             outcomes.append((summary, total_rows, quarantine_by_rule(con, source, context.run_id)))
     for summary, total_rows, quarantined in outcomes:
         source = summary.source

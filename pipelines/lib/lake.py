@@ -197,8 +197,12 @@ class LakeTable:
         os.replace(temporary, target)
 
     def row_count(self, con: duckdb.DuckDBPyConnection) -> int:
+        """The rows of the source's lake, from its parts' footers: a count over the raw view
+        reads them as well, twice (binding the union by name, then counting), ≈ 0.5-0.8 s
+        against 0.2 s for the 1,808 dossier parts of the reference scale."""
         (count,) = con.execute(
-            f"select count(*) from {read_sql(self.root, self.contract.source)}"
+            "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)",
+            [lake_glob(self.root, self.contract.source)],
         ).fetchone()  # type: ignore[misc]
         return int(count)
 
