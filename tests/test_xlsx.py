@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+import zipfile
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ import polars as pl
 import pytest
 
 from pipelines.lib import xlsx
-from pipelines.lib.xlsx import Sheet, sheet_from_frame, write_workbook
+from pipelines.lib.xlsx import HEADER_FILL, Sheet, sheet_from_frame, write_workbook
 
 
 def _read(book: io.BytesIO, sheet: str, **overrides: pl.DataType) -> pl.DataFrame:
@@ -51,6 +52,16 @@ def test_a_frame_with_pandas_missing_values() -> None:
     book = io.BytesIO()
     assert write_workbook(book, {"f": sheet_from_frame(frame)}) == {"f": 2}
     assert _read(book, "f").rows() == [(datetime(2025, 7, 1, 8), 3, "=x", 1), (None, None, None, 2)]
+
+
+def test_every_sheet_has_its_header_frozen_and_shaded() -> None:
+    book = io.BytesIO()
+    write_workbook(book, {"a": Sheet(["n"], [(1,)]), "b": Sheet(["m"], [])})
+    with zipfile.ZipFile(io.BytesIO(book.getvalue())) as archive:
+        sheets = [archive.read(f"xl/worksheets/sheet{i}.xml").decode() for i in (1, 2)]
+        styles = archive.read("xl/styles.xml").decode()
+    assert all('ySplit="1"' in sheet and 'state="frozen"' in sheet for sheet in sheets)
+    assert "<b/>" in styles and HEADER_FILL.removeprefix("#") in styles
 
 
 def test_an_empty_sheet_shows_its_header() -> None:
