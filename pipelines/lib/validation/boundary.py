@@ -114,10 +114,10 @@ def _validation_definition(contract: Contract) -> Any:
     key = f"{contract.source}@{contract.version}"
     if key in _GX_STATE:
         return _GX_STATE[key]
+    context = _gx_context()  # first: it sets GX's environment before GX is imported
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    context = _gx_context()
     asset = _GX_STATE["datasource"].add_dataframe_asset(key)
     batch = asset.add_batch_definition_whole_dataframe(f"{key} batch")
     suite = gx.ExpectationSuite(f"{key} contract")
