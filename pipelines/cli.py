@@ -45,6 +45,28 @@ def prepare_dagster_home(paths: DataPaths) -> Path:
 def run_pipeline(
     paths: DataPaths, months: tuple[str, str] | None = None, verbose: bool = False
 ) -> int:
+    from pipelines.lib.ingest import sources_with_new_files
+    from pipelines.lib.validation import boundary
+
+    # Only the sources with a new file are loaded (told without reading the files); when the
+    # warehouse cannot say (none yet, another run holds it), every source is. With files to
+    # load, GX (the loads' boundary check) starts in a process of its own now, importing on the
+    # other core while this one loads Dagster and the definitions.
+    to_load = sources_with_new_files(paths)
+    if to_load is None or to_load:
+        boundary.start_worker()
+    try:
+        return _run_job(paths, to_load, months, verbose)
+    finally:
+        boundary.stop_worker()
+
+
+def _run_job(
+    paths: DataPaths,
+    to_load: set[str] | None,
+    months: tuple[str, str] | None,
+    verbose: bool,
+) -> int:
     import dagster as dg
 
     from pipelines.lib.stale_slots import free_slots_of_dead_runs, process_tags
@@ -61,13 +83,9 @@ def run_pipeline(
         from pipelines.definitions import defs
         from pipelines.defs.jobs import PIPELINE_JOB, without_idle_sources
         from pipelines.defs.partitions import full_range_tags, range_tags
-        from pipelines.lib.ingest import sources_with_new_files
 
         tags = {**(range_tags(*months) if months else full_range_tags()), **process_tags()}
         job = defs.resolve_job_def(PIPELINE_JOB)
-        # Only the sources with a new file are loaded (told without reading the files); when
-        # the warehouse cannot say (none yet, another run holds it), every source is.
-        to_load = sources_with_new_files(paths)
         if to_load is not None:
             job = without_idle_sources(job, to_load)
             tags["cchc/sources"] = ",".join(sorted(to_load)) or "none"

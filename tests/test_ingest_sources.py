@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.ingest import ingest_source, ingest_sources
+from pipelines.lib.validation import boundary
 from tests.source_files import clean_rows, csv_bytes
 
 SOURCES = ("dossiers", "payments")
@@ -122,3 +123,32 @@ def test_any_number_of_lanes_loads_every_source(tmp_path: Path, lanes: int) -> N
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     loads = ingest_sources(con, landings, load_id="run", lake_dir=tmp_path / "lake", lanes=lanes)
     assert loads.failures == {} and set(loads.summaries) == set(SOURCES)
+
+
+def test_the_gx_suites_in_a_worker_process_find_what_they_find_in_this_one(
+    tmp_path: Path,
+) -> None:
+    """The pipeline command runs the loads' GX suites in a process started before Dagster loads
+    (boundary.start_worker): the same findings, file by file, as in the loading process, and
+    the worker ends with the loads."""
+    landings = _landing(tmp_path)
+    findings = {}
+    for mode in ("here", "worker"):
+        if mode == "worker":
+            boundary.start_worker()
+            assert boundary._WORKER.executor is not None
+        con = duckdb.connect(str(tmp_path / f"{mode}.duckdb"))
+        loads = ingest_sources(con, landings, load_id="run", lake_dir=tmp_path / mode)
+        assert boundary._WORKER.executor is None  # ended with the loads
+        findings[mode] = {
+            source: (
+                summary.boundary.runs,
+                summary.boundary.rows_validated,
+                summary.boundary.findings,
+                [(f.file_name, f.boundary_results) for f in summary.files],
+            )
+            for source, summary in loads.summaries.items()
+        }
+    # the broken row's empty required cells are found by GX (and were quarantined by the SQL)
+    assert any(found for _, _, found, _ in findings["here"].values())
+    assert findings["worker"] == findings["here"]

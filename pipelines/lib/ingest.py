@@ -51,6 +51,7 @@ from pipelines.lib.validation.boundary import (
     BoundaryValidator,
     gx_row_budget,
     prepare_in_background,
+    stop_worker,
 )
 from pipelines.lib.validation.rules import FileChecker, era_expression
 from pipelines.settings import SOURCES, DataPaths
@@ -377,11 +378,14 @@ def ingest_sources(
     # The load settings are the database's, not a cursor's: set once around every lane (each
     # source's own session_settings then finds them set and leaves them so).
     workers = max(1, min(lanes, len(ordered)))
-    with (
-        session_settings(con, LOAD_SETTINGS),
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool,
-    ):
-        list(pool.map(load, ordered))
+    try:
+        with (
+            session_settings(con, LOAD_SETTINGS),
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load") as pool,
+        ):
+            list(pool.map(load, ordered))
+    finally:
+        stop_worker()  # a GX worker process (boundary.start_worker) serves the loads only
     for source in result.summaries:
         refresh_current_views(con, loads[source].contract)
     return result
