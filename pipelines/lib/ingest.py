@@ -49,7 +49,6 @@ from pipelines.lib.progress import LoadListener, load_listener
 from pipelines.lib.validation.boundary import (
     FAILURES_OF_RUN,
     BoundaryValidator,
-    gx_row_budget,
     prepare_in_background,
     stop_worker,
 )
@@ -345,7 +344,7 @@ def ingest_sources(
     stop the others: its error is in ``failures``. Each source's files still load in name
     order, one transaction each, as ``ingest_source`` loads them."""
     result = SourcesLoad()
-    if landings and gx_row_budget() != 0:  # the boundary check will run: GX is needed
+    if landings:
         prepare_in_background()
     con.execute(DIGESTS_DDL)
     loads = {

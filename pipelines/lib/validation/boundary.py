@@ -157,21 +157,24 @@ def prepare_in_background() -> None:
     """Import Great Expectations and make its context on a thread of its own, started as the
     files begin to load: the import is ≈ 3.5 s of Python, which the loads' DuckDB statements
     (run outside the interpreter) overlap, instead of the first source to finish its files
-    waiting for it (in a province-month's run that wait was most of the loads' time). A
-    failure here is left for the first flush to raise, where it names the source."""
-    if "context" in _GX_STATE:
+    waiting for it. Nothing to do when GX is off, ready, or in a worker process (which made
+    its own as it started). A failure here is left for the first flush to raise, where it
+    names the source."""
+    if gx_row_budget() == 0 or "context" in _GX_STATE or _WORKER.executor is not None:
         return
+    threading.Thread(target=_prepare_quietly, name="gx-warm-up", daemon=True).start()
 
-    def prepare() -> None:
-        with _GX_LOCK:
-            try:
-                _gx_context()
-            except Exception:  # raised again, with its source, by the first flush
-                logging.getLogger(__name__).debug("GX warm-up failed", exc_info=True)
 
-    if _WORKER.executor is not None:  # the worker process has its own, made as it started
-        return
-    threading.Thread(target=prepare, name="gx-warm-up", daemon=True).start()
+def _prepare_context() -> None:
+    with _GX_LOCK:
+        _gx_context()
+
+
+def _prepare_quietly() -> None:
+    try:
+        _prepare_context()
+    except Exception:  # raised again, with its source, by the first flush
+        logging.getLogger(__name__).debug("GX warm-up failed", exc_info=True)
 
 
 @dataclass
@@ -204,11 +207,6 @@ def stop_worker() -> None:
     executor, _WORKER.executor = _WORKER.executor, None
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _prepare_context() -> None:
-    with _GX_LOCK:
-        _gx_context()
 
 
 @dataclass(frozen=True)

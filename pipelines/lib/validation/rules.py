@@ -410,7 +410,7 @@ class FileChecker:
 
     def _insert_text_rows(self, table: str, rows: list[tuple[str, ...]]) -> None:
         """Rows of text into a work table in one statement: ``executemany`` runs a statement a
-        row (the ≈ 500 province keys a source's checker starts with took 0.6 s)."""
+        row (a source's checker starts with 262 province keys: 0.6 s beside the GX import)."""
         if not rows:
             return
         columns = [list(column) for column in zip(*rows, strict=True)]
