@@ -56,10 +56,21 @@ def _engine(conn_string: str) -> sqlalchemy.Engine:
     """An engine with SQLAlchemy's pool for SQLite files: the connection is handed between
     threads (the webserver's, the daemon's), each use serialised by the storage or by SQLite's
     own locking; ``timeout`` waits for another process's write as Dagster's stock engine does."""
-    return sqlalchemy.create_engine(
+    engine = sqlalchemy.create_engine(
         conn_string,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
     )
+    sqlalchemy.event.listen(engine, "connect", _sync_at_checkpoints)
+    return engine
+
+
+def _sync_at_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    """``synchronous=NORMAL`` on each new connection: every event is its own transaction, and
+    SQLite's default (FULL) flushes the write-ahead log to disk at each commit (a province-month
+    run writes ≈ 1,400 events). Dagster keeps its files in WAL mode, where NORMAL flushes at
+    checkpoints only: no corruption on any crash, and only a power loss can take back the last
+    events written (SQLite's documentation, "PRAGMA synchronous")."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):

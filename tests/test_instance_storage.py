@@ -93,6 +93,29 @@ def test_the_project_instance_writes_dagsters_files_through_kept_engines(
         assert any(e.dagster_event and e.dagster_event.is_step_success for e in events)
 
 
+def test_every_file_is_in_wal_mode_and_flushed_at_checkpoints_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """synchronous=NORMAL is safe only in WAL mode (in rollback-journal mode an OS crash could
+    corrupt a file): every database the instance writes must be in WAL mode, and every kept
+    engine's connections flush at checkpoints, not at each event's commit."""
+    with open_home(project_home(tmp_path / "home"), monkeypatch) as instance:
+        run_id = materialize(instance)
+        event_log = instance.event_log_storage
+        assert isinstance(event_log, PooledSqliteEventLogStorage)
+        assert set(event_log._engines) == {"index", run_id}
+        engines = [
+            *event_log._engines.values(),
+            instance.run_storage._kept_engine,  # type: ignore[attr-defined]
+            instance.schedule_storage._kept_engine,  # type: ignore[attr-defined]
+        ]
+        for engine in engines:
+            with engine.connect() as conn:
+                mode = conn.exec_driver_sql("pragma journal_mode").scalar()
+                synchronous = conn.exec_driver_sql("pragma synchronous").scalar()
+            assert (mode, synchronous) == ("wal", 1), engine.url  # 1 = NORMAL (2 = FULL)
+
+
 def test_open_run_files_are_bounded_and_a_wipe_closes_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
