@@ -300,6 +300,15 @@ def _unit_tests_run(paths: DataPaths) -> int:
     return sum(result["unique_id"].startswith("unit_test.") for result in results)
 
 
+def _debug_events_logged(paths: DataPaths) -> int:
+    """How many debug-level events the last dbt invocation wrote to its dbt.log (the pipeline
+    asks for info: at debug every node also logs its SQL, transactions and connections)."""
+    latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+    lines = (latest / "dbt.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 100, "dbt.log lost its info events"
+    return sum(json.loads(line)["info"]["level"] == "debug" for line in lines)
+
+
 def test_incremental_runs_equal_a_clean_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -323,6 +332,7 @@ def test_incremental_runs_equal_a_clean_load(
             {m: _emitted(incremental, m, f) for m, f in NATION_INCREMENTAL_MODELS.items()}
         )
         unit_tests.append(_unit_tests_run(incremental))
+        assert _debug_events_logged(incremental) == 0
     # The first build starts from raw; the next ones read only what their run loaded.
     assert _builds(incremental) == [True, False, False, False]
     # unit tests check code, not data: run with the first build of this project only

@@ -76,6 +76,13 @@ class _SkippedBuildChecks(logging.Filter):
 
 logging.getLogger("dagster._core.execution.plan.active").addFilter(_SkippedBuildChecks())
 
+# dbt.log (in the invocation's target folder) at info, the level of the events Dagster shows,
+# not dbt's default debug: at debug every node also logs its SQL text, transactions and
+# connections (8.7 MB a province-month build), and the four threads' writes contend for the
+# log's lock. ≈ 10 % of the build's CPU, measured (benchmarks/RESULTS.md). A dbt run by hand
+# keeps the debug log.
+DBT_LOG_ARGS = ["--log-level-file", "info"]
+
 # Each dbt invocation writes its artifacts to a folder of its own under the data folder (not in
 # dbt_project/target); only the most recent few are kept.
 KEEP_TARGET_DIRS = 5
@@ -148,7 +155,7 @@ def cchc_dbt_assets(
     reuse_partial_parse(target_root, target_path)
     engine = engine_in_force()
     # CCHC_ENGINE=spark: the same project on the profile's Spark target (docs/scale_out.md).
-    args = ["build", *dbt_target_args(engine)]
+    args = ["build", *dbt_target_args(engine), *DBT_LOG_ARGS]
     state_table = SPARK_STATE_TABLE if engine is Engine.SPARK else STATE_TABLE
     dbt_vars = month_vars(context.run.tags, declared_vars())
     if dbt_vars:
