@@ -44,6 +44,8 @@ STAGING_COLUMNS = {
 PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "int_kpi_counts")
 # ... and, with them, the nation's rows (a sum over every province: one more unit)
 NATION_INCREMENTAL_MODELS = {"fct_kpi": "marts"}
+# ... and the agencies, by the provinces of their reports, dossiers and satisfaction rows
+AGENCY_MODEL = "dim_agency"
 NATION = ("VN", "all")
 # the corrected re-export of the fourth run: paid dossiers moved from one agency to another
 MOVED_DOSSIERS = 15
@@ -322,6 +324,7 @@ def test_incremental_runs_equal_a_clean_load(
     incremental = _incremental_data_folder(tmp_path, monkeypatch)
     rebuilt, emitted, unit_tests = [], [], []
     nation_rebuilt, nation_emitted = [], []
+    agencies_rebuilt, agencies_emitted = [], []
     for files in runs:
         _land(incremental, files)
         assert run_pipeline_job().success
@@ -331,6 +334,8 @@ def test_incremental_runs_equal_a_clean_load(
         nation_emitted.append(
             {m: _emitted(incremental, m, f) for m, f in NATION_INCREMENTAL_MODELS.items()}
         )
+        agencies_rebuilt.append(_rebuilt(incremental, AGENCY_MODEL))
+        agencies_emitted.append(_emitted(incremental, AGENCY_MODEL, "marts"))
         unit_tests.append(_unit_tests_run(incremental))
         assert _debug_events_logged(incremental) == 0
     # The first build starts from raw; the next ones read only what their run loaded.
@@ -353,6 +358,10 @@ def test_incremental_runs_equal_a_clean_load(
             assert nation_rebuilt[run][model] == rebuilt[run]["int_kpi_counts"] | {NATION}
             assert nation_emitted[run][model] == nation_rebuilt[run][model]
     assert nation_emitted[0]["fct_kpi"] == emitted[0]["int_kpi_counts"] | {NATION}
+    # dim_agency: the same provinces (every run's files name dossiers or reports of them)
+    assert agencies_rebuilt[1:] == [run["int_kpi_counts"] for run in rebuilt[1:]]
+    assert agencies_emitted[1:] == agencies_rebuilt[1:]
+    assert agencies_emitted[0] == emitted[0]["int_kpi_counts"]
 
     _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
     moved = runs[-1][f"dossiers/{CORRECTION_FILE}"]

@@ -4,6 +4,17 @@
 -- the one-stop system's own code where dossiers carry it. A legacy dossier still open on
 -- 1 July 2025 is held from then by the successor's agency of the same name (stg_dossiers
 -- .successor_agency_code), which is listed too.
+-- Incremental by province (macros/incremental_scope.sql): an agency's code carries its era and
+-- province, so each agency is one (province, era) unit's; a run rebuilds the units whose rows
+-- changed (and the successors of touched legacy provinces, which list the agencies holding
+-- their open dossiers), reading only those units' rows, and replaces each unit's agencies whole:
+-- an agency no longer named by any row goes. Read whole it was ≈ 2.5 s of every run (two scans
+-- of stg_dossiers).
+{%- set inputs = [
+    'stg_portal_report', 'stg_dossiers', 'stg_satisfaction', 'stg_satisfaction_responses',
+] %}
+{{ incremental_by_province(inputs) }}
+{%- set touched = touched_provinces(inputs) %}
 {#- a level stated by a report or a dossier wins over one read from the name -#}
 {%- set stated_level -%}
     coalesce(
@@ -26,6 +37,7 @@ named as (
         null::string as commune_code,
         'portal_report' as seen_in
     from {{ ref('stg_portal_report') }}
+    where {{ in_touched_provinces(touched, 'province_code', 'era') }}
     union all
     select
         agency_code,
@@ -37,6 +49,7 @@ named as (
         commune_code,
         'dossiers'
     from {{ ref('stg_dossiers') }}
+    where {{ in_touched_provinces(touched, 'province_code', 'era') }}
     union all
     select
         successor_agency_code,
@@ -51,6 +64,7 @@ named as (
     where
         era = 'legacy'
         and coalesce(closed_month, date '2999-12-01') >= {{ restructuring_date() }}
+        and {{ in_touched_provinces(touched, 'successor_code', "'current'") }}
     union all
     select
         agency_code,
@@ -62,6 +76,7 @@ named as (
         null,
         'satisfaction'
     from {{ ref('int_satisfaction_month') }}
+    where {{ in_touched_provinces(touched, 'province_code', 'era') }}
 
 )
 
