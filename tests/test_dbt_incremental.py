@@ -279,13 +279,18 @@ def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:
     return set(rows)
 
 
+def _last_invocation(paths: DataPaths) -> Path:
+    """The target folder of the last dbt invocation (each has its own, pipelines/defs/dbt.py)."""
+    return max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+
+
 def _emitted(paths: DataPaths, model: str, folder: str = "intermediate") -> set[tuple[str, str]]:
     """The (province, era) of the rows the model's last build emitted: its compiled SQL (as dbt
     ran it, the touched provinces written in) run again over the warehouse. An incremental build
     must emit only the provinces it rebuilds: the rows it emits replace theirs, so emitting every
     province is correct but rebuilds everything (a filter that compared a column with itself
     once made every incremental run a full rebuild, unseen by the equality checks)."""
-    latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+    latest = _last_invocation(paths)
     compiled = latest / "compiled" / "cchc" / "models" / folder / f"{model}.sql"
     with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
         con.execute(f"set file_search_path = '{paths.lake}'")  # staging views read the lake
@@ -297,7 +302,7 @@ def _emitted(paths: DataPaths, model: str, folder: str = "intermediate") -> set[
 
 def _unit_tests_run(paths: DataPaths) -> int:
     """How many dbt unit tests the last dbt invocation ran."""
-    latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+    latest = _last_invocation(paths)
     results = json.loads((latest / "run_results.json").read_text(encoding="utf-8"))["results"]
     return sum(result["unique_id"].startswith("unit_test.") for result in results)
 
@@ -305,7 +310,7 @@ def _unit_tests_run(paths: DataPaths) -> int:
 def _debug_events_logged(paths: DataPaths) -> int:
     """How many debug-level events the last dbt invocation wrote to its dbt.log (the pipeline
     asks for info: at debug every node also logs its SQL, transactions and connections)."""
-    latest = max((paths.root / "dbt_target").iterdir(), key=lambda p: p.stat().st_mtime)
+    latest = _last_invocation(paths)
     lines = (latest / "dbt.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) > 100, "dbt.log lost its info events"
     return sum(json.loads(line)["info"]["level"] == "debug" for line in lines)
