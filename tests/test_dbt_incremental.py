@@ -46,6 +46,8 @@ PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "
 NATION_INCREMENTAL_MODELS = {"fct_kpi": "marts"}
 # ... and the agencies, by the provinces of their reports, dossiers and satisfaction rows
 AGENCY_MODEL = "dim_agency"
+# ... and the comparison of reports with dossiers, by the provinces of either
+RECONCILIATION_MODEL = "fct_reconciliation"
 NATION = ("VN", "all")
 # the corrected re-export of the fourth run: paid dossiers moved from one agency to another
 MOVED_DOSSIERS = 15
@@ -330,6 +332,7 @@ def test_incremental_runs_equal_a_clean_load(
     rebuilt, emitted, unit_tests = [], [], []
     nation_rebuilt, nation_emitted = [], []
     agencies_rebuilt, agencies_emitted = [], []
+    reconciled_rebuilt, reconciled_emitted = [], []
     for files in runs:
         _land(incremental, files)
         assert run_pipeline_job().success
@@ -341,6 +344,8 @@ def test_incremental_runs_equal_a_clean_load(
         )
         agencies_rebuilt.append(_rebuilt(incremental, AGENCY_MODEL))
         agencies_emitted.append(_emitted(incremental, AGENCY_MODEL, "marts"))
+        reconciled_rebuilt.append(_rebuilt(incremental, RECONCILIATION_MODEL))
+        reconciled_emitted.append(_emitted(incremental, RECONCILIATION_MODEL, "marts"))
         unit_tests.append(_unit_tests_run(incremental))
         assert _debug_events_logged(incremental) == 0
     # The first build starts from raw; the next ones read only what their run loaded.
@@ -367,6 +372,10 @@ def test_incremental_runs_equal_a_clean_load(
     assert agencies_rebuilt[1:] == [run["int_kpi_counts"] for run in rebuilt[1:]]
     assert agencies_emitted[1:] == agencies_rebuilt[1:]
     assert agencies_emitted[0] == emitted[0]["int_kpi_counts"]
+    # fct_reconciliation: the provinces whose dossiers or reports changed (every run's report
+    # is of a province whose dossiers it also lands), and only their rows
+    assert reconciled_rebuilt[1:] == [run["int_flow_from_dossiers"] for run in rebuilt[1:]]
+    assert reconciled_emitted[1:] == reconciled_rebuilt[1:]
 
     _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
     moved = runs[-1][f"dossiers/{CORRECTION_FILE}"]
