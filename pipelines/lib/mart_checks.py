@@ -34,16 +34,21 @@ def relation_columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> 
 
 
 # Report rows in force, straight from raw: the latest load of each province and period, each
-# landed row once (a row inserted twice by a faulty load is still one row of one file).
+# landed row once (a row inserted twice by a faulty load is still one row of one file). One read
+# of the report parts (a window picks the latest load), not two: the lake holds a part per report
+# file, and opening them is most of the check (1,815 parts at reference scale: 1.5-1.8 s with a
+# second read for the latest loads, 1.0 s with one; the same rows).
 RAW_IN_FORCE = """
-with latest as (
-    select province_code, period_start, period_end, max(load_seq) as load_seq
-    from raw.portal_report group by all
+with rows_read as (
+    select distinct load_seq, source_row_number, province_code, period_start, period_end,
+        source_file, received_total
+    from raw.portal_report
+    where province_code is not null and period_start is not null and period_end is not null
+        and load_seq is not null
 ),
 rows_in_force as (
-    select distinct r.load_seq, r.source_row_number, r.province_code, r.period_start,
-        r.period_end, r.source_file, r.received_total
-    from raw.portal_report r join latest using (province_code, period_start, period_end, load_seq)
+    select * from rows_read
+    qualify load_seq = max(load_seq) over (partition by province_code, period_start, period_end)
 )
 select province_code, period_start, period_end, count(*) as n, sum(received_total) as received
 from rows_in_force group by all
