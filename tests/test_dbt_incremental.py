@@ -44,10 +44,11 @@ STAGING_COLUMNS = {
 PROVINCE_INCREMENTAL_MODELS = ("int_flow_from_dossiers", "int_activity_month", "int_kpi_counts")
 # ... and, with them, the nation's rows (a sum over every province: one more unit)
 NATION_INCREMENTAL_MODELS = {"fct_kpi": "marts"}
-# ... and the agencies, by the provinces of their reports, dossiers and satisfaction rows
-AGENCY_MODEL = "dim_agency"
-# ... and the comparison of reports with dossiers, by the provinces of either
-RECONCILIATION_MODEL = "fct_reconciliation"
+# ... and marts rebuilt by province, each with the intermediate model whose provinces it must
+# rebuild in these runs: the agencies (every run's files name dossiers or reports of the
+# provinces int_kpi_counts rebuilds), and the comparison of reports with dossiers (every run's
+# report is of a province whose dossiers it also lands)
+MART_UNIT_MODELS = {"dim_agency": "int_kpi_counts", "fct_reconciliation": "int_flow_from_dossiers"}
 NATION = ("VN", "all")
 # the corrected re-export of the fourth run: paid dossiers moved from one agency to another
 MOVED_DOSSIERS = 15
@@ -331,8 +332,7 @@ def test_incremental_runs_equal_a_clean_load(
     incremental = _incremental_data_folder(tmp_path, monkeypatch)
     rebuilt, emitted, unit_tests = [], [], []
     nation_rebuilt, nation_emitted = [], []
-    agencies_rebuilt, agencies_emitted = [], []
-    reconciled_rebuilt, reconciled_emitted = [], []
+    marts_rebuilt, marts_emitted = [], []
     for files in runs:
         _land(incremental, files)
         assert run_pipeline_job().success
@@ -342,10 +342,8 @@ def test_incremental_runs_equal_a_clean_load(
         nation_emitted.append(
             {m: _emitted(incremental, m, f) for m, f in NATION_INCREMENTAL_MODELS.items()}
         )
-        agencies_rebuilt.append(_rebuilt(incremental, AGENCY_MODEL))
-        agencies_emitted.append(_emitted(incremental, AGENCY_MODEL, "marts"))
-        reconciled_rebuilt.append(_rebuilt(incremental, RECONCILIATION_MODEL))
-        reconciled_emitted.append(_emitted(incremental, RECONCILIATION_MODEL, "marts"))
+        marts_rebuilt.append({m: _rebuilt(incremental, m) for m in MART_UNIT_MODELS})
+        marts_emitted.append({m: _emitted(incremental, m, "marts") for m in MART_UNIT_MODELS})
         unit_tests.append(_unit_tests_run(incremental))
         assert _debug_events_logged(incremental) == 0
     # The first build starts from raw; the next ones read only what their run loaded.
@@ -368,14 +366,11 @@ def test_incremental_runs_equal_a_clean_load(
             assert nation_rebuilt[run][model] == rebuilt[run]["int_kpi_counts"] | {NATION}
             assert nation_emitted[run][model] == nation_rebuilt[run][model]
     assert nation_emitted[0]["fct_kpi"] == emitted[0]["int_kpi_counts"] | {NATION}
-    # dim_agency: the same provinces (every run's files name dossiers or reports of them)
-    assert agencies_rebuilt[1:] == [run["int_kpi_counts"] for run in rebuilt[1:]]
-    assert agencies_emitted[1:] == agencies_rebuilt[1:]
-    assert agencies_emitted[0] == emitted[0]["int_kpi_counts"]
-    # fct_reconciliation: the provinces whose dossiers or reports changed (every run's report
-    # is of a province whose dossiers it also lands), and only their rows
-    assert reconciled_rebuilt[1:] == [run["int_flow_from_dossiers"] for run in rebuilt[1:]]
-    assert reconciled_emitted[1:] == reconciled_rebuilt[1:]
+    # the marts rebuilt by province: their intermediate model's provinces, and only their rows
+    for mart, model in MART_UNIT_MODELS.items():
+        assert [run[mart] for run in marts_rebuilt[1:]] == [run[model] for run in rebuilt[1:]]
+        assert [run[mart] for run in marts_emitted[1:]] == [run[mart] for run in marts_rebuilt[1:]]
+    assert marts_emitted[0]["dim_agency"] == emitted[0]["int_kpi_counts"]
 
     _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
     moved = runs[-1][f"dossiers/{CORRECTION_FILE}"]
