@@ -81,14 +81,15 @@ def _run_job(
                 "freed it and marked the run failed"
             )
         from pipelines.definitions import defs
-        from pipelines.defs.jobs import PIPELINE_JOB, without_idle_sources
+        from pipelines.defs.jobs import PIPELINE_JOB, job_for_run
         from pipelines.defs.partitions import full_range_tags, range_tags
 
-        tags = {**(range_tags(*months) if months else full_range_tags()), **process_tags()}
-        job = defs.resolve_job_def(PIPELINE_JOB)
-        if to_load is not None:
-            job = without_idle_sources(job, to_load)
-            tags["cchc/sources"] = ",".join(sorted(to_load)) or "none"
+        job, planned = job_for_run(defs.resolve_job_def(PIPELINE_JOB), paths.warehouse_db, to_load)
+        tags = {
+            **(range_tags(*months) if months else full_range_tags()),
+            **process_tags(),
+            **planned,
+        }
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         log_file = paths.root / "logs" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}.log"
         with LoadProgress(console, live=console.is_terminal) as progress, listening(progress):

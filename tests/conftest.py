@@ -76,6 +76,27 @@ def run_pipeline_job(
         return job.execute_in_process(instance=active, raise_on_error=False, tags=run_tags)
 
 
+def run_planned_pipeline_job(
+    instance: dg.DagsterInstance | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One real Dagster run planned as `make pipeline` plans it: the sources with a new file
+    loaded, the dbt models downstream of them built (``pipelines.defs.jobs.job_for_run``)."""
+    from pipelines.definitions import defs
+    from pipelines.defs.jobs import PIPELINE_JOB, job_for_run
+    from pipelines.defs.partitions import full_range_tags
+    from pipelines.lib.ingest import sources_with_new_files
+
+    paths = data_paths()
+    seed_data_folder(paths)
+    job, tags = job_for_run(
+        defs.resolve_job_def(PIPELINE_JOB), paths.warehouse_db, sources_with_new_files(paths)
+    )
+    with instance or dg.DagsterInstance.ephemeral() as active:
+        return job.execute_in_process(
+            instance=active, raise_on_error=False, tags={**full_range_tags(), **tags}
+        )
+
+
 def query_serving(paths: DataPaths, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(paths.serving_db), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()

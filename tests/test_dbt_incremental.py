@@ -17,20 +17,28 @@ import json
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
+from pipelines.defs.dbt import DBT_SOURCES_TAG, cchc_dbt_assets, models_downstream_of
+from pipelines.defs.ingestion import raw_key
+from pipelines.defs.jobs import PIPELINE_JOB, loading_only
 from pipelines.lib.dbt_state import (
     STATE_TABLE,
     last_build_passed,
     needs_full_refresh,
+    project_digest,
     record_build,
+    record_built_loads,
     record_outcome,
+    sources_behind,
+    sources_to_build,
 )
 from pipelines.sample_data.generate import GeneratorConfig, generate
 from pipelines.settings import DataPaths
-from tests.conftest import run_pipeline_job
+from tests.conftest import run_pipeline_job, run_planned_pipeline_job
 
 # Every column but load_seq / dossier_load_seq / load_id: the sequence numbers depend on how many
 # files each run loaded, the load id is the run's, not the data.
@@ -154,6 +162,43 @@ def test_only_a_passed_build_of_the_whole_project_lets_the_next_limit_its_tests(
         assert last_build_passed(con)
 
 
+def test_a_run_builds_the_models_of_the_sources_it_loads_and_of_those_behind(
+    tmp_path: Path,
+) -> None:
+    """Which sources' models a run must build, from the warehouse's records alone: the loads
+    of audit.loads (hand-written rows) against what the passing builds took in."""
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema audit")
+        con.execute("create table audit.loads (source varchar, load_seq bigint)")
+        con.execute(
+            "insert into audit.loads values ('dossiers', 1), ('payments', 2), ('dossiers', 3)"
+        )
+        # no build recorded what it took (a warehouse of an earlier version): every model
+        assert sources_behind(con, "project-a") is None
+        record_build(con, "project-a", full_refresh=True)
+        record_outcome(con, passed=True)
+        record_built_loads(con, {"dossiers": 3, "payments": 2})
+        assert sources_behind(con, "project-a") == set()
+        assert sources_behind(con, "project-b") is None  # another project: every model
+        # a run that loaded satisfaction and a dossiers file, then stopped before dbt
+        con.execute("insert into audit.loads values ('satisfaction', 4), ('dossiers', 5)")
+        assert sources_behind(con, "project-a") == {"dossiers", "satisfaction"}
+        record_built_loads(con, {"dossiers": 5})  # a build of the dossiers' models only
+        assert sources_behind(con, "project-a") == {"satisfaction"}
+        record_outcome(con, passed=False)
+        assert sources_behind(con, "project-a") is None  # after a failed build: every model
+        record_outcome(con, passed=True)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"nodes": {}}', encoding="utf-8")
+    with duckdb.connect(str(warehouse)) as con:
+        record_build(con, project_digest(manifest), full_refresh=False)
+    assert sources_to_build(warehouse, manifest, {"payments"}) == {"payments", "satisfaction"}
+    assert sources_to_build(tmp_path / "none.duckdb", manifest, {"payments"}) is None
+    with duckdb.connect(str(warehouse)):  # held by a run: the warehouse cannot say
+        assert sources_to_build(warehouse, manifest, {"payments"}) is None
+
+
 def _province_month_runs(generated: Path) -> list[dict[str, pl.DataFrame | Path]]:
     """History; then one new province-month (current Tây Ninh, August 2025: dossiers, payments,
     report); then a late correction of legacy Hòa Bình's May and June, whose open dossiers its
@@ -273,6 +318,33 @@ def _corrected_report(report: Path) -> Path:
     return corrected
 
 
+def _satisfaction_held_back(
+    generated: Path, runs: list[dict[str, pl.DataFrame | Path]]
+) -> dict[str, pl.DataFrame | Path]:
+    """History without its August satisfaction rows, which come later as a file of their own
+    (returned): a drop of a small source alone."""
+    name = "satisfaction/satisfaction_2025.csv"
+    rows = pl.read_csv(generated / name, infer_schema=False)
+    in_august = pl.col("period_start") == "2025-08-01"
+    assert rows.filter(in_august).height > 0, "the sample has no August satisfaction rows"
+    runs[0][name] = rows.filter(~in_august)
+    return {"satisfaction/satisfaction_2025-08.csv": rows.filter(in_august)}
+
+
+def _dbt_models_built(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+    """The dbt assets (models, seeds) a run materialized."""
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    return materialized & set(cchc_dbt_assets.keys)
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> str:
+    return "\n".join(
+        str(event.step_failure_data.error.message if event.step_failure_data.error else "")
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE
+    )
+
+
 def _rebuilt(paths: DataPaths, model: str) -> set[tuple[str, str]]:
     with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
         rows = con.execute(
@@ -303,6 +375,13 @@ def _emitted(paths: DataPaths, model: str, folder: str = "intermediate") -> set[
     return set(rows)
 
 
+def _full_refresh(paths: DataPaths) -> bool:
+    """Whether the last dbt invocation ran with --full-refresh."""
+    latest = _last_invocation(paths)
+    results = json.loads((latest / "run_results.json").read_text(encoding="utf-8"))
+    return bool(results["args"].get("full_refresh"))
+
+
 def _unit_tests_run(paths: DataPaths) -> int:
     """How many dbt unit tests the last dbt invocation ran."""
     latest = _last_invocation(paths)
@@ -329,13 +408,18 @@ def test_incremental_runs_equal_a_clean_load(
     table equals a clean load of all the files."""
     generated = _generated_sample(tmp_path, start=(2025, 5), end=(2025, 8), provinces="3")
     runs = _late_dossiers_and_agency_correction(generated, _province_month_runs(generated))
+    late_satisfaction = _satisfaction_held_back(generated, runs)
     incremental = _incremental_data_folder(tmp_path, monkeypatch)
     rebuilt, emitted, unit_tests = [], [], []
     nation_rebuilt, nation_emitted = [], []
     marts_rebuilt, marts_emitted = [], []
+    planned, built, full_refresh = [], [], []
     for files in runs:
         _land(incremental, files)
-        assert run_pipeline_job().success
+        result = run_planned_pipeline_job()  # as `make pipeline` plans it
+        assert result.success
+        planned.append(result.dagster_run.tags.get(DBT_SOURCES_TAG, "all"))
+        built.append(_dbt_models_built(result))
         rebuilt.append({m: _rebuilt(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
         emitted.append({m: _emitted(incremental, m) for m in PROVINCE_INCREMENTAL_MODELS})
         nation_rebuilt.append({m: _rebuilt(incremental, m) for m in NATION_INCREMENTAL_MODELS})
@@ -345,9 +429,12 @@ def test_incremental_runs_equal_a_clean_load(
         marts_rebuilt.append({m: _rebuilt(incremental, m) for m in MART_UNIT_MODELS})
         marts_emitted.append({m: _emitted(incremental, m, "marts") for m in MART_UNIT_MODELS})
         unit_tests.append(_unit_tests_run(incremental))
+        full_refresh.append(_full_refresh(incremental))
         assert _debug_events_logged(incremental) == 0
     # The first build starts from raw; the next ones read only what their run loaded.
-    assert _builds(incremental) == [True, False, False, False]
+    assert full_refresh == [True, False, False, False]
+    # only a build of every model records the project it built (the later ones build some)
+    assert _builds(incremental) == [True]
     # unit tests check code, not data: run with the first build of this project only
     assert unit_tests[0] > 10 and unit_tests[1:] == [0, 0, 0]
     # the new month touches Tây Ninh alone; the correction legacy Hòa Bình and its successor;
@@ -372,7 +459,52 @@ def test_incremental_runs_equal_a_clean_load(
         assert [run[mart] for run in marts_emitted[1:]] == [run[mart] for run in marts_rebuilt[1:]]
     assert marts_emitted[0]["dim_agency"] == emitted[0]["int_kpi_counts"]
 
-    _assert_equals_a_clean_load(incremental, runs, tmp_path / "clean", monkeypatch)
+    # The first run builds every model; each later one only those downstream of what it loaded
+    # (the satisfaction, catalog and index models not among them).
+    loaded_three = "dossiers,payments,portal_report"
+    assert planned == ["all", loaded_three, "dossiers", loaded_three]
+    assert built[0] == set(cchc_dbt_assets.keys)
+    for sources, models in zip(planned[1:], built[1:], strict=True):
+        assert models == models_downstream_of(sources.split(","))
+        assert dg.AssetKey(["staging", "stg_satisfaction"]) not in models
+
+    # A run that stopped after its loads (the raw asset materialized alone) leaves its source
+    # behind; a run planned without that source refuses to build (the models it leaves out
+    # would be published untested); the next planned run builds both sources' models.
+    stopped = {
+        "procedures/procedures_2025-09-01.csv": generated
+        / "procedures"
+        / "procedures_2025-07-01.csv"
+    }
+    _land(incremental, stopped)
+    only_raw = dg.RunRequest(asset_selection=[raw_key("procedures")], asset_check_keys=[])
+    assert run_pipeline_job(request=only_raw).success
+    _land(incremental, late_satisfaction)
+    published = incremental.serving_db.read_bytes()
+    from pipelines.definitions import defs
+
+    assets, checks = loading_only(
+        defs.resolve_job_def(PIPELINE_JOB), ["satisfaction"], ["satisfaction"]
+    )
+    refused = run_pipeline_job(
+        request=dg.RunRequest(
+            asset_selection=sorted(assets, key=str),
+            asset_check_keys=sorted(checks, key=str),
+            tags={DBT_SOURCES_TAG: "satisfaction"},
+        )
+    )
+    assert not refused.success
+    assert "procedures also wait" in _failures(refused)
+    assert incremental.serving_db.read_bytes() == published
+    result = run_planned_pipeline_job()
+    assert result.success
+    assert result.dagster_run.tags[DBT_SOURCES_TAG] == "procedures,satisfaction"
+    assert _dbt_models_built(result) == models_downstream_of(["procedures", "satisfaction"])
+    assert dg.AssetKey(["staging", "stg_dossiers"]) not in _dbt_models_built(result)
+
+    _assert_equals_a_clean_load(
+        incremental, [*runs, stopped, late_satisfaction], tmp_path / "clean", monkeypatch
+    )
     moved = runs[-1][f"dossiers/{CORRECTION_FILE}"]
     with duckdb.connect(str(incremental.warehouse_db), read_only=True) as con:
         (followed,) = con.execute(

@@ -110,6 +110,13 @@ def test_a_new_file_triggers_the_sensor_once(landed: Sequence) -> None:
     (new_request,) = landed.sensor["after_new_file"].run_requests
     assert new_request.tags["cchc/changed_files"] == "1"
     assert new_request.run_key != request.run_key
+    # Before any build, every dbt model; once a build passed, the models the reports feed.
+    assert request.tags["cchc/dbt_sources"] == "all"
+    assert new_request.tags["cchc/dbt_sources"] == "portal_report"
+    selected = set(new_request.asset_selection or ())
+    assert dg.AssetKey(["marts", "fct_kpi"]) in selected
+    assert dg.AssetKey(["staging", "stg_dossiers"]) not in selected
+    assert dg.AssetKey(["serving", "serving_db"]) in selected
 
 
 def test_a_backfill_over_two_months_loads_only_those(landed: Sequence) -> None:

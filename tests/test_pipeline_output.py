@@ -224,6 +224,7 @@ def test_a_run_loads_only_the_sources_with_a_new_file(
     assert loaded == {"payments"}
     assert {f"raw__{s}_freshness" for s in CLEAN_FILE_NAMES} <= steps
     assert tags["cchc/sources"] == "payments"
+    assert tags["cchc/dbt_sources"] == "payments"  # the models downstream of payments only
     assert {"cchc_dbt_assets", "serving__serving_db"} <= steps
     with duckdb.connect(str(paths.warehouse_db), read_only=True) as con:
         assert con.execute(

@@ -6,11 +6,12 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -19,6 +20,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from pipelines.defs.ingestion import raw_key
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.lib.dbt_failures import (
     describe_failures,
@@ -31,10 +33,14 @@ from pipelines.lib.dbt_state import (
     STATE_TABLE,
     last_build_passed,
     needs_full_refresh,
+    newest_loads,
     project_digest,
     record_build,
+    record_built_loads,
     record_outcome,
     set_tests_scope,
+    sources_behind,
+    sources_to_build,
 )
 from pipelines.lib.publish import unchanged_since_publish
 from pipelines.lib.spark_engine import (
@@ -45,7 +51,7 @@ from pipelines.lib.spark_engine import (
     import_spark_tables,
     manifest_models,
 )
-from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.settings import DBT_PROJECT_DIR, SOURCES
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # No `dbt_project.prepare_if_dev()`: under `dagster dev` its preparer runs `dbt` from PATH, and a
@@ -62,6 +68,9 @@ if manifest_is_stale(DBT_PROJECT_DIR, dbt_project.manifest_path):
 
 # A run tag that makes the dbt asset build even when nothing is new (see `nothing_new`).
 FORCE_BUILD_TAG = "cchc/force_dbt_build"
+# The sources whose downstream models a run was planned to build (``dbt_sources_for_run``;
+# "all": every model). Set by `make pipeline` and the landing sensor.
+DBT_SOURCES_TAG = "cchc/dbt_sources"
 
 
 class _SkippedBuildChecks(logging.Filter):
@@ -164,6 +173,9 @@ def cchc_dbt_assets(
     digest = project_digest(dbt_project.manifest_path)
     with warehouse.connect() as con:
         full_refresh = needs_full_refresh(con, digest, state_table)
+        # what this build takes in of each source (the loads are done: one run at a time)
+        loads = newest_loads(con)
+        check_planned_sources(context, con, digest)
         # macros/tests_scope.sql: the province-incremental models' tests read only the units
         # this build rewrites; every other unit is as the last build, which passed, tested it.
         limit_tests = engine is Engine.DUCKDB and not full_refresh and last_build_passed(con)
@@ -212,6 +224,12 @@ def cchc_dbt_assets(
         # Only a build of the whole project brings every incremental model to this digest.
         with warehouse.connect() as con:
             record_build(con, digest, full_refresh=full_refresh, table=state_table)
+    if failure is None and engine is Engine.DUCKDB:
+        # The sources every model downstream of which this build ran are taken in: a later run
+        # needs to build only what its own loads change (pipelines/defs/jobs.py).
+        built = sources_built_by(context.selected_asset_keys)
+        with warehouse.connect() as con:
+            record_built_loads(con, {s: seq for s, seq in loads.items() if s in built})
     yield from with_row_counts(context, events, warehouse, only_schemas=_counted_schemas(engine))
     prune_target_dirs(target_root, keep=KEEP_TARGET_DIRS)
     if failure is not None:
@@ -254,8 +272,11 @@ def environment_for_dbt(variables: Mapping[str, Path]) -> Iterator[None]:
 
 
 def builds_whole_project(context: dg.AssetExecutionContext) -> bool:
-    """False for a run of some models picked in the UI."""
-    return set(context.selected_asset_keys) == set(context.assets_def.keys)
+    """False for a run of some models: picked in the UI, or planned from the sources a run
+    loads (``jobs.loading_only``). Compared with every dbt asset, not with the step's own
+    ``assets_def``: in a run of a subset of the job that is the subset, whose keys are all
+    selected."""
+    return set(context.selected_asset_keys) == set(cchc_dbt_assets.keys)
 
 
 def nothing_new(context: dg.AssetExecutionContext, warehouse_db: Path, serving_db: Path) -> bool:
@@ -322,6 +343,65 @@ def with_row_counts(
                     (rows,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()  # type: ignore[misc]
                     event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
             yield event
+
+
+def models_downstream_of(sources: Iterable[str]) -> set[dg.AssetKey]:
+    """The dbt assets that read these sources' raw assets, directly or through other models."""
+    readers: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    for key, upstream in cchc_dbt_assets.asset_deps.items():
+        for parent in upstream:
+            readers.setdefault(parent, set()).add(key)
+    found: set[dg.AssetKey] = set()
+    frontier = [raw_key(source) for source in sources]
+    while frontier:
+        for child in readers.get(frontier.pop(), ()):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def dbt_sources_for_run(warehouse_db: Path, loading: Iterable[str]) -> set[str] | None:
+    """The sources whose downstream models a run loading ``loading`` builds
+    (``dbt_state.sources_to_build``); None: every model. On Spark always every model (its
+    builds keep no record of what they took in)."""
+    if engine_in_force() is not Engine.DUCKDB:
+        return None
+    return sources_to_build(warehouse_db, dbt_project.manifest_path, set(loading))
+
+
+def dbt_sources_tag(building: set[str] | None) -> str:
+    """The value of a run's ``DBT_SOURCES_TAG`` for ``dbt_sources_for_run``'s answer."""
+    return ",".join(sorted(building)) if building else "all"
+
+
+def check_planned_sources(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, digest: str
+) -> None:
+    """Fail a run planned to build the models of some sources only when the warehouse no longer
+    allows it (a run queued before it failed its build, or loaded other sources): the models it
+    leaves out would be published untested. The next run builds every model."""
+    planned = context.run.tags.get(DBT_SOURCES_TAG, "all")
+    if planned == "all" or builds_whole_project(context):
+        return
+    behind = sources_behind(con, digest)
+    if behind is None:
+        why = "the last build failed or the dbt project differs"
+    elif behind <= set(planned.split(",")):
+        return
+    else:
+        why = f"{', '.join(sorted(behind - set(planned.split(','))))} also wait"
+    raise dg.Failure(
+        description=f"this run was planned to build the dbt models of {planned} only, but the "
+        f"warehouse changed since: {why}. Nothing was built or published; start the pipeline "
+        "again to build every model (`make pipeline`)."
+    )
+
+
+def sources_built_by(selected: Iterable[dg.AssetKey]) -> set[str]:
+    """The sources all of whose downstream models are among ``selected``."""
+    chosen = set(selected)
+    return {source for source in SOURCES if models_downstream_of([source]) <= chosen}
 
 
 def mart_keys() -> list[dg.AssetKey]:

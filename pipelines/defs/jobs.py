@@ -2,12 +2,15 @@
 
 `make pipeline`, the landing sensor and both schedules run this job; the UI can too. A run over
 every month (``full_range_tags``) processes everything new; a run over some months loads only the
-files of those months (see pipelines/defs/partitions.py). dbt and the publish always run whole.
+files of those months (see pipelines/defs/partitions.py). A run that loads some sources builds the
+dbt models downstream of them (``loading_only``) while the last build passed on the same project,
+every model otherwise; the publish copies what changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import dagster as dg
 
@@ -29,29 +32,61 @@ HOOKED_JOBS.add(PIPELINE_JOB)
 
 
 def loading_only(
-    job: dg.JobDefinition, sources: Iterable[str]
+    job: dg.JobDefinition, sources: Iterable[str], building: Iterable[str] | None = None
 ) -> tuple[set[dg.AssetKey], set[dg.AssetCheckKey]]:
     """The job's assets and checks for a run that loads ``sources`` only: without the raw
     assets of the other sources, nor the contract checks their steps report; every other asset
-    and check stays (dbt, the publish, the freshness of every source). A source with nothing
-    new would only record its months as materialized again: 2 Dagster events per month and
-    source, ≈ 10 ms each (benchmarks/RESULTS.md)."""
+    and check stays (the publish, the freshness of every source). A source with nothing new
+    would only record its months as materialized again: 2 Dagster events per month and source,
+    ≈ 10 ms each (benchmarks/RESULTS.md).
+
+    ``building`` (``dbt_state.sources_to_build``): the sources whose rows the run's dbt build
+    takes in. Given, the run builds only the dbt models downstream of them, with their tests;
+    every other model holds what its unchanged inputs gave it at a build that passed. None
+    builds every model."""
+    from pipelines.defs.dbt import cchc_dbt_assets, models_downstream_of
     from pipelines.defs.ingestion import CONTRACT_CHECK, raw_key
     from pipelines.settings import SOURCES
 
     idle = {raw_key(source) for source in set(SOURCES) - set(sources)}
     graph = job.asset_layer.asset_graph
+    unbuilt: set[dg.AssetKey] = set()
+    unchecked: set[dg.AssetKey] = set()  # assets whose dbt tests do not run
+    if building is not None:
+        unbuilt = set(cchc_dbt_assets.keys) - models_downstream_of(building)
+        unchecked = unbuilt | {raw_key(source) for source in set(SOURCES) - set(building)}
+    dbt_checks = set(cchc_dbt_assets.check_keys)
     checks = {
         key
         for key in graph.asset_check_keys
         if not (key.asset_key in idle and key.name == CONTRACT_CHECK)
+        and not (key in dbt_checks and key.asset_key in unchecked)
     }
-    return set(graph.executable_asset_keys) - idle, checks
+    return set(graph.executable_asset_keys) - idle - unbuilt, checks
 
 
-def without_idle_sources(job: dg.JobDefinition, sources: Iterable[str]) -> dg.JobDefinition:
+def job_for_run(
+    job: dg.JobDefinition, warehouse_db: Path, to_load: set[str] | None
+) -> tuple[dg.JobDefinition, dict[str, str]]:
+    """The job as a run that loads ``to_load`` (None: every source) runs it, as `make pipeline`
+    and the tests plan it, and the tags that say what it loads and builds."""
+    from pipelines.defs.dbt import DBT_SOURCES_TAG, dbt_sources_for_run, dbt_sources_tag
+
+    if to_load is None:
+        return job, {}
+    building = dbt_sources_for_run(warehouse_db, to_load)
+    tags = {
+        "cchc/sources": ",".join(sorted(to_load)) or "none",
+        DBT_SOURCES_TAG: dbt_sources_tag(building),
+    }
+    return without_idle_sources(job, to_load, building), tags
+
+
+def without_idle_sources(
+    job: dg.JobDefinition, sources: Iterable[str], building: Iterable[str] | None = None
+) -> dg.JobDefinition:
     """The job as a run that loads ``sources`` only (``loading_only``)."""
-    assets, checks = loading_only(job, sources)
+    assets, checks = loading_only(job, sources, building)
     if assets == set(job.asset_layer.asset_graph.executable_asset_keys):
         return job
     return job.get_subset(asset_selection=assets, asset_check_selection=checks)

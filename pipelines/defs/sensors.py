@@ -3,9 +3,10 @@
 Its cursor is the last listing (file name → size, mtime per source; see
 pipelines/lib/landing_scan.py). One tick with changes asks for one run of the pipeline job over
 every month that loads the sources with a changed file (the ingestion skips files it has already
-loaded by their hash), rebuilds dbt and publishes once, however many sources changed, since only
-one run at a time may write the warehouse; every source's freshness is checked. The run key is
-derived from the changes, so the same change never starts two runs.
+loaded by their hash), builds the dbt models downstream of them (``jobs.loading_only``) and
+publishes once, however many sources changed, since only one run at a time may write the
+warehouse; every source's freshness is checked. The run key is derived from the changes, so the
+same change never starts two runs.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 
 import dagster as dg
 
+from pipelines.defs.dbt import DBT_SOURCES_TAG, dbt_sources_for_run, dbt_sources_tag
 from pipelines.defs.jobs import PIPELINE_JOB, loading_only, pipeline_job
 from pipelines.defs.partitions import full_range_tags
 from pipelines.lib import landing_scan
@@ -51,7 +53,8 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     context.log.info(f"{count} new or changed file(s): {', '.join(names[:20])}")
     context.update_cursor(next_cursor)
     # The sources with a changed file are loaded; the others' loads would find nothing new.
-    assets, checks = loading_only(context.repository_def.get_job(PIPELINE_JOB), changed)
+    building = dbt_sources_for_run(data_paths().warehouse_db, changed)
+    assets, checks = loading_only(context.repository_def.get_job(PIPELINE_JOB), changed, building)
     return dg.RunRequest(
         run_key=f"landing-{landing_scan.change_key(changed)}",
         asset_selection=sorted(assets, key=lambda key: key.to_user_string()),
@@ -60,6 +63,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
             **full_range_tags(),
             "cchc/trigger": "landing_sensor",
             "cchc/sources": ",".join(sorted(changed)),
+            DBT_SOURCES_TAG: dbt_sources_tag(building),
             "cchc/changed_files": str(count),
         },
     )

@@ -105,3 +105,72 @@ def set_tests_scope(con: duckdb.DuckDBPyConnection, *, rebuilt_units_only: bool)
     con.execute(f"create table if not exists {TESTS_SCOPE_TABLE} (rebuilt_units_only boolean)")
     con.execute(f"delete from {TESTS_SCOPE_TABLE}")
     con.execute(f"insert into {TESTS_SCOPE_TABLE} values (?)", [rebuilt_units_only])
+
+
+# The newest load of each source whose rows a passing dbt build has taken in: after a build, the
+# source's highest audit.loads sequence as the build started, for each source every model
+# downstream of which the build ran. A run may then build only the models downstream of the
+# sources it loads and of any source whose loads no build has taken yet (a run killed between
+# its loads and dbt); every other model holds what its unchanged inputs gave it, and passed
+# its tests then.
+BUILT_LOADS_TABLE = "meta.dbt_built_loads"
+
+
+def newest_loads(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Each source's highest load sequence in audit.loads (rejected files included: a later
+    load of a file replaces its part, whatever became of the earlier one)."""
+    try:
+        return dict(
+            con.execute("select source, max(load_seq) from audit.loads group by source").fetchall()
+        )
+    except duckdb.CatalogException:  # nothing loaded yet
+        return {}
+
+
+def record_built_loads(con: duckdb.DuckDBPyConnection, loads: dict[str, int]) -> None:
+    """Record that a passing build took in each of ``loads``' sources up to its sequence."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"create table if not exists {BUILT_LOADS_TABLE} "
+        "(source varchar primary key, load_seq bigint, built_at timestamp)"
+    )
+    for source, load_seq in sorted(loads.items()):
+        con.execute(
+            f"insert or replace into {BUILT_LOADS_TABLE} values (?, ?, current_localtimestamp())",
+            [source, load_seq],
+        )
+
+
+def sources_behind(con: duckdb.DuckDBPyConnection, digest: str) -> set[str] | None:
+    """The sources with a load no passing build has taken in; None when a build of only some
+    models would not be exact: the project differs from the one last built, the last build
+    failed (its tests must see every row again), or no build has recorded what it took."""
+    if needs_full_refresh(con, digest) or not last_build_passed(con):
+        return None
+    try:
+        built = dict(con.execute(f"select source, load_seq from {BUILT_LOADS_TABLE}").fetchall())
+    except duckdb.CatalogException:
+        return None
+    return {
+        source for source, load_seq in newest_loads(con).items() if load_seq > built.get(source, -1)
+    }
+
+
+def sources_to_build(warehouse_db: Path, manifest_path: Path, loading: set[str]) -> set[str] | None:
+    """The sources whose downstream models a run that loads ``loading`` must build: those and
+    the ones behind (``sources_behind``). None when the run must build every model (see
+    ``sources_behind``), when nothing is to build (the dbt step then decides whether the last
+    publish is current), or when the warehouse cannot say (none yet, or another run holds it)."""
+    if not warehouse_db.exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse_db), read_only=True)
+    except duckdb.Error:  # held by a run in another process
+        return None
+    try:
+        behind = sources_behind(con, project_digest(manifest_path))
+    finally:
+        con.close()
+    if behind is None or not (behind | loading):
+        return None
+    return behind | loading
