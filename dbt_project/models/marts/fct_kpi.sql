@@ -36,7 +36,7 @@ all_counts as (
         {{ columns | join(', ') }}
     from {{ ref('int_kpi_counts') }}
     {%- if touched is not none and touched | length == 0 %}
-    where false  -- nothing touched since the last build: no province, and no nation either
+        where false  -- nothing touched since the last build: no province, and no nation either
     {%- endif %}
 
 ),
