@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: sources link to the raw assets, tests become asset checks."""
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -175,7 +176,7 @@ def cchc_dbt_assets(
         full_refresh = needs_full_refresh(con, digest, state_table)
         # what this build takes in of each source (the loads are done: one run at a time)
         loads = newest_loads(con)
-        check_planned_sources(context, con, digest)
+        check_planned_sources(context, con, digest, loads)
         # macros/tests_scope.sql: the province-incremental models' tests read only the units
         # this build rewrites; every other unit is as the last build, which passed, tested it.
         limit_tests = engine is Engine.DUCKDB and not full_refresh and last_build_passed(con)
@@ -345,12 +346,20 @@ def with_row_counts(
             yield event
 
 
-def models_downstream_of(sources: Iterable[str]) -> set[dg.AssetKey]:
-    """The dbt assets that read these sources' raw assets, directly or through other models."""
+@functools.cache
+def _readers() -> dict[dg.AssetKey, frozenset[dg.AssetKey]]:
+    """Each asset's dbt readers (the dbt assets that name it upstream): the project's graph,
+    fixed for the process."""
     readers: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     for key, upstream in cchc_dbt_assets.asset_deps.items():
         for parent in upstream:
             readers.setdefault(parent, set()).add(key)
+    return {parent: frozenset(children) for parent, children in readers.items()}
+
+
+def models_downstream_of(sources: Iterable[str]) -> set[dg.AssetKey]:
+    """The dbt assets that read these sources' raw assets, directly or through other models."""
+    readers = _readers()
     found: set[dg.AssetKey] = set()
     frontier = [raw_key(source) for source in sources]
     while frontier:
@@ -370,13 +379,11 @@ def dbt_sources_for_run(warehouse_db: Path, loading: Iterable[str]) -> set[str] 
     return sources_to_build(warehouse_db, dbt_project.manifest_path, set(loading))
 
 
-def dbt_sources_tag(building: set[str] | None) -> str:
-    """The value of a run's ``DBT_SOURCES_TAG`` for ``dbt_sources_for_run``'s answer."""
-    return ",".join(sorted(building)) if building else "all"
-
-
 def check_planned_sources(
-    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, digest: str
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    digest: str,
+    loads: dict[str, int],
 ) -> None:
     """Fail a run planned to build the models of some sources only when the warehouse no longer
     allows it (a run queued before it failed its build, or loaded other sources): the models it
@@ -384,7 +391,7 @@ def check_planned_sources(
     planned = context.run.tags.get(DBT_SOURCES_TAG, "all")
     if planned == "all" or builds_whole_project(context):
         return
-    behind = sources_behind(con, digest)
+    behind = sources_behind(con, digest, loads)
     if behind is None:
         why = "the last build failed or the dbt project differs"
     elif behind <= set(planned.split(",")):

@@ -10,6 +10,7 @@ every model otherwise; the publish copies what changed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -65,28 +66,38 @@ def loading_only(
     return set(graph.executable_asset_keys) - idle - unbuilt, checks
 
 
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run that loads some sources selects, and the tags that say what it loads and
+    builds: one plan for `make pipeline` (``job_for_run``) and the landing sensor."""
+
+    assets: set[dg.AssetKey]
+    checks: set[dg.AssetCheckKey]
+    tags: dict[str, str]
+
+
+def plan_run(job: dg.JobDefinition, warehouse_db: Path, to_load: set[str]) -> RunPlan:
+    """The run that loads ``to_load`` and builds the dbt models its loads change
+    (``dbt_sources_for_run``; every model when the warehouse cannot say)."""
+    from pipelines.defs.dbt import DBT_SOURCES_TAG, dbt_sources_for_run
+
+    building = dbt_sources_for_run(warehouse_db, to_load)
+    assets, checks = loading_only(job, to_load, building)
+    tags = {
+        "cchc/sources": ",".join(sorted(to_load)) or "none",
+        DBT_SOURCES_TAG: ",".join(sorted(building)) if building else "all",
+    }
+    return RunPlan(assets, checks, tags)
+
+
 def job_for_run(
     job: dg.JobDefinition, warehouse_db: Path, to_load: set[str] | None
 ) -> tuple[dg.JobDefinition, dict[str, str]]:
-    """The job as a run that loads ``to_load`` (None: every source) runs it, as `make pipeline`
-    and the tests plan it, and the tags that say what it loads and builds."""
-    from pipelines.defs.dbt import DBT_SOURCES_TAG, dbt_sources_for_run, dbt_sources_tag
-
+    """The job as a run that loads ``to_load`` (None: every source) runs it, and its tags."""
     if to_load is None:
         return job, {}
-    building = dbt_sources_for_run(warehouse_db, to_load)
-    tags = {
-        "cchc/sources": ",".join(sorted(to_load)) or "none",
-        DBT_SOURCES_TAG: dbt_sources_tag(building),
-    }
-    return without_idle_sources(job, to_load, building), tags
-
-
-def without_idle_sources(
-    job: dg.JobDefinition, sources: Iterable[str], building: Iterable[str] | None = None
-) -> dg.JobDefinition:
-    """The job as a run that loads ``sources`` only (``loading_only``)."""
-    assets, checks = loading_only(job, sources, building)
-    if assets == set(job.asset_layer.asset_graph.executable_asset_keys):
-        return job
-    return job.get_subset(asset_selection=assets, asset_check_selection=checks)
+    plan = plan_run(job, warehouse_db, to_load)
+    if plan.assets == set(job.asset_layer.asset_graph.executable_asset_keys):
+        return job, plan.tags
+    subset = job.get_subset(asset_selection=plan.assets, asset_check_selection=plan.checks)
+    return subset, plan.tags

@@ -15,8 +15,7 @@ import os
 
 import dagster as dg
 
-from pipelines.defs.dbt import DBT_SOURCES_TAG, dbt_sources_for_run, dbt_sources_tag
-from pipelines.defs.jobs import PIPELINE_JOB, loading_only, pipeline_job
+from pipelines.defs.jobs import PIPELINE_JOB, pipeline_job, plan_run
 from pipelines.defs.partitions import full_range_tags
 from pipelines.lib import landing_scan
 from pipelines.settings import SOURCES, data_paths
@@ -53,17 +52,17 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     context.log.info(f"{count} new or changed file(s): {', '.join(names[:20])}")
     context.update_cursor(next_cursor)
     # The sources with a changed file are loaded; the others' loads would find nothing new.
-    building = dbt_sources_for_run(data_paths().warehouse_db, changed)
-    assets, checks = loading_only(context.repository_def.get_job(PIPELINE_JOB), changed, building)
+    plan = plan_run(
+        context.repository_def.get_job(PIPELINE_JOB), data_paths().warehouse_db, set(changed)
+    )
     return dg.RunRequest(
         run_key=f"landing-{landing_scan.change_key(changed)}",
-        asset_selection=sorted(assets, key=lambda key: key.to_user_string()),
-        asset_check_keys=sorted(checks, key=lambda key: key.to_user_string()),
+        asset_selection=sorted(plan.assets, key=lambda key: key.to_user_string()),
+        asset_check_keys=sorted(plan.checks, key=lambda key: key.to_user_string()),
         tags={
             **full_range_tags(),
             "cchc/trigger": "landing_sensor",
-            "cchc/sources": ",".join(sorted(changed)),
-            DBT_SOURCES_TAG: dbt_sources_tag(building),
+            **plan.tags,  # the sources it loads, and those whose dbt models it builds
             "cchc/changed_files": str(count),
         },
     )

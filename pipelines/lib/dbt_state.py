@@ -141,10 +141,13 @@ def record_built_loads(con: duckdb.DuckDBPyConnection, loads: dict[str, int]) ->
         )
 
 
-def sources_behind(con: duckdb.DuckDBPyConnection, digest: str) -> set[str] | None:
+def sources_behind(
+    con: duckdb.DuckDBPyConnection, digest: str, loads: dict[str, int] | None = None
+) -> set[str] | None:
     """The sources with a load no passing build has taken in; None when a build of only some
     models would not be exact: the project differs from the one last built, the last build
-    failed (its tests must see every row again), or no build has recorded what it took."""
+    failed (its tests must see every row again), or no build has recorded what it took.
+    ``loads``: ``newest_loads``, when the caller has read it already."""
     if needs_full_refresh(con, digest) or not last_build_passed(con):
         return None
     try:
@@ -152,7 +155,9 @@ def sources_behind(con: duckdb.DuckDBPyConnection, digest: str) -> set[str] | No
     except duckdb.CatalogException:
         return None
     return {
-        source for source, load_seq in newest_loads(con).items() if load_seq > built.get(source, -1)
+        source
+        for source, load_seq in (newest_loads(con) if loads is None else loads).items()
+        if load_seq > built.get(source, -1)
     }
 
 
